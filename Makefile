@@ -1,0 +1,26 @@
+# Entry points for everything a person repeats. `make help` lists them.
+.PHONY: help setup test lint main bench full-run
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/:\t/'
+
+setup:  ## create .venv and install dse (+ Debian packages the tests use)
+	scripts/setup.sh
+
+test:  ## the README's test command
+	scripts/test.sh
+
+lint:  ## ruff
+	.venv/bin/ruff check dse tests bench
+
+main:  ## the README's main job: a small real study on CIFAR-10 and its report
+	scripts/main.sh
+
+bench:  ## all benchmarks (pause background training first: 2 cores)
+	.venv/bin/python bench/train_throughput.py --model hps-06-0.5x
+	.venv/bin/python bench/train_throughput.py --model hps-21-1x-v3
+	.venv/bin/python bench/study_overhead.py
+
+full-run:  ## the README's recorded result: hps-06-0.5x on all of CIFAR-10 (background)
+	nohup .venv/bin/dse train --model hps-06-0.5x --epochs 30 --val-size 0 --device cpu \
+	  --out results/hps-06-0.5x-full-30ep > results/hps-06-0.5x-full-30ep.log 2>&1 &

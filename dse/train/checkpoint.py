@@ -1,0 +1,87 @@
+"""Checkpoints: weights-only (default) or full resume state; atomic writes, safe loads."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from dse.errors import CheckpointError
+
+WEIGHTS, RESUME = "dse.weights/1", "dse.resume/1"
+
+
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """torch.save to a temporary file beside `path`, fsync, then rename over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(text: str, path: str | Path) -> Path:
+    """Write text to `path` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path
+
+
+def save_weights(path: str | Path, model: nn.Module, spec: dict) -> Path:
+    """Save the float state_dict with the model spec that rebuilds it."""
+    sd = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return atomic_save({"format": WEIGHTS, "model": spec, "state_dict": sd}, path)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Load a dse checkpoint (or a bare state_dict) with weights_only=True."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist; check the path (a run "
+                              f"writes DIR/checkpoint.pt, a study studies/<study>/...).")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(
+            f"checkpoint {path} could not be read ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200]}). It is truncated, corrupt or not a PyTorch "
+            f"file; use another checkpoint or retrain."
+        ) from None
+    if isinstance(obj, dict) and obj.get("format") in (WEIGHTS, RESUME):
+        return obj
+    if isinstance(obj, dict) and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        return {"format": WEIGHTS, "model": None, "state_dict": obj}
+    raise CheckpointError(f"{path} is a PyTorch file but not a dse checkpoint or a state_dict.")
+
+
+def load_weights(model: nn.Module, ckpt: dict, path: str | Path = "checkpoint") -> None:
+    """Copy weights into `model`, failing clearly when the architecture differs."""
+    sd, own = ckpt["state_dict"], model.state_dict()
+    missing = [k for k in own if k not in sd]
+    extra = [k for k in sd if k not in own]
+    shapes = [k for k in own if k in sd and tuple(sd[k].shape) != tuple(own[k].shape)]
+    if missing or extra or shapes:
+        saved = ckpt.get("model") or "an unknown model"
+        detail = (f"shape of {shapes[0]}: checkpoint {tuple(sd[shapes[0]].shape)}, model "
+                  f"{tuple(own[shapes[0]].shape)}" if shapes else
+                  f"{len(missing)} missing and {len(extra)} unexpected tensors")
+        raise CheckpointError(
+            f"{path} was saved from another architecture ({saved}); it does not fit the "
+            f"requested model ({detail}). Pass the --model the checkpoint was trained with."
+        )
+    model.load_state_dict(sd)

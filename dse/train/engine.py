@@ -1,0 +1,216 @@
+"""The training engine: a plain loop over in-memory batches, with exact resume."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from torch import nn
+
+from dse.data import Batches, Split
+from dse.errors import CheckpointError, ConfigError
+from dse.train.checkpoint import RESUME, atomic_save
+from dse.train.optim import make_optimizer, make_scheduler
+
+
+@dataclass
+class TrainConfig:
+    """A training recipe. Defaults follow the papers (SGD, Nesterov, lr 0.1, wd 5e-4, b 128)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    eval_batch_size: int = 1000
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    optimizer_kwargs: dict = field(default_factory=lambda: {"momentum": 0.9, "nesterov": True})
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    schedule_kwargs: dict = field(default_factory=dict)
+    warmup_epochs: float = 0.0
+    label_smoothing: float = 0.0
+    augment: bool = True
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        """Plain-data form."""
+        return asdict(self)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """"auto" -> CUDA when present, else CPU; anything else is parsed by torch."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N.") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} was asked for but CUDA is not available here; "
+                          f"use --device cpu (or auto).")
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python and torch (CPU and CUDA) generators."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def evaluate(model: nn.Module, batches: Batches, label_smoothing: float = 0.0) -> dict:
+    """Mean loss and accuracy of `model` over `batches` (one host sync at the end)."""
+    device = batches.device
+    crit = nn.CrossEntropyLoss(reduction="sum", label_smoothing=label_smoothing)
+    loss = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    model.eval()
+    with torch.no_grad(), _autocast(device):
+        for x, y in batches:
+            out = model(x)
+            loss += crit(out.float(), y)
+            correct += (out.argmax(1) == y).sum()
+    n = batches.num_images
+    return {"loss": loss.item() / n, "accuracy": correct.item() / n}
+
+
+def _autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+EpochCallback = Callable[[dict], None]
+
+
+def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: str = "cifar10",
+        device: str | torch.device = "auto", progress: bool = False,
+        resume: dict | None = None, resume_path: str | Path | None = None,
+        on_epoch: EpochCallback | None = None, spec: dict | None = None,
+        channels_last: bool | None = None) -> list[dict]:
+    """Train `model` on `train`, evaluating on `val` after every epoch.
+
+    Returns one row per epoch: train/val loss and accuracy, learning rate, train_s,
+    eval_s, epoch_s (train + eval, the papers' "model speed") and train_images_per_s.
+    `resume` is a checkpoint from `resume_path` of an earlier, interrupted call; with it
+    the run continues exactly where it stopped. `on_epoch` sees each row and may raise
+    to stop training (multi-fidelity uses this).
+    """
+    device = resolve_device(device) if isinstance(device, str) else device
+    if channels_last is None:
+        channels_last = device.type == "cuda"
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    train_b = Batches(train, dataset, cfg.batch_size, device, train=True, augment=cfg.augment,
+                      seed=cfg.seed, channels_last=channels_last)
+    if len(train_b) == 0:
+        raise ConfigError(f"the training set has {len(train)} images, fewer than one batch "
+                          f"of {cfg.batch_size}; use a larger subset or a smaller batch size.")
+    val_b = Batches(val, dataset, cfg.eval_batch_size, device, train=False,
+                    channels_last=channels_last)
+    opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
+                         **dict(cfg.optimizer_kwargs))
+    scheduler = make_scheduler(cfg.schedule, opt, cfg.epochs, len(train_b), cfg.warmup_epochs,
+                               **dict(cfg.schedule_kwargs))
+    crit = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    history: list[dict] = []
+    if resume is not None:
+        history = _restore(resume, model, opt, scheduler, spec)
+    bar = _progress(progress)
+    with bar:
+        task = bar.add_task("train", total=cfg.epochs * len(train_b),
+                            completed=len(history) * len(train_b), stats="")
+        for epoch in range(len(history), cfg.epochs):
+            row = _train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task)
+            t0 = time.perf_counter()
+            ev = evaluate(model, val_b, cfg.label_smoothing)
+            row.update(val_loss=ev["loss"], val_acc=ev["accuracy"],
+                       eval_s=time.perf_counter() - t0)
+            row["epoch_s"] = row["train_s"] + row["eval_s"]
+            history.append(row)
+            if progress:
+                bar.console.print(
+                    f"epoch {epoch + 1:>3}/{cfg.epochs}  loss {row['train_loss']:.3f}  "
+                    f"acc {row['train_acc']:.3f}  val_loss {row['val_loss']:.3f}  "
+                    f"val_acc {row['val_acc']:.3f}  lr {row['lr']:.4g}  "
+                    f"{row['epoch_s']:.1f}s  {row['train_images_per_s']:.0f} img/s")
+            if resume_path is not None:
+                atomic_save(_resume_state(model, opt, scheduler, history, cfg, spec),
+                            resume_path)
+            if on_epoch is not None:
+                on_epoch(row)
+    return history
+
+
+def _train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int, bar, task) -> dict:
+    device = batches.device
+    batches.set_epoch(epoch)
+    model.train()
+    lr = opt.param_groups[0]["lr"]
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    t0 = last = time.perf_counter()
+    seen = 0
+    for i, (x, y) in enumerate(batches):
+        with _autocast(device):
+            out = model(x)
+            loss = crit(out.float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        scheduler.step()
+        loss_sum += loss.detach() * len(y)
+        correct += (out.detach().argmax(1) == y).sum()
+        seen += len(y)
+        bar.advance(task)
+        now = time.perf_counter()
+        if bar.live.is_started and now - last > 0.5:  # at most two host syncs per second
+            bar.update(task, stats=f"epoch {epoch + 1} batch {i + 1}/{len(batches)} "
+                       f"loss {loss_sum.item() / seen:.3f} acc {correct.item() / seen:.3f} "
+                       f"{seen / (now - t0):.0f} img/s")
+            last = now
+    loss_v, correct_v = loss_sum.item(), correct.item()  # the epoch's one host sync
+    train_s = time.perf_counter() - t0
+    return {"epoch": epoch + 1, "lr": lr, "train_loss": loss_v / seen,
+            "train_acc": correct_v / seen, "train_s": train_s,
+            "train_images_per_s": seen / train_s}
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
+                    disable=not enabled, transient=False)
+
+
+def _resume_state(model, opt, scheduler, history, cfg: TrainConfig, spec) -> dict:
+    rng = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    return {"format": RESUME, "model": spec, "train_config": cfg.to_dict(),
+            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict(),
+            "history": history, "rng": rng}
+
+
+def _restore(ckpt: dict, model, opt, scheduler, spec) -> list[dict]:
+    from dse.train.checkpoint import load_weights
+
+    if ckpt.get("format") != RESUME:
+        raise CheckpointError("the checkpoint holds weights only, not a resume state; "
+                              "resume needs the resume.pt that a run with --resume-every wrote.")
+    if spec is not None and ckpt.get("model") not in (None, spec):
+        raise CheckpointError(f"the resume checkpoint belongs to {ckpt['model']}, not {spec}.")
+    load_weights(model, ckpt)
+    opt.load_state_dict(ckpt["optimizer"])
+    scheduler.load_state_dict(ckpt["scheduler"])
+    torch.set_rng_state(ckpt["rng"]["torch"])
+    if "cuda" in ckpt["rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(ckpt["rng"]["cuda"])
+    return list(ckpt["history"])

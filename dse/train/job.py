@@ -1,0 +1,94 @@
+"""One training job end to end: data -> model -> fit -> measurements -> files on disk."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from dse import hardware, measure
+from dse.data import Split, balanced_subset, load_cifar, resize, stratified_split
+from dse.data.cifar import NUM_CLASSES, resolve_data_dir
+from dse.errors import ConfigError
+from dse.models import create, input_size
+from dse.train.checkpoint import atomic_write_text, save_weights
+from dse.train.engine import TrainConfig, evaluate, fit, resolve_device, seed_everything
+
+
+@dataclass
+class DataPlan:
+    """Which images a job trains and validates on."""
+
+    dataset: str = "cifar10"
+    val_size: int = 5000  # carved from the training set; 0 -> validate on the test set
+    subset: int | None = None  # training images kept (balanced per class); None -> all
+    val_subset: int | None = None  # validation images kept; None -> all of val_size
+    seed: int = 0
+
+
+@lru_cache(maxsize=4)
+def _load(dataset: str, root: str, download: bool) -> tuple[Split, Split]:
+    return load_cifar(dataset, root, download)
+
+
+def prepare_data(plan: DataPlan, resolution: float = 1.0, data_dir=None,
+                 download: bool = False) -> tuple[Split, Split, Split]:
+    """(train, val, test) splits for a plan at a resolution; files are read once per process."""
+    train, test = _load(plan.dataset, str(resolve_data_dir(data_dir)), download)
+    if plan.val_size < 0 or plan.val_size >= len(train):
+        raise ConfigError(f"val_size must be in 0..{len(train) - 1}, got {plan.val_size}.")
+    if plan.val_size:
+        train, val = stratified_split(train, plan.val_size, plan.seed)
+    else:
+        val = test
+    if plan.subset:
+        train = balanced_subset(train, plan.subset, plan.seed)
+    if plan.val_subset:
+        val = balanced_subset(val, plan.val_subset, plan.seed)
+    return resize(train, resolution), resize(val, resolution), resize(test, resolution)
+
+
+def model_spec(name: str, **overrides) -> dict:
+    """The plain-data description that `build_model` turns back into a model."""
+    return {"name": name, **{k: v for k, v in overrides.items() if v is not None}}
+
+
+def build_model(spec: dict, dataset: str):
+    """Create the model a spec describes, for a data set's number of classes."""
+    kw = {k: v for k, v in spec.items() if k != "name"}
+    return create(spec["name"], num_classes=NUM_CLASSES[dataset], **kw)
+
+
+def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None = None,
+                 device: str = "auto", data_dir=None, download: bool = False,
+                 progress: bool = False, resumable: bool = False, resume: dict | None = None,
+                 test: bool = True, latency_repeats: int = 50) -> dict:
+    """Train one model and return (and write to `out`) its curves and final figures."""
+    dev = resolve_device(device)
+    seed_everything(cfg.seed)
+    model = build_model(spec, plan.dataset)
+    train, val, test_split = prepare_data(plan, _resolution(model), data_dir, download)
+    resume_path = out / "resume.pt" if (out is not None and resumable) else None
+    history = fit(model, train, val, cfg, plan.dataset, dev, progress=progress, resume=resume,
+                  resume_path=resume_path, spec=spec)
+    final = {"val_acc": history[-1]["val_acc"], "val_split": "val" if plan.val_size else "test",
+             "epoch_time_s": sum(r["epoch_s"] for r in history) / len(history),
+             "train_images_per_s": history[-1]["train_images_per_s"],
+             **measure.architecture(model), **measure.cpu_latency_ms(model, latency_repeats)}
+    if test:
+        from dse.data import Batches
+
+        ev = evaluate(model, Batches(test_split, plan.dataset, cfg.eval_batch_size, dev, False))
+        final.update(test_acc=ev["accuracy"], test_loss=ev["loss"])
+    result = {"model": spec, "dataset": plan.dataset, "train_config": cfg.to_dict(),
+              "data": vars(plan), "train_images": len(train), "val_images": len(val),
+              "hardware": hardware.describe(dev), "epochs": history, "final": final}
+    if out is not None:
+        save_weights(out / "checkpoint.pt", model, spec)
+        atomic_write_text(json.dumps(result, indent=2), out / "metrics.json")
+    return result
+
+
+def _resolution(model) -> float:
+    return input_size(model) / 32

@@ -1,0 +1,62 @@
+"""`dse train`, `dse evaluate` and `dse models` through the real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def dse(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "dse.cli", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def test_train_then_evaluate(tmp_path, data_dir):
+    out = tmp_path / "run"
+    r = dse("train", "--model", "hps-06-0.5x", "--epochs", "1", "--subset", "500",
+            "--val-size", "500", "--device", "cpu", "--out", str(out), "--data-dir",
+            str(data_dir))
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["epochs"]) == 1 and metrics["train_images"] == 500
+    final = metrics["final"]
+    for key in ("val_acc", "test_acc", "train_images_per_s", "params", "macs", "size_mb",
+                "latency_ms", "latency_p90_ms", "epoch_time_s"):
+        assert final[key] > 0, key
+    assert final["params"] == 67_670
+    r = dse("evaluate", "--model", "hps-06-0.5x", "--checkpoint", str(out / "checkpoint.pt"),
+            "--device", "cpu", "--data-dir", str(data_dir))
+    assert r.returncode == 0, r.stderr
+    assert f"{final['test_acc']:.4f}" in r.stdout  # same weights, same test set, same figure
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["train", "--model", "hps-nope"], "unknown model"),
+    (["train", "--model", "hps-06-0.5x", "--optimizer", "sgdd"], "unknown optimizer"),
+])
+def test_user_mistakes_are_one_paragraph_errors(args, needle, data_dir):
+    r = dse(*args, "--data-dir", str(data_dir), "--device", "cpu", "--epochs", "1",
+            "--subset", "200", "--val-size", "100")
+    assert r.returncode != 0 and needle in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_missing_data_and_corrupt_checkpoint(tmp_path):
+    r = dse("train", "--model", "hps-06-0.5x", "--data-dir", str(tmp_path / "none"))
+    assert r.returncode == 1 and "cifar-10-batches-bin" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "runs").exists()
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    r = dse("evaluate", "--model", "hps-06-0.5x", "--checkpoint", str(bad))
+    assert r.returncode == 1 and "bad.pt" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_models_json():
+    r = dse("models", "hps-06-*", "--json")
+    rows = {row["name"]: row for row in json.loads(r.stdout)}
+    assert rows["hps-06-0.5x"]["params"] == 67_670
+    assert rows["hps-06-0.5x"]["paper_size_mb_cifar10"] == 0.37

@@ -1,0 +1,113 @@
+"""Training engine: learning on real data, exact resume, checkpoints, optimizers, schedules."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import dse.models as models
+from dse.errors import CheckpointError, ConfigError
+from dse.train import TrainConfig, fit, load_checkpoint, load_weights, save_weights
+from dse.train.job import DataPlan, prepare_data
+from dse.train.optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_scheduler
+
+
+@pytest.fixture(scope="module")
+def small(data_dir):
+    train, val, _ = prepare_data(DataPlan("cifar10", val_size=5000, subset=5000), 1.0, data_dir)
+    return train, val
+
+
+def test_hps_06_learns_real_cifar10_in_two_epochs(small):
+    train, val = small
+    torch.manual_seed(0)
+    model = models.create("hps-06-0.5x")
+    history = fit(model, train, val, TrainConfig(epochs=2, seed=0), device="cpu")
+    assert len(train) == 5000 and len(history) == 2
+    assert history[-1]["val_acc"] > 0.2  # chance is 0.1
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert all(r["epoch_s"] >= r["train_s"] > 0 and r["train_images_per_s"] > 0 for r in history)
+
+
+def test_resume_after_epoch_one_reproduces_epoch_two(small, tmp_path):
+    from dse.data import Split
+
+    train = Split(small[0].images[:1024], small[0].labels[:1024])
+    val = Split(small[1].images[:1000], small[1].labels[:1000])
+    cfg = TrainConfig(epochs=2, seed=5, schedule="step", schedule_kwargs={"step_epochs": 1})
+    spec = {"name": "hps-06-0.5x", "dropout": 0.3}  # dropout exercises the restored RNG
+
+    torch.manual_seed(5)
+    full = models.create("hps-06-0.5x", dropout=0.3)
+    reference = fit(full, train, val, cfg, device="cpu", spec=spec)
+
+    class Stop(Exception):
+        pass
+
+    def stop(row):
+        raise Stop
+
+    torch.manual_seed(5)
+    first = models.create("hps-06-0.5x", dropout=0.3)
+    with pytest.raises(Stop):
+        fit(first, train, val, cfg, device="cpu", resume_path=tmp_path / "resume.pt",
+            on_epoch=stop, spec=spec)
+    torch.manual_seed(123)  # a different process state must not matter
+    second = models.create("hps-06-0.5x", dropout=0.3)
+    resumed = fit(second, train, val, cfg, device="cpu", spec=spec,
+                  resume=load_checkpoint(tmp_path / "resume.pt"))
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
+        assert resumed[1][key] == reference[1][key], key
+    for a, b in zip(full.state_dict().values(), second.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_checkpoint_round_trip_and_errors(tmp_path):
+    model = models.create("hps-06-0.5x")
+    path = save_weights(tmp_path / "c.pt", model, {"name": "hps-06-0.5x"})
+    assert not list(tmp_path.glob(".c.pt.*"))  # no temporary file left behind
+    other = models.create("hps-06-0.5x")
+    load_weights(other, load_checkpoint(path), path)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                  other.state_dict().values(), strict=True))
+    with pytest.raises(CheckpointError, match="another architecture"):
+        load_weights(models.create("hps-06-1x"), load_checkpoint(path), path)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="truncated, corrupt"):
+        load_checkpoint(path)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_takes_a_step(name):
+    model = torch.nn.Linear(4, 2)
+    kw = {"momentum": 0.9, "nesterov": True} if name == "sgd" else {}
+    opt = make_optimizer(name, model.parameters(), lr=0.01, weight_decay=0.0, **kw)
+    before = model.weight.detach().clone()
+    model(torch.randn(8, 4)).pow(2).sum().backward()
+    opt.step()
+    assert not torch.equal(before, model.weight)
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_every_schedule_runs_and_stays_positive(name):
+    opt = make_optimizer("sgd", [torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    warm = 0.0 if name in ("cyclic", "onecycle") else 1.0
+    sched = make_scheduler(name, opt, epochs=8, steps_per_epoch=10, warmup_epochs=warm)
+    lrs = []
+    for _ in range(80):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert all(0 <= lr <= 0.1 + 1e-9 for lr in lrs)
+    if name != "constant":
+        assert len({round(lr, 12) for lr in lrs}) > 2
+
+
+def test_bad_optimizer_arguments_are_config_errors():
+    params = [torch.nn.Parameter(torch.zeros(1))]
+    with pytest.raises(ConfigError, match="does not take"):
+        make_optimizer("adam", params, lr=0.1, nesterov=True)
+    with pytest.raises(ConfigError, match="unknown optimizer"):
+        make_optimizer("sgdd", params, lr=0.1)
