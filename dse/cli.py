@@ -154,6 +154,124 @@ def evaluate_cmd(
                   f"{len(test):,} {dataset} test images")
 
 
+space_app = typer.Typer(help="Inspect and validate search spaces.", no_args_is_help=True)
+app.add_typer(space_app, name="space")
+Storage = Annotated[str | None, typer.Option(
+    help="SQLAlchemy URL of the study store [default: $DSE_STORAGE, else "
+         "sqlite:///studies/dse.db].")]
+
+
+@space_app.command("validate")
+def space_validate(file: Annotated[str, typer.Argument(help="YAML file or shipped name.")]):
+    """Check a search space file; exit 2 with the key path and allowed values if invalid."""
+    from dse.search.space import cardinality, load_space
+
+    space = load_space(file)
+    console.print(f"[green]ok[/]: {file} defines space {space.name!r} (study {space.study!r}, "
+                  f"{len(space.objectives)} objectives, {cardinality(space):g} candidates, "
+                  f"fidelities {', '.join(space.fidelities)})")
+
+
+@space_app.command("show")
+def space_show(name: Annotated[str, typer.Argument(help="Shipped space name or YAML path.")]):
+    """Print a space's dimensions, cardinality and an example candidate."""
+    import optuna
+
+    from dse.search.space import cardinality, describe, load_space, sample
+
+    space = load_space(name)
+    table = Table(title=f"{space.name}: {space.description}")
+    table.add_column("dimension", no_wrap=True)
+    table.add_column("values")
+    for dim, text in describe(space):
+        table.add_row(dim, text)
+    console.print(table)
+    console.print(f"study {space.study!r} on {space.dataset}; objectives "
+                  f"{', '.join(f'{o} ({d})' for o, d in zip(space.objectives, space.directions, strict=True))}; "
+                  f"constraints {space.constraints or 'none'}; sampler {space.sampler}; "
+                  f"cardinality {cardinality(space):g}")
+    for fname, fid in space.fidelities.items():
+        mark = " (default)" if fname == space.default_fidelity else ""
+        console.print(f"fidelity {fname}{mark}: {fid.model_dump(exclude_none=True)}"
+                      + (f", rungs at epochs {fid.rungs()}" if fid.rungs() else ""))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trial = optuna.create_study(directions=space.directions).ask()
+    console.print("example candidate:", sample(space, trial))
+
+
+@app.command("run")
+def run_cmd(
+    space: Annotated[str, typer.Option(help="Shipped space name (e.g. hps_cifar10) or YAML.")],
+    study: Annotated[str | None, typer.Option(help="Study name [default: the space's].")] = None,
+    storage: Storage = None,
+    trials: Annotated[int | None, typer.Option(min=1, help="Trials to run now.")] = None,
+    timeout: Annotated[str | None, typer.Option(help="Stop starting trials after 90s, 30m, "
+                                                     "2h...")] = None,
+    fidelity: Annotated[str | None, typer.Option(help="smoke, quick, proxy, full... "
+                                                      "[default: the space's].")] = None,
+    device: Device = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of data split, training and sampler.")] = 0,
+    artifacts: Annotated[Path, typer.Option(help="Where trial checkpoints go.")]
+    = Path("studies"),
+    data_dir: DataDir = None,
+    download: Download = False,
+):
+    """Run or continue a multi-objective study (running it again continues it)."""
+    from dse.search.space import load_space
+    from dse.search.study import parse_duration, run_study
+
+    sp = load_space(space)
+    if trials is None and timeout is None:
+        raise ConfigError("give --trials N and/or --timeout DURATION, e.g. --trials 20.")
+    result = run_study(sp, study, storage, trials, parse_duration(timeout), fidelity, device,
+                       seed, data_dir, download, artifacts, console)
+    console.print(f"study {result.study_name!r}: {len(result.trials)} trials in the store; "
+                  f"`dse pareto --study {result.study_name}` shows the front.")
+
+
+@app.command("studies")
+def studies_cmd(storage: Storage = None):
+    """List the studies in a store with trial counts by state."""
+    import optuna
+
+    from dse.store import Store
+
+    store = Store(storage, create=False)
+    summaries = optuna.get_all_study_summaries(store.optuna)
+    if not summaries:
+        console.print(f"no studies in {store.url}")
+        return
+    table = Table(title=f"studies in {store.url}")
+    for col in ("study", "space", "fidelity", "complete", "pruned", "infeasible", "failed",
+                "running"):
+        table.add_column(col, justify="left" if col in ("study", "space", "fidelity") else
+                         "right")
+    for s in summaries:
+        recs = store.trials(s.study_name)
+        by = {k: sum(r.status == k for r in recs) for k in ("complete", "pruned", "infeasible",
+                                                             "failed", "running")}
+        table.add_row(s.study_name, str(s.user_attrs.get("space", "-")),
+                      str(s.user_attrs.get("fidelity", "-")),
+                      *[str(by[k]) for k in ("complete", "pruned", "infeasible", "failed",
+                                             "running")])
+    console.print(table)
+
+
+@app.command("show")
+def show_cmd(study: Annotated[str, typer.Option(help="Study name.")],
+             trial: Annotated[int | None, typer.Option(help="Trial number.")] = None,
+             storage: Storage = None):
+    """Print a trial's config, curve summary and measurements (or the study's trials)."""
+    from dse.report.data import load_study_frame, trial_detail
+
+    if trial is None:
+        frame = load_study_frame(study, storage)
+        console.print(frame.drop(columns=["candidate"], errors="ignore").to_string())
+        return
+    detail = trial_detail(study, trial, storage)
+    console.print_json(json.dumps(detail, default=str))
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one paragraph and an exit code."""
     try:

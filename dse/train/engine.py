@@ -110,9 +110,6 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         model.to(memory_format=torch.channels_last)
     train_b = Batches(train, dataset, cfg.batch_size, device, train=True, augment=cfg.augment,
                       seed=cfg.seed, channels_last=channels_last)
-    if len(train_b) == 0:
-        raise ConfigError(f"the training set has {len(train)} images, fewer than one batch "
-                          f"of {cfg.batch_size}; use a larger subset or a smaller batch size.")
     val_b = Batches(val, dataset, cfg.eval_batch_size, device, train=False,
                     channels_last=channels_last)
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,

@@ -1,0 +1,1 @@
+"""Reports: study data, Pareto analysis, Plotly HTML pages."""

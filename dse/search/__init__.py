@@ -1,0 +1,1 @@
+"""Search: YAML spaces, objectives, multi-fidelity, studies."""

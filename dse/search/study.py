@@ -1,0 +1,149 @@
+"""Running a study: sampler, storage, the live display, and resumption by re-running."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import optuna
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from dse.errors import ConfigError
+from dse.search.objective import Objective
+from dse.search.space import SearchSpace, grid_space
+from dse.store import Store
+from dse.train.job import DataPlan, prepare_data
+
+STATES = ("COMPLETE", "RUNNING", "PRUNED", "FAIL", "WAITING")
+
+
+def parse_duration(text: str | None) -> float | None:
+    """'90s', '30m', '2h', '1h30m' or plain seconds -> seconds."""
+    if text is None:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([hms])", text)
+    if not parts or "".join(a + b for a, b in parts) != text:
+        raise ConfigError(f"--timeout {text!r} is not a duration; write e.g. 90s, 30m, 2h, "
+                          f"1h30m or a number of seconds.")
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+
+
+def make_sampler(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
+    """The space's sampler, seeded; constraint-aware where Optuna supports it."""
+    def constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
+        return trial.user_attrs.get("constraints", [0.0] * len(space.constraints))
+
+    cf = constraints if space.constraints else None
+    if space.sampler == "nsga2":
+        return optuna.samplers.NSGAIISampler(population_size=space.population_size, seed=seed,
+                                             constraints_func=cf)
+    if space.sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constraints_func=cf)
+    if space.sampler == "gp":
+        return optuna.samplers.GPSampler(seed=seed, constraints_func=cf)
+    if space.sampler == "grid":
+        return optuna.samplers.GridSampler(grid_space(space), seed=seed)
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def open_study(space: SearchSpace, study_name: str, store: Store, fidelity: str,
+               seed: int) -> optuna.Study:
+    """Create the study or load it to continue; refuses a different objective or fidelity."""
+    study = optuna.create_study(study_name=study_name, storage=store.optuna,
+                                directions=space.directions, load_if_exists=True)
+    attrs = study.user_attrs
+    if attrs.get("objectives", space.objectives) != space.objectives:
+        raise ConfigError(f"study {study_name!r} optimises {attrs['objectives']}, not "
+                          f"{space.objectives}; use another --study name.")
+    if attrs.get("fidelity", fidelity) != fidelity:
+        raise ConfigError(f"study {study_name!r} was run at fidelity {attrs['fidelity']!r}; "
+                          f"mixing fidelities makes its values incomparable. Use "
+                          f"--fidelity {attrs['fidelity']} or another --study name.")
+    for key, value in (("space", space.name), ("objectives", space.objectives),
+                       ("fidelity", fidelity), ("dataset", space.dataset),
+                       ("constraints", space.constraints)):
+        if attrs.get(key) != value:
+            study.set_user_attr(key, value)
+    # Seeded by the study's length, so that a re-run continues rather than replays.
+    study.sampler = make_sampler(space, seed + len(study.trials))
+    return study
+
+
+def run_study(space: SearchSpace, study_name: str | None = None, storage: str | None = None,
+              n_trials: int | None = None, timeout: float | None = None,
+              fidelity: str | None = None, device: str = "auto", seed: int = 0,
+              data_dir=None, download: bool = False, artifacts: Path = Path("studies"),
+              console: Console | None = None) -> optuna.Study:
+    """Run (or continue) a study of `space`; returns the Optuna study."""
+    fidelity = fidelity or space.default_fidelity
+    if fidelity not in space.fidelities:
+        raise ConfigError(f"space {space.name!r} has no fidelity {fidelity!r}; it has "
+                          f"{', '.join(space.fidelities)}.")
+    fid = space.fidelities[fidelity]
+    # Fail on missing data before anything is written to the store.
+    prepare_data(DataPlan(space.dataset, fid.val_size, fid.train_images, fid.val_images, seed),
+                 1.0, data_dir, download)
+    store = Store(storage)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # dse prints one line per trial
+    study = open_study(space, study_name or space.study, store, fidelity, seed)
+    console = console or Console()
+    display = LiveDisplay(study, n_trials, timeout, console)
+    objective = Objective(space, fidelity, store, study, device, seed, data_dir, download,
+                          artifacts, log=console.print)
+    with Live(display.render(), console=console, refresh_per_second=2,
+              transient=False) as live:
+        display.live = live
+        study.optimize(objective, n_trials=n_trials, timeout=timeout,
+                       callbacks=[display.on_trial], catch=(RuntimeError,))
+    return study
+
+
+class LiveDisplay:
+    """Trials by state, the current front and the time left, redrawn after every trial."""
+
+    def __init__(self, study: optuna.Study, n_trials: int | None, timeout: float | None,
+                 console: Console):
+        self.study, self.n_trials, self.timeout, self.console = study, n_trials, timeout, console
+        self.start, self.done, self.live = time.monotonic(), 0, None
+
+    def on_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        """Optuna callback: log the finished trial and redraw."""
+        self.done += 1
+        status = trial.user_attrs.get("dse_status", trial.state.name.lower())
+        values = ", ".join(f"{n}={v:.4g}" for n, v in zip(study.user_attrs["objectives"],
+                                                          trial.values or [], strict=False))
+        reason = trial.user_attrs.get("reason", "")
+        self.console.print(f"trial {trial.number:>4} {status:<10} {values} {reason}".rstrip())
+        if self.live is not None:
+            self.live.update(self.render())
+
+    def render(self) -> Group:
+        """The display: counts, elapsed and remaining time, and the front."""
+        trials = self.study.get_trials(deepcopy=False)
+        counts = {s: sum(t.state.name == s for t in trials) for s in STATES}
+        elapsed = time.monotonic() - self.start
+        left = "?"
+        if self.n_trials and self.done:
+            left = f"{elapsed / self.done * (self.n_trials - self.done):.0f}s"
+        if self.timeout:
+            left = f"<= {max(0.0, self.timeout - elapsed):.0f}s"
+        head = Text(f"study {self.study.study_name}: {counts['COMPLETE']} complete, "
+                    f"{counts['RUNNING']} running, {counts['PRUNED']} pruned/infeasible, "
+                    f"{counts['FAIL']} failed | this run {self.done}/{self.n_trials or '∞'} "
+                    f"trials, {elapsed:.0f}s elapsed, time left {left}")
+        front = Table(title="current Pareto front", show_lines=False)
+        objectives = self.study.user_attrs.get("objectives", [])
+        front.add_column("trial", justify="right")
+        for o in objectives:
+            front.add_column(o, justify="right")
+        best = sorted(self.study.best_trials, key=lambda t: t.number)[-8:] if counts[
+            "COMPLETE"] else []
+        for t in best:
+            front.add_row(str(t.number), *[f"{v:.4g}" for v in t.values])
+        return Group(head, front)

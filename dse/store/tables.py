@@ -1,0 +1,67 @@
+"""dse's own tables, kept in the same database as Optuna's: what Optuna does not hold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA_VERSION = 1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of dse's tables (all prefixed dse_)."""
+
+
+class Meta(Base):
+    """Key-value facts about the schema (its version)."""
+
+    __tablename__ = "dse_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class TrialRecord(Base):
+    """One Optuna trial as dse sees it: candidate, hash, status, measurements, artefacts."""
+
+    __tablename__ = "dse_trials"
+    __table_args__ = (UniqueConstraint("study_name", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_name: Mapped[str] = mapped_column(String(512), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # Optuna's per-study trial number
+    fidelity: Mapped[str] = mapped_column(String(64))
+    candidate: Mapped[dict] = mapped_column(JSON)
+    config_hash: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32))  # running|complete|pruned|infeasible|failed
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    measurements: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    checkpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
+    hardware: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    reused_from: Mapped[int | None] = mapped_column(Integer, nullable=True)  # dse_trials.id
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class EpochRecord(Base):
+    """One epoch of one repeat of one trial: the papers' live curves."""
+
+    __tablename__ = "dse_epochs"
+    __table_args__ = (UniqueConstraint("trial_id", "repeat", "epoch"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("dse_trials.id"), index=True)
+    repeat: Mapped[int] = mapped_column(Integer)
+    epoch: Mapped[int] = mapped_column(Integer)
+    lr: Mapped[float] = mapped_column(Float)
+    train_loss: Mapped[float] = mapped_column(Float)
+    train_acc: Mapped[float] = mapped_column(Float)
+    val_loss: Mapped[float] = mapped_column(Float)
+    val_acc: Mapped[float] = mapped_column(Float)
+    train_s: Mapped[float] = mapped_column(Float)
+    eval_s: Mapped[float] = mapped_column(Float)
+    epoch_s: Mapped[float] = mapped_column(Float)
+    train_images_per_s: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,46 @@
+"""The multi-objective successive-halving promotion rule, on synthetic values."""
+
+from __future__ import annotations
+
+import math
+
+from dse.search.halving import crowding_distances, nondominated_ranks, order, promotable
+
+MAX_MIN = ["maximize", "minimize"]  # accuracy up, size down
+
+
+def test_nondominated_ranks_known_fronts():
+    pts = [[1, 5], [2, 4], [3, 3], [2, 5], [3, 4], [4, 5]]
+    assert nondominated_ranks(pts) == [0, 0, 0, 1, 1, 2]
+
+
+def test_equal_points_share_a_front():
+    assert nondominated_ranks([[1, 1], [1, 1], [2, 2]]) == [0, 0, 1]
+
+
+def test_crowding_distance_boundaries_and_interior():
+    d = crowding_distances([[0, 4], [1, 3], [3, 1], [4, 0]])
+    assert math.isinf(d[0]) and math.isinf(d[3])
+    assert d[1] == (3 - 0) / 4 + (4 - 1) / 4 and d[2] == (4 - 1) / 4 + (3 - 0) / 4
+
+
+def test_order_prefers_rank_then_crowding():
+    pts = [[0, 10], [5, 5], [4.9, 5.1], [10, 0], [6, 6]]
+    ranked = order(pts)
+    assert set(ranked[:2]) == {0, 3}  # extreme points of the first front
+    assert ranked[-1] == 4  # the only dominated point comes last
+
+
+def test_promotion_keeps_best_fraction():
+    # (accuracy, size): trial 0 is best on both; trial 3 is dominated by everyone.
+    rung = [[0.9, 1.0], [0.8, 2.0], [0.7, 3.0], [0.5, 4.0]]
+    assert promotable(rung, 0, eta=2, directions=MAX_MIN)
+    assert not promotable(rung, 3, eta=2, directions=MAX_MIN)
+    assert [promotable(rung, i, 2, MAX_MIN) for i in range(4)] == [True, True, False, False]
+
+
+def test_first_arrival_is_promoted_and_direction_matters():
+    assert promotable([[0.1, 9.0]], 0, eta=3, directions=MAX_MIN)
+    rung = [[0.9, 1.0], [0.1, 9.0], [0.5, 5.0]]
+    assert not promotable(rung, 1, eta=3, directions=MAX_MIN)
+    assert promotable(rung, 1, eta=3, directions=["minimize", "maximize"])

@@ -1,0 +1,104 @@
+"""Search space files: shipped spaces, validation errors, sampling."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import optuna
+import pytest
+
+from dse.errors import ConfigError
+from dse.search.space import cardinality, grid_space, load_space, sample, shipped_spaces
+from dse.train import TrainConfig
+from dse.train.job import build_model
+
+SHIPPED = ["hps_cifar10", "hps_cifar100", "squeezenext_cifar10", "paper_cifar10",
+           "paper_cifar100"]
+
+
+def test_shipped_spaces_validate_and_name_their_studies():
+    assert set(SHIPPED) <= set(shipped_spaces())
+    assert load_space("hps_cifar10").study == "hps"
+    for name in SHIPPED:
+        space = load_space(name)
+        assert {"smoke", "proxy", "full"} <= set(space.fidelities)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_sampled_candidates_build_and_configure(name):
+    space = load_space(name)
+    study = optuna.create_study(directions=space.directions,
+                                sampler=optuna.samplers.RandomSampler(seed=1))
+    for _ in range(5):
+        cand = sample(space, study.ask())
+        model = build_model(cand["model"], space.dataset)
+        assert sum(p.numel() for p in model.parameters()) > 10_000
+        TrainConfig(epochs=1, **cand["train"])
+
+
+def test_paper_spaces_are_grids_of_published_models():
+    space = load_space("paper_cifar10")
+    assert space.sampler == "grid" and cardinality(space) == 12
+    assert "hps-21-1x-v3" in grid_space(space)["model"]
+
+
+def write(tmp_path, text):
+    path = tmp_path / "space.yaml"
+    path.write_text(text)
+    return path
+
+
+BASE = textwrap.dedent("""
+    name: t
+    study: t
+    model:
+      family: hps
+      blocks: [1, 1, {int: [1, 4]}, 1]
+      width: {choices: [0.5, 1.0]}
+    fidelities:
+      proxy: {epochs: 1}
+""")
+
+
+def test_minimal_space_and_cardinality(tmp_path):
+    assert cardinality(load_space(str(write(tmp_path, BASE)))) == 8
+
+
+@pytest.mark.parametrize("bad,needles", [
+    (BASE.replace("{choices: [0.5, 1.0]}", "{choises: [0.5]}"),
+     ["model.width", "choices"]),
+    (BASE.replace("family: hps", "family: resnet"), ["model.family", "resnet", "hps"]),
+    (BASE.replace("{int: [1, 4]}", "{int: [4, 1]}"), ["model.blocks", "lo <= hi"]),
+    (BASE + "objectives: [accuracy, colour]\n", ["objectives", "colour", "size_mb"]),
+    (BASE + "constraints: ['size_mb < 1']\n", ["constraints", "size_mb < 1"]),
+    (BASE + "training:\n  optimizer:\n    adam: {lr: 0.1, nesterov: true}\n",
+     ["training.optimizer", "nesterov"]),
+    (BASE + "colour: blue\n", ["colour", "Extra inputs"]),
+    (BASE.replace("proxy: {epochs: 1}", "proxy: {epochs: 0}"),
+     ["fidelities.proxy.epochs", "greater than or equal to 1"]),
+])
+def test_invalid_space_names_file_key_and_allowed(tmp_path, bad, needles):
+    path = write(tmp_path, bad)
+    with pytest.raises(ConfigError) as exc:
+        load_space(str(path))
+    msg = str(exc.value)
+    assert str(path) in msg
+    for needle in needles:
+        assert needle in msg, (needle, msg)
+
+
+def test_space_validate_cli_exit_codes(tmp_path):
+    ok = write(tmp_path, BASE)
+    r = subprocess.run([sys.executable, "-m", "dse.cli", "space", "validate", str(ok)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "ok" in r.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    r = subprocess.run([sys.executable, "-m", "dse.cli", "space", "validate", str(bad)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "bad.yaml" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "dse.cli", "space", "show", "hps_cifar10"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "blocks3" in r.stdout and "example candidate" in r.stdout

@@ -1,0 +1,151 @@
+"""Studies through the real CLI on real CIFAR-10 with the SQLite default store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import optuna
+import pytest
+
+from dse.store import Store
+
+
+def dse(*args, cwd, env=None):
+    return subprocess.run([sys.executable, "-m", "dse.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, **(env or {})})
+
+
+def test_run_smoke_twice_grows_the_study_and_optuna_reads_it(tmp_path, data_dir):
+    args = ["run", "--space", "hps_cifar10", "--fidelity", "smoke", "--trials", "4",
+            "--device", "cpu", "--data-dir", str(data_dir)]
+    r = dse(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "studies" / "dse.db").is_file()
+    r = dse(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    study = optuna.load_study(study_name="hps", storage=f"sqlite:///{tmp_path}/studies/dse.db")
+    assert len(study.trials) == 8
+    assert study.directions == [optuna.study.StudyDirection.MAXIMIZE,
+                                optuna.study.StudyDirection.MINIMIZE,
+                                optuna.study.StudyDirection.MINIMIZE]
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert len(complete) >= 6
+    params = {tuple(sorted(t.params.items())) for t in study.trials}
+    assert len(params) == 8  # the second run continued the search, it did not replay it
+    for t in complete:
+        assert 0.0 <= t.values[0] <= 1.0 and t.values[1] > 0 and t.values[2] > 0
+    store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
+    recs = store.trials("hps")
+    assert len(recs) == 8 and all(r.hardware["cpu"] for r in recs)
+    done = [r for r in recs if r.status == "complete"]
+    assert all((tmp_path / r.checkpoint).is_file() for r in done)
+    assert len(store.epochs([r.id for r in done])) == len(done)  # one epoch each at smoke
+    r = dse("studies", cwd=tmp_path)
+    assert r.returncode == 0 and "hps" in r.stdout
+    r = dse("show", "--study", "hps", "--trial", str(complete[0].number), cwd=tmp_path)
+    assert r.returncode == 0 and '"curves"' in r.stdout and '"size_mb"' in r.stdout
+
+
+GRID = textwrap.dedent("""
+    name: grid_test
+    study: gridtest
+    objectives: [accuracy, size_mb]
+    constraints: ["size_mb <= 1.0"]
+    sampler: grid
+    model:
+      name: {choices: [hps-06-0.5x, hps-23-1x]}
+    training:
+      optimizer: {sgd: {lr: 0.05, momentum: 0.9}}
+      batch_size: 64
+    fidelities:
+      smoke: {epochs: 1, train_images: 200, val_images: 100, latency_repeats: 2}
+    default_fidelity: smoke
+""")
+
+
+def test_size_constraint_rejects_before_training(tmp_path, data_dir):
+    space = tmp_path / "grid.yaml"
+    space.write_text(GRID)
+    r = dse("run", "--space", str(space), "--trials", "2", "--device", "cpu",
+            "--data-dir", str(data_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
+    recs = {r.candidate["model"]["name"]: r for r in store.trials("gridtest")}
+    big, small = recs["hps-23-1x"], recs["hps-06-0.5x"]
+    assert big.status == "infeasible" and "size_mb=3.665 violates size_mb <= 1.0" in big.reason
+    assert store.epochs([big.id]) == [] and big.checkpoint is None  # never trained
+    assert small.status == "complete" and len(store.epochs([small.id])) == 1
+    study = optuna.load_study(study_name="gridtest", storage=store.url)
+    states = {t.params["model"]: t.state.name for t in study.trials}
+    assert states == {"hps-23-1x": "PRUNED", "hps-06-0.5x": "COMPLETE"}
+
+
+def test_same_candidate_is_measured_once(tmp_path, data_dir):
+    space = tmp_path / "one.yaml"
+    space.write_text(GRID.replace("hps-06-0.5x, hps-23-1x", "hps-06-0.5x")
+                     .replace("sampler: grid", "sampler: random"))
+    r = dse("run", "--space", str(space), "--trials", "2", "--device", "cpu",
+            "--data-dir", str(data_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
+    first, second = store.trials("gridtest")
+    assert first.status == second.status == "complete"
+    assert second.reused_from == first.id and store.epochs([second.id]) == []
+    assert second.measurements == first.measurements
+
+
+def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
+    space = tmp_path / "sh.yaml"
+    space.write_text(textwrap.dedent("""
+        name: sh
+        study: sh
+        objectives: [accuracy, epoch_time_s]
+        sampler: random
+        model: {family: hps, blocks: [1, 1, 1, 1], width: {choices: [0.25, 0.5]},
+                activation: {choices: [relu, elu]}}
+        training:
+          optimizer: {sgd: {lr: {log: [0.001, 0.2]}, momentum: 0.9}}
+          batch_size: 64
+        fidelities:
+          tiny: {epochs: 2, train_images: 200, val_images: 100, min_epochs: 1, eta: 2,
+                 latency_repeats: 2}
+        default_fidelity: tiny
+    """))
+    r = dse("run", "--space", str(space), "--trials", "6", "--device", "cpu",
+            "--data-dir", str(data_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
+    recs = store.trials("sh")
+    pruned = [r for r in recs if r.status == "pruned"]
+    complete = [r for r in recs if r.status == "complete"]
+    assert pruned and complete and len(pruned) + len(complete) == 6
+    assert all("successive halving at rung 0" in r.reason for r in pruned)
+    assert all(len(store.epochs([r.id])) == 1 for r in pruned)
+    assert all(len(store.epochs([r.id])) == 2 for r in complete if r.reused_from is None)
+    study = optuna.load_study(study_name="sh", storage=store.url)
+    assert all("rung0" in t.user_attrs for t in study.trials)
+
+
+@pytest.mark.parametrize("args,needle,code", [
+    (["--storage", "postgresql+psycopg2://dse:x@127.0.0.1:9/none"], "cannot be used", 1),
+    (["--fidelity", "enormous"], "has no fidelity 'enormous'", 2),
+    (["--space", "no_such_space"], "unknown search space", 2),
+])
+def test_run_mistakes_are_clear_and_write_nothing(tmp_path, data_dir, args, needle, code):
+    base = {"--space": "hps_cifar10", "--trials": "1", "--data-dir": str(data_dir)}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    r = dse("run", *[x for kv in base.items() for x in kv], cwd=tmp_path)
+    assert r.returncode == code and needle in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "studies" / "dse.db").exists()
+
+
+def test_run_without_data_writes_no_store(tmp_path):
+    r = dse("run", "--space", "hps_cifar10", "--trials", "1", "--data-dir",
+            str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert r.returncode == 1 and "cifar-10-batches-bin" in r.stderr
+    assert not (tmp_path / "studies").exists()
