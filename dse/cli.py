@@ -186,8 +186,9 @@ def space_show(name: Annotated[str, typer.Argument(help="Shipped space name or Y
     for dim, text in describe(space):
         table.add_row(dim, text)
     console.print(table)
-    console.print(f"study {space.study!r} on {space.dataset}; objectives "
-                  f"{', '.join(f'{o} ({d})' for o, d in zip(space.objectives, space.directions, strict=True))}; "
+    goals = ", ".join(f"{o} ({d})" for o, d in zip(space.objectives, space.directions,
+                                                   strict=True))
+    console.print(f"study {space.study!r} on {space.dataset}; objectives {goals}; "
                   f"constraints {space.constraints or 'none'}; sampler {space.sampler}; "
                   f"cardinality {cardinality(space):g}")
     for fname, fid in space.fidelities.items():
