@@ -70,3 +70,20 @@ def write_cifar100(root: Path, layout: str, n_train: int = 300, n_test: int = 10
             rec.astype(np.uint8).tofile(folder / f"{split}.bin")
         out[split] = (images, fine)
     return out
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on loopback for this test session."""
+    from postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres, request) -> str:
+    """A fresh database on the session's server."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
+    return postgres.create_database(name)

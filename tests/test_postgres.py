@@ -1,0 +1,80 @@
+"""Many workers sharing one study in a real PostgreSQL server; dead workers' trials retried."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import optuna
+import pytest
+
+from dse.report.data import load_study_frame
+from dse.store import Store
+
+pytestmark = pytest.mark.postgres
+
+
+def worker(*args, cwd, env=None):
+    return subprocess.Popen([sys.executable, "-m", "dse.cli", "run", *args], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
+
+
+def test_two_workers_share_one_study(tmp_path, data_dir, pg_url):
+    common = ["--space", "hps_cifar10", "--fidelity", "smoke", "--trials", "3", "--device",
+              "cpu", "--storage", pg_url, "--data-dir", str(data_dir)]
+    procs = [worker(*common, "--seed", str(seed), cwd=tmp_path) for seed in (0, 1)]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+    study = optuna.load_study(study_name="hps", storage=pg_url)
+    assert sorted(t.number for t in study.trials) == list(range(6))
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials)
+    recs = Store(pg_url).trials("hps")
+    assert sorted(r.number for r in recs) == list(range(6))  # no duplicate, no lost trial
+
+
+SLOW = textwrap.dedent("""
+    name: slow
+    study: slow
+    objectives: [accuracy, size_mb]
+    sampler: random
+    model: {name: hps-06-0.5x}
+    training: {batch_size: 64}
+    fidelities:
+      slow: {epochs: 6, train_images: 1000, val_images: 200, latency_repeats: 2}
+    default_fidelity: slow
+""")
+
+
+def test_dead_worker_trial_is_failed_by_heartbeat_and_retried(tmp_path, data_dir, pg_url):
+    (tmp_path / "slow.yaml").write_text(SLOW)
+    env = {"DSE_HEARTBEAT": "1,3"}
+    args = ["--space", "slow.yaml", "--trials", "1", "--device", "cpu", "--storage", pg_url,
+            "--data-dir", str(data_dir)]
+    store = Store(pg_url)
+    victim = worker(*args, cwd=tmp_path, env=env)
+    deadline = time.time() + 300
+    while time.time() < deadline:  # wait until the victim has trained an epoch
+        recs = store.trials("slow") if "slow" in store.study_names() else []
+        if recs and store.epochs([recs[0].id]):
+            break
+        assert victim.poll() is None, victim.communicate()[1]
+        time.sleep(0.5)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    time.sleep(4)  # longer than the grace period
+    rescuer = worker(*args, cwd=tmp_path, env=env)
+    _, err = rescuer.communicate(timeout=600)
+    assert rescuer.returncode == 0, err
+    study = optuna.load_study(study_name="slow", storage=pg_url)
+    first, retry = study.trials[0], study.trials[1]
+    assert first.state.name == "FAIL"
+    assert retry.state.name == "COMPLETE" and retry.params == first.params
+    assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
+    frame = load_study_frame("slow", pg_url)
+    assert frame.set_index("trial").loc[0, "status"] == "failed"
