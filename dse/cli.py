@@ -273,6 +273,77 @@ def show_cmd(study: Annotated[str, typer.Option(help="Study name.")],
     console.print_json(json.dumps(detail, default=str))
 
 
+@app.command("pareto")
+def pareto_cmd(
+    study: Annotated[str, typer.Option(help="Study name (see `dse studies`).")],
+    storage: Storage = None,
+    objectives: Annotated[str | None, typer.Option(
+        help="Project onto two or three objectives, e.g. accuracy,latency_ms "
+             "[default: the study's].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder [default: reports/STUDY].")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the front as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the front as CSV.")] = False,
+):
+    """Print the non-dominated trials and write reports/STUDY/pareto.html."""
+    from dse.report.build import pareto_page
+    from dse.report.data import load_study_frame, pareto_mask
+
+    frame = load_study_frame(study, storage)
+    objs = objectives.split(",") if objectives else frame.attrs["objectives"]
+    done = frame[frame["status"] == "complete"] if len(frame) else frame
+    if done.empty:
+        raise DseError(f"study {study!r} has no completed trials yet ({len(frame)} trials in "
+                       f"all); run `dse run` longer, or look at `dse studies`.")
+    front = frame[pareto_mask(frame, objs)].sort_values(objs[0])
+    folder = Path(out or Path("reports") / study)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = pareto_page(frame, objs, folder)
+    cols = ["trial", "model", "recipe", "accuracy", "accuracy_std", "size_mb", "epoch_time_s",
+            "latency_ms", "macs", "params", "checkpoint"]
+    if as_json or as_csv:
+        data = front[cols]
+        print(data.to_json(orient="records", indent=2) if as_json else data.to_csv(index=False))
+        err.print(f"wrote {path}")
+        return
+    table = Table(title=f"{study}: {len(front)} non-dominated of {len(done)} completed trials "
+                        f"on {', '.join(objs)}")
+    for c in ("trial", "model", "recipe", "accuracy %", "size MB", "epoch s", "latency ms",
+              "MACs"):
+        table.add_column(c, justify="left" if c in ("model", "recipe") else "right")
+    for _, r in front.iterrows():
+        table.add_row(str(r["trial"]), r["model"], r["recipe"],
+                      f"{r['accuracy'] * 100:.2f} ± {r['accuracy_std'] * 100:.2f}",
+                      f"{r['size_mb']:.3f}", f"{r['epoch_time_s']:.2f}",
+                      f"{r['latency_ms']:.2f}", f"{r['macs'] / 1e6:.1f}M")
+    console.print(table)
+    console.print(f"wrote {path}")
+
+
+@app.command("report")
+def report_cmd(
+    study: Annotated[str, typer.Option(help="Study name.")],
+    storage: Storage = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder [default: reports/STUDY].")]
+    = None,
+    watch: Annotated[bool, typer.Option(help="Regenerate until Ctrl-C; pages auto-refresh.")]
+    = False,
+    interval: Annotated[int, typer.Option(min=2, help="Seconds between regenerations.")] = 15,
+):
+    """Write the study's HTML report (index, Pareto, hypervolume, parameters, trials)."""
+    import time
+
+    from dse.report.build import build_report
+
+    while True:
+        index = build_report(study, storage, out, refresh=interval if watch else None)
+        console.print(f"wrote {index}" + (f" (next in {interval}s; Ctrl-C stops)" if watch
+                                          else ""))
+        if not watch:
+            return
+        time.sleep(interval)
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one paragraph and an exit code."""
     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from dse.search.halving import crowding_distances, nondominated_ranks, order, promotable
+from dse.pareto import crowding_distances, nondominated_ranks, order
+from dse.search.halving import promotable
 
 MAX_MIN = ["maximize", "minimize"]  # accuracy up, size down
 
@@ -44,3 +45,28 @@ def test_first_arrival_is_promoted_and_direction_matters():
     rung = [[0.9, 1.0], [0.1, 9.0], [0.5, 5.0]]
     assert not promotable(rung, 1, eta=3, directions=MAX_MIN)
     assert promotable(rung, 1, eta=3, directions=["minimize", "maximize"])
+
+
+def test_hypervolume_2d_and_3d_by_hand():
+    from dse.pareto import hypervolume
+
+    assert hypervolume([[1, 2], [2, 1]], [3, 3]) == 3.0  # 2x1 + 1x2 - overlap 1x1
+    assert hypervolume([[1, 2], [2, 1], [2.5, 2.5]], [3, 3]) == 3.0  # dominated adds nothing
+    assert hypervolume([[0, 0, 0]], [1, 2, 3]) == 6.0
+    assert hypervolume([[0, 0, 1], [1, 1, 0]], [2, 2, 2]) == 4 + 2 - 1  # union of two boxes
+    assert hypervolume([[5, 5]], [3, 3]) == 0.0
+
+
+def test_fast_nondominated_mask_agrees_with_full_sort():
+    import random
+
+    from dse.pareto import hypervolume, hypervolume_history, nondominated_mask
+
+    rng = random.Random(0)
+    for dims in (2, 3):
+        pts = [[rng.randint(0, 9) for _ in range(dims)] for _ in range(200)]
+        assert nondominated_mask(pts) == [r == 0 for r in nondominated_ranks(pts)]
+        ref = [10] * dims
+        hist = hypervolume_history(pts, ref)
+        assert hist == sorted(hist)  # never decreases
+        assert abs(hist[-1] - hypervolume(pts, ref)) < 1e-9

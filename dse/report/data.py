@@ -5,8 +5,8 @@ from __future__ import annotations
 import optuna
 import pandas as pd
 
+from dse import pareto
 from dse.errors import ConfigError
-from dse.search import halving
 from dse.search.space import OBJECTIVES
 from dse.store import Store
 
@@ -19,7 +19,7 @@ def load_study(name: str, store: Store) -> optuna.Study:
     names = store.study_names()
     if name not in names:
         raise ConfigError(f"no study {name!r} in {store.url}; studies there: "
-                          f"{', '.join(names) or 'none'}.")
+                          f"{', '.join(sorted(names)) or 'none'}.")
     return optuna.load_study(study_name=name, storage=store.optuna)
 
 
@@ -89,10 +89,9 @@ def pareto_mask(frame: pd.DataFrame, objectives: list[str]) -> pd.Series:
     if ok.empty:
         return mask
     directions = [OBJECTIVES[o] for o in objectives]
-    points = [halving.to_minimise([float(r[o]) for o in objectives], directions)
+    points = [pareto.to_minimise([float(r[o]) for o in objectives], directions)
               for _, r in ok.iterrows()]
-    ranks = halving.nondominated_ranks(points)
-    mask.loc[ok.index[[r == 0 for r in ranks]]] = True
+    mask.loc[ok.index[pareto.nondominated_mask(points)]] = True
     return mask
 
 

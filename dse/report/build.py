@@ -1,0 +1,125 @@
+"""Build a study's report folder: index, Pareto, hypervolume, parameters, trials, trial pages."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from dse.report import figures as F
+from dse.report.data import load_study, load_study_frame, pareto_mask
+from dse.report.html import figure_html, page, table_html, write_plotlyjs
+from dse.store import Store
+from dse.train.checkpoint import atomic_write_text
+
+TABLE_COLUMNS = ["trial", "status", "model", "recipe", "accuracy", "accuracy_std", "size_mb",
+                 "epoch_time_s", "latency_ms", "macs", "params", "duration_s", "reason"]
+
+
+def _meta(frame: pd.DataFrame) -> str:
+    counts = frame["status"].value_counts().to_dict() if len(frame) else {}
+    parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    return (f"study <b>{html.escape(frame.attrs['study'])}</b> on "
+            f"{frame.attrs.get('dataset')} at fidelity <b>{frame.attrs.get('fidelity')}</b>; "
+            f"{len(frame)} trials ({parts or 'none yet'}); objectives "
+            f"{', '.join(frame.attrs['objectives'])}; generated "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC. Accuracy is on the held-out "
+            f"validation split; sizes are float32 state_dict bytes / 1e6.")
+
+
+def _fidelity_note(frame: pd.DataFrame) -> str:
+    return ('<p class="note">The papers\' points are 200-epoch results on the full training set '
+            "with epoch times on their GPUs. A study at a lower fidelity or on another device is "
+            "not directly comparable on accuracy or epoch time; sizes compare directly.</p>")
+
+
+def pareto_page(frame: pd.DataFrame, objectives: list[str], out: Path,
+                refresh: int | None = None) -> Path:
+    """Write pareto.html: the 2-D projections, the 3-D view and the front's table."""
+    write_plotlyjs(out)
+    plots = [figure_html(F.pareto_2d(frame, x), f"p2d-{x}")
+             for x in ("size_mb", "epoch_time_s", "latency_ms")]
+    if len(objectives) == 3:
+        plots.append(figure_html(F.pareto_3d(frame, objectives), "p3d"))
+    front = pareto_mask(frame, objectives)
+    body = (_fidelity_note(frame) + "".join(plots) +
+            f"<h2>non-dominated trials on {', '.join(objectives)}</h2>" +
+            table_html(frame[front], TABLE_COLUMNS[:-2]))
+    path = out / "pareto.html"
+    atomic_write_text(page(f"{frame.attrs['study']}: Pareto front", _meta(frame), body,
+                           refresh), path)
+    return path
+
+
+def build_report(study_name: str, storage: str | None = None, out: Path | None = None,
+                 refresh: int | None = None) -> Path:
+    """Write every page of a study's report; returns the index page."""
+    store = Store(storage, create=False)
+    frame = load_study_frame(study_name, store=store)
+    out = Path(out or Path("reports") / study_name)
+    out.mkdir(parents=True, exist_ok=True)
+    objectives = frame.attrs["objectives"]
+    meta = _meta(frame)
+    pareto_page(frame, objectives, out, refresh)
+    study = load_study(study_name, store)
+    front = pareto_mask(frame, objectives)
+    pages = {
+        "history.html": figure_html(F.hypervolume_figure(frame, objectives), "hv"),
+        "parameters.html": figure_html(F.parallel_figure(frame), "par") + figure_html(
+            F.importance_figure(study, objectives), "imp"),
+        "trials.html": "<p>Click a column to sort; the Pareto front is shaded.</p>" +
+        table_html(frame, TABLE_COLUMNS, front),
+    }
+    for name, body in pages.items():
+        atomic_write_text(page(f"{study_name}: {name.removesuffix('.html')}", meta, body,
+                               refresh), out / name)
+    epochs = store.epochs([int(i) for i in frame["dse_id"].dropna()])
+    by_trial: dict[int, list[dict]] = {}
+    for e in epochs:
+        by_trial.setdefault(e.trial_id, []).append(
+            {k: getattr(e, k) for k in ("repeat", "epoch", "lr", "train_loss", "train_acc",
+                                        "val_loss", "val_acc", "epoch_s")})
+    for _, row in frame.iterrows():
+        trial_page(row, by_trial.get(row["dse_id"], []), meta, out, refresh)
+    index = ("<ul>" + "".join(f'<li><a href="{f}">{t}</a></li>' for f, t in (
+        ("pareto.html", "Pareto front: accuracy against size, epoch time and latency, in 2-D "
+                        "and 3-D, with the papers' published models"),
+        ("history.html", "hypervolume against trials and wall time"),
+        ("parameters.html", "parallel coordinates and parameter importance"),
+        ("trials.html", "every trial in a sortable table"))) + "</ul>" +
+        f"<h2>current front ({int(front.sum())} trials)</h2>" +
+        table_html(frame[front], TABLE_COLUMNS[:-2]))
+    atomic_write_text(page(f"{study_name}: report", meta, index, refresh), out / "index.html")
+    return out / "index.html"
+
+
+def trial_page(row: pd.Series, epochs: list[dict], meta: str, out: Path,
+               refresh: int | None = None) -> Path:
+    """Write one trial's page: curves, measurements, config."""
+    keys = ["status", "model", "recipe", "accuracy", "accuracy_std", "size_mb", "params", "macs",
+            "epoch_time_s", "latency_ms", "latency_p90_ms", "train_images_per_s", "duration_s",
+            "reason", "checkpoint"]
+    cells = "".join(f"<tr><th>{k}</th><td>{html.escape(_fmt(k, row.get(k)))}</td></tr>"
+                    for k in keys)
+    curves = (figure_html(F.curves_figure(epochs), "curves") if epochs else
+              '<p class="note">no epochs recorded (rejected before training, reused from an '
+              "identical trial, or still starting)</p>")
+    body = (curves + f"<h2>measurements</h2><table>{cells}</table><h2>config</h2>"
+            f"<pre>{html.escape(F.config_json(row['candidate']))}</pre>")
+    path = out / F.trial_url(row["trial"])
+    atomic_write_text(page(f"trial {row['trial']}", meta, body, refresh), path)
+    return path
+
+
+def _fmt(key: str, v) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "-"
+    if key.startswith("accuracy"):
+        return f"{v * 100:.2f} %"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)

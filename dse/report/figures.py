@@ -1,0 +1,212 @@
+"""Plotly figures of a study: Pareto scatters, hypervolume, parameters, training curves."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dse import pareto, reference
+from dse.report.data import pareto_mask
+from dse.search.space import OBJECTIVES
+
+LABELS = {"accuracy": "validation accuracy (%)", "size_mb": "float32 size (MB)",
+          "params": "parameters", "macs": "MACs per image", "epoch_time_s":
+          "epoch time, train + eval (s)", "latency_ms": "CPU latency, batch 1, 1 thread (ms)"}
+FRONT, DOMINATED, INFEASIBLE, PAPER = "#1f77b4", "#b0b0b0", "#e0e0e0", "#d62728"
+
+
+def trial_url(number: int) -> str:
+    """File name of a trial's page, relative to the report folder."""
+    return f"trial-{int(number):05d}.html"
+
+
+def _y(frame: pd.DataFrame, metric: str) -> pd.Series:
+    return frame[metric] * 100 if metric == "accuracy" else frame[metric]
+
+
+def hover(row: pd.Series) -> str:
+    """Hover text: the full config and every measurement of one trial."""
+    acc = (f"{row['accuracy'] * 100:.2f} ± {row['accuracy_std'] * 100:.2f} %"
+           if pd.notna(row.get("accuracy")) else "-")
+    lines = [f"<b>trial {row['trial']}</b> ({row['status']})", row["model"], row["recipe"],
+             f"accuracy {acc}"]
+    for k, fmt in (("size_mb", "{:.3f} MB"), ("params", "{:,.0f} params"),
+                   ("macs", "{:,.0f} MACs"), ("epoch_time_s", "{:.2f} s/epoch"),
+                   ("latency_ms", "{:.2f} ms latency")):
+        if pd.notna(row.get(k)):
+            lines.append(fmt.format(row[k]))
+    lines.append("<i>click for the trial page</i>")
+    return "<br>".join(lines)
+
+
+def _published(dataset: str, x: str, y: str) -> go.Scatter | None:
+    rows = [r for r in reference.published(dataset) if r.get(x) is not None]
+    key = {"accuracy": "accuracy_pct", "size_mb": "size_mb", "epoch_time_s": "epoch_time_s"}
+    if x not in key or y not in key or not rows:
+        return None
+    xs = [r[key[x]] for r in rows]
+    ys = [r[key[y]] for r in rows]
+    gpu = rows[0]["gpu"]
+    text = [f"<b>{r['model']}</b> (published, {r['source']})<br>accuracy {r['accuracy_pct']}%"
+            f"<br>{r['size_mb']} MB<br>{r['epoch_time_s']} s/epoch on {r['gpu']}<br>blocks "
+            f"{r['blocks'] or '-'}" for r in rows]
+    return go.Scatter(x=xs, y=ys, mode="markers+text", name=f"papers (200 epochs; {gpu})",
+                      text=[r["model"] for r in rows], textposition="top center",
+                      textfont={"size": 9, "color": PAPER}, hovertext=text,
+                      hovertemplate="%{hovertext}<extra></extra>",
+                      marker={"symbol": "diamond", "size": 9, "color": PAPER})
+
+
+def pareto_2d(frame: pd.DataFrame, x: str, y: str = "accuracy") -> go.Figure:
+    """One objective against another: front highlighted, dominated and infeasible greyed."""
+    done = frame[(frame["status"] == "complete")].dropna(subset=[x, y])
+    front = pareto_mask(done, [y, x]) if len(done) else pd.Series(dtype=bool)
+    fig = go.Figure()
+    groups = [("infeasible", done[~done["feasible"]], INFEASIBLE, "x"),
+              ("dominated", done[done["feasible"] & ~front], DOMINATED, "circle"),
+              ("Pareto front", done[front].sort_values(x), FRONT, "circle")]
+    for name, part, colour, symbol in groups:
+        fig.add_trace(go.Scatter(
+            x=part[x], y=_y(part, y), mode="lines+markers" if name == "Pareto front" else
+            "markers", name=f"{name} ({len(part)})", line={"shape": "hv", "width": 1},
+            marker={"color": colour, "size": 9, "symbol": symbol,
+                    "line": {"width": 1, "color": "#555"}},
+            customdata=[trial_url(n) for n in part["trial"]],
+            hovertext=[hover(r) for _, r in part.iterrows()],
+            hovertemplate="%{hovertext}<extra></extra>"))
+    pub = _published(frame.attrs.get("dataset", "cifar10"), x, y)
+    if pub is not None:
+        fig.add_trace(pub)
+    fig.update_layout(title=f"{LABELS[y]} vs {LABELS[x]}", xaxis_title=LABELS[x],
+                      yaxis_title=LABELS[y], height=520, legend={"orientation": "h", "y": -0.2},
+                      margin={"t": 50, "l": 60, "r": 20, "b": 40})
+    if x in ("params", "macs"):
+        fig.update_xaxes(type="log")
+    return fig
+
+
+def pareto_3d(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
+    """The three objectives in 3-D; front coloured, the rest grey."""
+    done = frame[frame["status"] == "complete"].dropna(subset=objectives)
+    front = pareto_mask(done, objectives) if len(done) else pd.Series(dtype=bool)
+    fig = go.Figure()
+    for name, part, colour in (("dominated / infeasible", done[~front], DOMINATED),
+                               ("Pareto front", done[front], FRONT)):
+        fig.add_trace(go.Scatter3d(
+            x=_y(part, objectives[0]), y=_y(part, objectives[1]), z=_y(part, objectives[2]),
+            mode="markers", name=f"{name} ({len(part)})", marker={"size": 5, "color": colour},
+            customdata=[trial_url(n) for n in part["trial"]],
+            hovertext=[hover(r) for _, r in part.iterrows()],
+            hovertemplate="%{hovertext}<extra></extra>"))
+    fig.update_layout(title="the study's objectives in 3-D", height=620, scene={
+        "xaxis_title": LABELS[objectives[0]], "yaxis_title": LABELS[objectives[1]],
+        "zaxis_title": LABELS[objectives[2]]}, margin={"t": 50, "l": 0, "r": 0, "b": 0})
+    return fig
+
+
+def hypervolume_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
+    """Hypervolume of the feasible front against trials and against wall time."""
+    done = frame[(frame["status"] == "complete") & frame["feasible"]].dropna(
+        subset=[*objectives, "finished"]).sort_values("finished")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("against completed trials",
+                                                        "against wall time (minutes)"))
+    if len(done):
+        directions = [OBJECTIVES[o] for o in objectives]
+        pts = [pareto.to_minimise([float(r[o]) for o in objectives], directions)
+               for _, r in done.iterrows()]
+        norm = pareto.normaliser(pts)
+        hv = pareto.hypervolume_history([norm(p) for p in pts], [1.1] * len(objectives))
+        minutes = (pd.to_datetime(done["finished"]) - pd.to_datetime(
+            done["finished"]).min()).dt.total_seconds() / 60
+        fig.add_trace(go.Scatter(x=list(range(1, len(hv) + 1)), y=hv, mode="lines+markers",
+                                 name="by trial"), 1, 1)
+        fig.add_trace(go.Scatter(x=minutes, y=hv, mode="lines+markers", name="by time"), 1, 2)
+    fig.update_yaxes(title_text="normalised hypervolume")
+    fig.update_layout(title=f"hypervolume of ({', '.join(objectives)}), objectives scaled to "
+                            f"[0, 1] over the study, reference point 1.1", height=420,
+                      showlegend=False)
+    return fig
+
+
+def parallel_figure(frame: pd.DataFrame) -> go.Figure:
+    """Parallel coordinates of the numeric dimensions and measurements of completed trials."""
+    done = frame[frame["status"] == "complete"]
+    cols = {}
+    for _, r in done.iterrows():
+        cand = r["candidate"] or {}
+        flat = {**{f"model.{k}": v for k, v in cand.get("model", {}).items()},
+                **{f"train.{k}": v for k, v in cand.get("train", {}).items()}}
+        for k, v in flat.items():
+            if k == "model.blocks" and isinstance(v, list):
+                for i, b in enumerate(v):
+                    cols.setdefault(f"blocks{i + 1}", {})[r["trial"]] = b
+            elif isinstance(v, bool | int | float | str):
+                cols.setdefault(k, {})[r["trial"]] = v
+    dims = []
+    for name, values in cols.items():
+        s = pd.Series(values).reindex(done["trial"])
+        if s.nunique() < 2:
+            continue
+        if s.map(lambda v: isinstance(v, str | bool)).any():
+            cats = sorted(s.dropna().astype(str).unique())
+            codes = s.astype(str).map({c: i for i, c in enumerate(cats)})
+            dims.append({"label": name, "values": codes, "tickvals": list(range(len(cats))),
+                         "ticktext": cats})
+        else:
+            dims.append({"label": name, "values": s.astype(float)})
+    for m in ("size_mb", "epoch_time_s", "accuracy"):
+        dims.append({"label": m, "values": _y(done, m)})
+    fig = go.Figure(go.Parcoords(dimensions=dims, line={
+        "color": _y(done, "accuracy"), "colorscale": "Viridis", "showscale": True,
+        "colorbar": {"title": "acc %"}}))
+    fig.update_layout(title="dimensions of completed trials (colour: accuracy)", height=520)
+    return fig
+
+
+def importance_figure(study, objectives: list[str]) -> go.Figure | str:
+    """Optuna's fANOVA parameter importance per objective, or why it is not available."""
+    import optuna
+
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if len(complete) < 4:
+        return f"parameter importance needs at least 4 completed trials ({len(complete)} so far)"
+    fig = go.Figure()
+    for i, name in enumerate(objectives):
+        try:
+            imp = optuna.importance.get_param_importances(
+                study, target=lambda t, i=i: t.values[i],
+                evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
+        except (ValueError, RuntimeError, ImportError) as exc:
+            return f"parameter importance is not available: {exc}"
+        fig.add_trace(go.Bar(y=list(imp)[::-1], x=list(imp.values())[::-1], orientation="h",
+                             name=name))
+    fig.update_layout(title="parameter importance (Optuna fANOVA), per objective",
+                      barmode="group", height=max(360, 28 * len(study.best_trials) + 300),
+                      xaxis_title="importance")
+    return fig
+
+
+def curves_figure(epochs: list[dict]) -> go.Figure:
+    """A trial's training curves per repeat: loss, accuracy, learning rate, epoch time."""
+    fig = make_subplots(rows=2, cols=2, subplot_titles=("loss", "accuracy (%)",
+                                                        "learning rate", "epoch time (s)"))
+    frame = pd.DataFrame(epochs)
+    for rep, part in frame.groupby("repeat") if len(frame) else []:
+        tag = f" (seed {rep})"
+        for col, r, c, dash in (("train_loss", 1, 1, "dot"), ("val_loss", 1, 1, "solid"),
+                                ("train_acc", 1, 2, "dot"), ("val_acc", 1, 2, "solid"),
+                                ("lr", 2, 1, "solid"), ("epoch_s", 2, 2, "solid")):
+            ys = part[col] * 100 if col.endswith("acc") else part[col]
+            fig.add_trace(go.Scatter(x=part["epoch"], y=ys, mode="lines+markers",
+                                     name=col + tag, line={"dash": dash}), r, c)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(height=620, title="training curves (dotted: training split)")
+    return fig
+
+
+def config_json(candidate: dict) -> str:
+    """Pretty JSON of a candidate config."""
+    return json.dumps(candidate, indent=2, default=str)
