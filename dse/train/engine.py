@@ -125,7 +125,7 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         task = bar.add_task("train", total=cfg.epochs * len(train_b),
                             completed=len(history) * len(train_b), stats="")
         for epoch in range(len(history), cfg.epochs):
-            row = _train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task)
+            row = train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task)
             t0 = time.perf_counter()
             ev = evaluate(model, val_b, cfg.label_smoothing)
             row.update(val_loss=ev["loss"], val_acc=ev["accuracy"],
@@ -146,7 +146,9 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
     return history
 
 
-def _train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int, bar, task) -> dict:
+def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
+                bar: Progress | None = None, task=None) -> dict:
+    """One pass over `batches`: loss and accuracy summed on the device, one sync at the end."""
     device = batches.device
     batches.set_epoch(epoch)
     model.train()
@@ -166,6 +168,8 @@ def _train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int, bar,
         loss_sum += loss.detach() * len(y)
         correct += (out.detach().argmax(1) == y).sum()
         seen += len(y)
+        if bar is None:
+            continue
         bar.advance(task)
         now = time.perf_counter()
         if bar.live.is_started and now - last > 0.5:  # at most two host syncs per second

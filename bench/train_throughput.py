@@ -1,0 +1,166 @@
+"""Training images per second: dse's engine vs the usual PyTorch loop vs the compute bound.
+
+(a) dse: the engine's `train_epoch` over in-memory uint8 batches with batched crop/flip.
+(b) reference: torchvision's CIFAR10 data set, RandomCrop(32, 4) + RandomHorizontalFlip +
+    ToTensor + Normalize per image, a DataLoader with workers, the same model, SGD Nesterov.
+(c) compute bound: forward, backward and SGD step on one batch already on the device.
+Measurements are interleaved (a, b, c, a, b, c, ...); medians and ratios are printed.
+
+    python bench/train_throughput.py --model hps-06-0.5x [--device cpu|cuda] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torchvision
+import torchvision.transforms as T
+from torch import nn
+
+from dse import hardware
+from dse.data import Batches, Split, load_cifar
+from dse.data.cifar import MEAN_STD
+from dse.models import create
+from dse.train import resolve_device
+from dse.train.engine import _autocast, train_epoch
+from dse.train.optim import make_optimizer, make_scheduler
+
+
+class _CIFAR10(torchvision.datasets.CIFAR10):
+    """torchvision's CIFAR10 reading the python layout written below (md5 check skipped,
+    since the files are re-pickled from the binary release)."""
+
+    def _check_integrity(self) -> bool:
+        return True
+
+
+def write_python_layout(train: Split, root: Path) -> None:
+    """The training images as cifar-10-batches-py, the layout torchvision reads."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    n = len(train)
+    for i in range(5):
+        sl = slice(i * n // 5, (i + 1) * n // 5)
+        with open(folder / f"data_batch_{i + 1}", "wb") as f:
+            pickle.dump({b"data": train.images[sl].reshape(-1, 3072).numpy(),
+                         b"labels": train.labels[sl].tolist()}, f)
+    with open(folder / "test_batch", "wb") as f:
+        pickle.dump({b"data": train.images[:10].reshape(-1, 3072).numpy(),
+                     b"labels": train.labels[:10].tolist()}, f)
+
+
+def sgd(model):
+    return make_optimizer("sgd", model.parameters(), 0.05, 5e-4, momentum=0.9, nesterov=True)
+
+
+def run_dse(model, split: Split, device, batch: int, steps: int) -> float:
+    sub = Split(split.images[: batch * steps], split.labels[: batch * steps])
+    batches = Batches(sub, "cifar10", batch, device, train=True, augment=True,
+                      channels_last=device.type == "cuda")
+    opt = sgd(model)
+    sched = make_scheduler("constant", opt, 1, len(batches))
+    row = train_epoch(model, batches, opt, sched, nn.CrossEntropyLoss(), 0)
+    return row["train_images_per_s"]
+
+
+def run_reference(model, loader_iter, device, steps: int) -> float:
+    opt, crit = sgd(model), nn.CrossEntropyLoss()
+    model.train()
+    seen, t0 = 0, time.perf_counter()
+    for _ in range(steps):
+        x, y = next(loader_iter)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        with _autocast(device):
+            loss = crit(model(x).float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        seen += len(y)
+    loss.item()
+    return seen / (time.perf_counter() - t0)
+
+
+def run_bound(model, device, batch: int, steps: int) -> float:
+    opt, crit = sgd(model), nn.CrossEntropyLoss()
+    x = torch.randn(batch, 3, 32, 32, device=device)
+    y = torch.randint(0, 10, (batch,), device=device)
+    if device.type == "cuda":
+        x = x.contiguous(memory_format=torch.channels_last)
+    model.train()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        with _autocast(device):
+            loss = crit(model(x).float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    loss.item()
+    return batch * steps / (time.perf_counter() - t0)
+
+
+def forever(loader):
+    while True:
+        yield from loader
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="hps-06-0.5x")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=20, help="batches per measurement")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
+    ap.add_argument("--data-dir", default=None)
+    args = ap.parse_args()
+    device = resolve_device(args.device)
+    torch.manual_seed(0)
+    train, _ = load_cifar("cifar10", args.data_dir)
+    mean, std = MEAN_STD["cifar10"]
+    tmp = Path(tempfile.mkdtemp(prefix="dse-bench-"))
+    write_python_layout(train, tmp)
+    ref_set = _CIFAR10(str(tmp), train=True, download=False, transform=T.Compose([
+        T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
+        T.Normalize(mean, std)]))
+    loader = torch.utils.data.DataLoader(ref_set, batch_size=args.batch, shuffle=True,
+                                         num_workers=args.workers, drop_last=True,
+                                         persistent_workers=args.workers > 0,
+                                         pin_memory=device.type == "cuda")
+    it = forever(loader)
+    models = {k: create(args.model).to(device) for k in "abc"}
+    if device.type == "cuda":
+        for m in models.values():
+            m.to(memory_format=torch.channels_last)
+    # warm-up each path once (allocator, oneDNN/cuDNN kernels, loader workers)
+    run_dse(models["a"], train, device, args.batch, 3)
+    run_reference(models["b"], it, device, 3)
+    run_bound(models["c"], device, args.batch, 3)
+    res = {"a": [], "b": [], "c": []}
+    for r in range(args.rounds):
+        res["a"].append(run_dse(models["a"], train, device, args.batch, args.steps))
+        res["b"].append(run_reference(models["b"], it, device, args.steps))
+        res["c"].append(run_bound(models["c"], device, args.batch, args.steps))
+        print(f"round {r + 1}: dse {res['a'][-1]:.0f}  reference {res['b'][-1]:.0f}  "
+              f"bound {res['c'][-1]:.0f} img/s", file=sys.stderr)
+    med = {k: statistics.median(v) for k, v in res.items()}
+    hw = hardware.describe(device)
+    print(f"model {args.model}, device {device} ({hw.get('gpu', hw['cpu'])}, "
+          f"{hw['torch_threads']} torch threads, {args.workers} loader workers), batch "
+          f"{args.batch}, {args.rounds} interleaved rounds of {args.steps} batches, torch "
+          f"{hw['torch']}")
+    print(f"median images/s: dse {med['a']:.0f} | reference {med['b']:.0f} | compute bound "
+          f"{med['c']:.0f}")
+    print(f"ratios: dse/reference = {med['a'] / med['b']:.2f}x   dse/bound = "
+          f"{med['a'] / med['c']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
