@@ -1,11 +1,11 @@
-"""Share of a smoke-fidelity trial's wall time that is not training or evaluation.
+"""Share of a trial's wall time that is not training or evaluation.
 
 Runs a real `hps_cifar10` study at the smoke fidelity in a temporary SQLite store and,
 per trial, compares Optuna's trial duration with the engine's train + eval seconds. The
 rest is sampling, model building, measurements (MACs, size, latency), storage writes
 and checkpointing. The first trial also pays for reading CIFAR-10 and is reported apart.
 
-    python bench/study_overhead.py [--trials 12]
+    python bench/study_overhead.py [--trials 12] [--fidelity smoke|quick]
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=12)
     ap.add_argument("--space", default="hps_cifar10")
+    ap.add_argument("--fidelity", default="smoke")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dse-overhead-"))
     os.chdir(tmp)
     url = f"sqlite:///{tmp}/dse.db"
     quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
-    study = run_study(load_space(args.space), "overhead", url, args.trials, None, "smoke",
+    study = run_study(load_space(args.space), "overhead", url, args.trials, None, args.fidelity,
                       "cpu", 0, args.data_dir, False, tmp / "artifacts", quiet)
     store = Store(url)
     recs = {r.number: r for r in store.trials("overhead")}
@@ -48,7 +49,7 @@ def main() -> None:
         wall = t.duration.total_seconds()
         rows.append((t.number, wall, work, 1 - work / wall))
     first, rest = rows[0], rows[1:]
-    print(f"{args.space} at smoke fidelity, {len(rows)} trained trials, CPU "
+    print(f"{args.space} at {args.fidelity} fidelity, {len(rows)} trained trials, CPU "
           f"{hardware.cpu_name()}, {hardware.describe()['torch_threads']} threads")
     print(f"first trial (reads CIFAR-10): wall {first[1]:.2f}s, train+eval {first[2]:.2f}s, "
           f"overhead {first[3]:.1%}")

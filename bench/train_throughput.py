@@ -50,11 +50,11 @@ def write_python_layout(train: Split, root: Path) -> None:
     for i in range(5):
         sl = slice(i * n // 5, (i + 1) * n // 5)
         with open(folder / f"data_batch_{i + 1}", "wb") as f:
-            pickle.dump({b"data": train.images[sl].reshape(-1, 3072).numpy(),
-                         b"labels": train.labels[sl].tolist()}, f)
+            pickle.dump({"data": train.images[sl].reshape(-1, 3072).numpy(),
+                         "labels": train.labels[sl].tolist()}, f)
     with open(folder / "test_batch", "wb") as f:
-        pickle.dump({b"data": train.images[:10].reshape(-1, 3072).numpy(),
-                     b"labels": train.labels[:10].tolist()}, f)
+        pickle.dump({"data": train.images[:10].reshape(-1, 3072).numpy(),
+                     "labels": train.labels[:10].tolist()}, f)
 
 
 def sgd(model):

@@ -49,9 +49,12 @@ def size_mb(model: nn.Module) -> float:
 def cpu_latency_ms(model: nn.Module, repeats: int = 50, warmup: int = 5,
                    threads: int = 1) -> dict[str, float]:
     """Batch-1 inference latency on the CPU with `threads` threads: median and p90 in ms."""
-    model = copy.deepcopy(model).float().cpu().eval()
+    on_cpu = all(p.device.type == "cpu" and p.dtype == torch.float32
+                 for p in model.parameters())
+    was_training = model.training
+    model = (model if on_cpu else copy.deepcopy(model).float().cpu()).eval()
     size = input_size(model)
-    x = torch.randn(1, 3, size, size)
+    x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
     times = []
@@ -64,6 +67,7 @@ def cpu_latency_ms(model: nn.Module, repeats: int = 50, warmup: int = 5,
                     times.append((time.perf_counter() - t0) * 1e3)
     finally:
         torch.set_num_threads(old)
+        model.train(was_training)
     times.sort()
     return {"latency_ms": statistics.median(times),
             "latency_p90_ms": times[min(len(times) - 1, int(0.9 * len(times)))]}

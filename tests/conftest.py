@@ -44,7 +44,7 @@ def write_cifar10_py(folder: Path, images: np.ndarray, labels: np.ndarray, parts
     chunks = np.array_split(np.arange(len(labels)), parts + 1)
     names = [f"data_batch_{i}" for i in range(1, parts + 1)] + ["test_batch"]
     for name, idx in zip(names, chunks, strict=True):
-        batch = {b"data": images[idx].reshape(len(idx), -1), b"labels": labels[idx].tolist()}
+        batch = {"data": images[idx].reshape(len(idx), -1), "labels": labels[idx].tolist()}
         with open(folder / name, "wb") as f:
             pickle.dump(batch, f)
 

@@ -102,9 +102,9 @@ def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
     space.write_text(textwrap.dedent("""
         name: sh
         study: sh
-        objectives: [accuracy, epoch_time_s]
+        objectives: [accuracy, size_mb]  # deterministic on CPU, unlike timings
         sampler: random
-        model: {family: hps, blocks: [1, 1, 1, 1], width: {choices: [0.25, 0.5]},
+        model: {family: hps, blocks: [1, 1, 1, 1], width: {choices: [0.25, 0.375, 0.5]},
                 activation: {choices: [relu, elu]}}
         training:
           optimizer: {sgd: {lr: {log: [0.001, 0.2]}, momentum: 0.9}}

@@ -61,27 +61,33 @@ class Objective:
         self.plan = DataPlan(space.dataset, self.fid.val_size, self.fid.train_images,
                              self.fid.val_images, seed)
         self._splits: dict[float, tuple[Split, Split]] = {}
+        self._arch: dict[str, dict] = {}  # measurements per architecture, this process
         self.hardware = hardware.describe(self.device)
 
     def splits(self, resolution: float) -> tuple[Split, Split]:
         """(train, val) at a resolution, resized once per process."""
         if resolution not in self._splits:
-            train, val, _ = prepare_data(self.plan, resolution, self.data_dir, self.download)
+            train, val, _ = prepare_data(self.plan, resolution, self.data_dir, self.download,
+                                         test=False)
             self._splits[resolution] = (train, val)
         return self._splits[resolution]
 
     def __call__(self, trial: optuna.Trial) -> list[float]:  # noqa: D102
         cand = sample(self.space, trial)
+        seed_everything(self.seed)  # this model trains as repeat 0 unless rejected or reused
         model = build_model(cand["model"], self.space.dataset)
-        arch = {**measure.architecture(model),
-                **measure.cpu_latency_ms(model, self.fid.latency_repeats)}
+        arch_key = json.dumps(cand["model"], sort_keys=True)
+        if arch_key not in self._arch:
+            self._arch[arch_key] = {**measure.architecture(model), **measure.cpu_latency_ms(
+                model, self.fid.latency_repeats, warmup=1)}
+        arch = dict(self._arch[arch_key])
         key = candidate_hash(cand, self.fid, self.space.dataset, self.seed)
         rid = self.store.start_trial(self.study.study_name, trial.number, self.fidelity_name,
                                      cand, key, self.hardware)
         trial.set_user_attr("dse_id", rid)
         trial.set_user_attr("candidate", cand)
         try:
-            return self._evaluate(trial, rid, cand, arch, key)
+            return self._evaluate(trial, rid, cand, arch, key, model)
         except _Stopped as stop:
             self.store.finish_trial(rid, "pruned", reason=str(stop))
             trial.set_user_attr("dse_status", "pruned")
@@ -92,7 +98,8 @@ class Objective:
             self.store.finish_trial(rid, "failed", reason=f"{type(exc).__name__}: {exc}")
             raise
 
-    def _evaluate(self, trial, rid: int, cand: dict, arch: dict, key: str) -> list[float]:
+    def _evaluate(self, trial, rid: int, cand: dict, arch: dict, key: str,
+                  model) -> list[float]:
         bad = violations(self.space.constraints, arch, only=ARCH_METRICS)
         if bad:  # known before training: reject at no compute
             reason = "infeasible before training: " + "; ".join(bad)
@@ -108,7 +115,7 @@ class Objective:
             return self._finish(trial, m, "reused")
         accs, epoch_times, speeds, ckpt = [], [], [], None
         for r in range(self.fid.repeats):
-            history, model = self._train(trial, rid, cand, arch, r)
+            history, model = self._train(trial, rid, cand, arch, r, model if r == 0 else None)
             accs.append(history[-1]["val_acc"])
             epoch_times.append(statistics.fmean(h["epoch_s"] for h in history))
             speeds.append(history[-1]["train_images_per_s"])
@@ -131,11 +138,12 @@ class Objective:
         trial.set_user_attr("measurements", {k: v for k, v in m.items() if k != "accuracies"})
         return [float(m[o]) for o in self.space.objectives]
 
-    def _train(self, trial, rid: int, cand: dict, arch: dict, repeat: int):
+    def _train(self, trial, rid: int, cand: dict, arch: dict, repeat: int, model=None):
         seed = self.seed + repeat
         cfg = TrainConfig(epochs=self.fid.epochs, seed=seed, **cand["train"])
-        seed_everything(seed)
-        model = build_model(cand["model"], self.space.dataset)
+        if model is None:  # repeat 0 reuses the model built (seeded) for the measurements
+            seed_everything(seed)
+            model = build_model(cand["model"], self.space.dataset)
         train, val = self.splits(cand["model"].get("resolution", 1.0))
         rungs = self.fid.rungs() if repeat == 0 else []
         times: list[float] = []

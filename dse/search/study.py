@@ -16,7 +16,7 @@ from dse.errors import ConfigError
 from dse.search.objective import Objective
 from dse.search.space import SearchSpace, grid_space
 from dse.store import Store
-from dse.train.job import DataPlan, prepare_data
+from dse.train.job import load_files
 
 STATES = ("COMPLETE", "RUNNING", "PRUNED", "FAIL", "WAITING")
 
@@ -85,10 +85,7 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     if fidelity not in space.fidelities:
         raise ConfigError(f"space {space.name!r} has no fidelity {fidelity!r}; it has "
                           f"{', '.join(space.fidelities)}.")
-    fid = space.fidelities[fidelity]
-    # Fail on missing data before anything is written to the store.
-    prepare_data(DataPlan(space.dataset, fid.val_size, fid.train_images, fid.val_images, seed),
-                 1.0, data_dir, download)
+    load_files(space.dataset, data_dir, download)  # fail on missing data before any write
     store = Store(storage)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # dse prints one line per trial
     study = open_study(space, study_name or space.study, store, fidelity, seed)

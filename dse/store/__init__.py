@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import optuna
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, event, inspect, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,18 @@ EPOCH_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc",
 def resolve_url(url: str | None) -> str:
     """--storage, else $DSE_STORAGE, else the SQLite file studies/dse.db."""
     return url or os.environ.get("DSE_STORAGE") or DEFAULT_URL
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """SQLite: write-ahead log (readers never block the study) and fsync per checkpoint of
+    the log rather than per commit; a crash of the process loses nothing committed."""
+    if type(dbapi_conn).__module__.startswith("sqlite3"):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
 
 
 def heartbeat() -> tuple[int, int]:

@@ -8,8 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from dse import hardware, measure
-from dse.data import Split, balanced_subset, load_cifar, resize, stratified_split
+from dse.data import Split, load_cifar, resize
 from dse.data.cifar import NUM_CLASSES, resolve_data_dir
+from dse.data.loader import split_indices, subset_indices, take
 from dse.errors import ConfigError
 from dse.models import create, input_size
 from dse.train.checkpoint import atomic_write_text, save_weights
@@ -32,21 +33,31 @@ def _load(dataset: str, root: str, download: bool) -> tuple[Split, Split]:
     return load_cifar(dataset, root, download)
 
 
+def load_files(dataset: str, data_dir=None, download: bool = False) -> tuple[Split, Split]:
+    """(train, test) as read from disk, once per process and folder."""
+    return _load(dataset, str(resolve_data_dir(data_dir)), download)
+
+
 def prepare_data(plan: DataPlan, resolution: float = 1.0, data_dir=None,
-                 download: bool = False) -> tuple[Split, Split, Split]:
-    """(train, val, test) splits for a plan at a resolution; files are read once per process."""
-    train, test = _load(plan.dataset, str(resolve_data_dir(data_dir)), download)
-    if plan.val_size < 0 or plan.val_size >= len(train):
-        raise ConfigError(f"val_size must be in 0..{len(train) - 1}, got {plan.val_size}.")
+                 download: bool = False, test: bool = True
+                 ) -> tuple[Split, Split, Split | None]:
+    """(train, val, test) for a plan at a resolution (test None unless asked for).
+
+    Splits and subsets are taken as indices, so only the images kept are copied.
+    """
+    full, test_split = load_files(plan.dataset, data_dir, download)
+    if plan.val_size < 0 or plan.val_size >= len(full):
+        raise ConfigError(f"val_size must be in 0..{len(full) - 1}, got {plan.val_size}.")
     if plan.val_size:
-        train, val = stratified_split(train, plan.val_size, plan.seed)
+        tr_idx, va_idx = split_indices(full.labels, plan.val_size, plan.seed)
+        tr_idx = tr_idx[subset_indices(full.labels[tr_idx], plan.subset, plan.seed)]
+        va_idx = va_idx[subset_indices(full.labels[va_idx], plan.val_subset, plan.seed)]
+        train, val = take(full, tr_idx), take(full, va_idx)
     else:
-        val = test
-    if plan.subset:
-        train = balanced_subset(train, plan.subset, plan.seed)
-    if plan.val_subset:
-        val = balanced_subset(val, plan.val_subset, plan.seed)
-    return resize(train, resolution), resize(val, resolution), resize(test, resolution)
+        train = take(full, subset_indices(full.labels, plan.subset, plan.seed))
+        val = take(test_split, subset_indices(test_split.labels, plan.val_subset, plan.seed))
+    return (resize(train, resolution), resize(val, resolution),
+            resize(test_split, resolution) if test else None)
 
 
 def model_spec(name: str, **overrides) -> dict:
@@ -68,7 +79,7 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
     dev = resolve_device(device)
     seed_everything(cfg.seed)
     model = build_model(spec, plan.dataset)
-    train, val, test_split = prepare_data(plan, _resolution(model), data_dir, download)
+    train, val, test_split = prepare_data(plan, _resolution(model), data_dir, download, test)
     resume_path = out / "resume.pt" if (out is not None and resumable) else None
     history = fit(model, train, val, cfg, plan.dataset, dev, progress=progress, resume=resume,
                   resume_path=resume_path, spec=spec)
