@@ -212,6 +212,9 @@ def run_cmd(
                                                       "[default: the space's].")] = None,
     device: Device = "auto",
     seed: Annotated[int, typer.Option(help="Seed of data split, training and sampler.")] = 0,
+    constraint: Annotated[list[str] | None, typer.Option(
+        help="Extra constraint, e.g. 'size_mb <= 1.0' (repeatable); size, params, MACs and "
+             "latency are checked before training.")] = None,
     artifacts: Annotated[Path, typer.Option(help="Where trial checkpoints go.")]
     = Path("studies"),
     data_dir: DataDir = None,
@@ -222,6 +225,14 @@ def run_cmd(
     from dse.search.study import parse_duration, run_study
 
     sp = load_space(space)
+    if constraint:
+        from pydantic import ValidationError
+
+        try:
+            sp = sp.model_validate({**sp.model_dump(), "constraints": [*sp.constraints,
+                                                                      *constraint]})
+        except ValidationError as exc:
+            raise ConfigError(f"--constraint: {exc.errors()[0]['msg']}") from None
     if trials is None and timeout is None:
         raise ConfigError("give --trials N and/or --timeout DURATION, e.g. --trials 20.")
     result = run_study(sp, study, storage, trials, parse_duration(timeout), fidelity, device,

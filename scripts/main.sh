@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install, run a small real study on CIFAR-10 (SQLite
+# store studies/dse.db), write its report to reports/demo/ and print the front.
+# About 15 minutes on 2 CPU cores. DSE_DATA_DIR (default ./data, else ../shared/data) must
+# hold cifar-10-batches-bin or -py; add --download to the `dse run` line to fetch it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+if [ -z "${DSE_DATA_DIR:-}" ] && [ ! -d data ] && [ -d ../shared/data ]; then
+  export DSE_DATA_DIR=../shared/data
+fi
+# A constraint on MACs keeps every candidate CPU-sized; larger ones are rejected before
+# training, at no cost. The study continues if the command is run again.
+.venv/bin/dse run --space hps_cifar10 --study demo --fidelity quick --trials 16 \
+  --timeout 12m --constraint "macs <= 20000000" "$@"
+.venv/bin/dse report --study demo
+.venv/bin/dse pareto --study demo
+echo "open reports/demo/index.html in a browser"
