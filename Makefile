@@ -16,10 +16,8 @@ lint:  ## ruff
 main:  ## the README's main job: a small real study on CIFAR-10 and its report
 	scripts/main.sh
 
-bench:  ## all benchmarks (pause background training first: 2 cores)
-	.venv/bin/python bench/train_throughput.py --model hps-06-0.5x
-	.venv/bin/python bench/train_throughput.py --model hps-21-1x-v3
-	.venv/bin/python bench/study_overhead.py
+bench:  ## all benchmarks, results in bench/results/ (needs an idle machine: 2 cores)
+	bench/run_all.sh
 
 full-run:  ## the README's recorded result: hps-06-0.5x on all of CIFAR-10, one thread (background)
 	OMP_NUM_THREADS=1 nohup .venv/bin/dse train --model hps-06-0.5x --epochs 20 --val-size 0 --device cpu \

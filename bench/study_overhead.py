@@ -20,6 +20,7 @@ import optuna
 from rich.console import Console
 
 from dse import hardware
+from dse.data import resolve_data_dir
 from dse.search.space import load_space
 from dse.search.study import run_study
 from dse.store import Store
@@ -32,12 +33,13 @@ def main() -> None:
     ap.add_argument("--fidelity", default="smoke")
     ap.add_argument("--data-dir", default=None)
     args = ap.parse_args()
+    data_dir = str(resolve_data_dir(args.data_dir).resolve())  # before leaving the cwd
     tmp = Path(tempfile.mkdtemp(prefix="dse-overhead-"))
     os.chdir(tmp)
     url = f"sqlite:///{tmp}/dse.db"
     quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
     study = run_study(load_space(args.space), "overhead", url, args.trials, None, args.fidelity,
-                      "cpu", 0, args.data_dir, False, tmp / "artifacts", quiet)
+                      "cpu", 0, data_dir, False, tmp / "artifacts", quiet)
     store = Store(url)
     recs = {r.number: r for r in store.trials("overhead")}
     rows = []

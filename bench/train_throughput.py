@@ -1,9 +1,11 @@
 """Training images per second: dse's engine vs the usual PyTorch loop vs the compute bound.
 
-(a) dse: the engine's `train_epoch` over in-memory uint8 batches with batched crop/flip.
+(a) dse: the engine's `train_epoch` over in-memory uint8 batches with batched crop/flip,
+    channels_last as `fit` uses it.
 (b) reference: torchvision's CIFAR10 data set, RandomCrop(32, 4) + RandomHorizontalFlip +
     ToTensor + Normalize per image, a DataLoader with workers, the same model, SGD Nesterov.
-(c) compute bound: forward, backward and SGD step on one batch already on the device.
+(c) compute bound: forward, backward and SGD step on one channels_last batch already on
+    the device.
 Measurements are interleaved (a, b, c, a, b, c, ...); medians and ratios are printed.
 
     python bench/train_throughput.py --model hps-06-0.5x [--device cpu|cuda] [--rounds 5]
@@ -35,11 +37,16 @@ from dse.train.optim import make_optimizer, make_scheduler
 
 
 class _CIFAR10(torchvision.datasets.CIFAR10):
-    """torchvision's CIFAR10 reading the python layout written below (md5 check skipped,
-    since the files are re-pickled from the binary release)."""
+    """torchvision's CIFAR10 reading the python layout written below (md5 checks skipped,
+    since the files are re-pickled from the binary release; images and labels are equal)."""
 
     def _check_integrity(self) -> bool:
         return True
+
+    def _load_meta(self) -> None:
+        self.classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                        "horse", "ship", "truck"]
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
 
 
 def write_python_layout(train: Split, root: Path) -> None:
@@ -64,7 +71,7 @@ def sgd(model):
 def run_dse(model, split: Split, device, batch: int, steps: int) -> float:
     sub = Split(split.images[: batch * steps], split.labels[: batch * steps])
     batches = Batches(sub, "cifar10", batch, device, train=True, augment=True,
-                      channels_last=device.type == "cuda")
+                      channels_last=True)  # as dse.train.fit does
     opt = sgd(model)
     sched = make_scheduler("constant", opt, 1, len(batches))
     row = train_epoch(model, batches, opt, sched, nn.CrossEntropyLoss(), 0)
@@ -90,10 +97,9 @@ def run_reference(model, loader_iter, device, steps: int) -> float:
 
 def run_bound(model, device, batch: int, steps: int) -> float:
     opt, crit = sgd(model), nn.CrossEntropyLoss()
-    x = torch.randn(batch, 3, 32, 32, device=device)
+    x = torch.randn(batch, 3, 32, 32, device=device).contiguous(
+        memory_format=torch.channels_last)  # the engine's layout
     y = torch.randint(0, 10, (batch,), device=device)
-    if device.type == "cuda":
-        x = x.contiguous(memory_format=torch.channels_last)
     model.train()
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -136,9 +142,8 @@ def main() -> None:
                                          pin_memory=device.type == "cuda")
     it = forever(loader)
     models = {k: create(args.model).to(device) for k in "abc"}
-    if device.type == "cuda":
-        for m in models.values():
-            m.to(memory_format=torch.channels_last)
+    for k in "ac":  # dse and the bound in the engine's layout; the reference as usual (NCHW)
+        models[k].to(memory_format=torch.channels_last)
     # warm-up each path once (allocator, oneDNN/cuDNN kernels, loader workers)
     run_dse(models["a"], train, device, args.batch, 3)
     run_reference(models["b"], it, device, 3)

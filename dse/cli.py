@@ -128,8 +128,10 @@ def train_cmd(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    model: Annotated[str, typer.Option(help="Registered model name.")],
-    checkpoint: Annotated[Path, typer.Option(help="checkpoint.pt written by dse train/run.")],
+    checkpoint: Annotated[Path, typer.Option(help="checkpoint.pt from dse train, or a study's "
+                                                  "studies/<study>/trial-NNNNN.pt.")],
+    model: Annotated[str | None, typer.Option(
+        help="Registered model name [default: the one saved in the checkpoint].")] = None,
     dataset: Dataset = "cifar10",
     device: Device = "auto",
     data_dir: DataDir = None,
@@ -137,21 +139,26 @@ def evaluate_cmd(
 ):
     """Report the test accuracy of a checkpoint."""
     from dse.data import Batches
+    from dse.models import input_size
     from dse.train import evaluate, load_checkpoint, load_weights, resolve_device
     from dse.train.job import DataPlan, build_model, model_spec, prepare_data
 
     ckpt = load_checkpoint(checkpoint)
-    spec = ckpt.get("model") or model_spec(model.lower())
-    if spec["name"] != model.lower():
+    spec = ckpt.get("model")
+    if model is not None and (spec is None or spec["name"] != model.lower()):
         spec = model_spec(model.lower())
+    if spec is None:
+        raise ConfigError(f"{checkpoint} is a bare state_dict that does not say which model "
+                          f"it belongs to; pass --model NAME.")
     net = build_model(spec, dataset)
     load_weights(net, ckpt, checkpoint)
     dev = resolve_device(device)
-    _, _, test = prepare_data(DataPlan(dataset, val_size=0), getattr(
-        getattr(net, "config", None), "resolution", 1.0), data_dir, download)
-    ev = evaluate(net.to(dev), Batches(test, dataset, 1000, dev, train=False))
-    console.print(f"{model}: test accuracy {ev['accuracy']:.4f} (loss {ev['loss']:.4f}) on "
-                  f"{len(test):,} {dataset} test images")
+    _, _, test = prepare_data(DataPlan(dataset, val_size=0), input_size(net) / 32, data_dir,
+                              download)
+    ev = evaluate(net.to(dev), Batches(test, dataset, 256 if dev.type == "cpu" else 1024, dev,
+                                       train=False))
+    console.print(f"{spec['name']}: test accuracy {ev['accuracy']:.4f} (loss {ev['loss']:.4f}) "
+                  f"on {len(test):,} {dataset} test images")
 
 
 space_app = typer.Typer(help="Inspect and validate search spaces.", no_args_is_help=True)

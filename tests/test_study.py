@@ -47,6 +47,10 @@ def test_run_smoke_twice_grows_the_study_and_optuna_reads_it(tmp_path, data_dir)
     assert r.returncode == 0 and "hps" in r.stdout
     r = dse("show", "--study", "hps", "--trial", str(complete[0].number), cwd=tmp_path)
     assert r.returncode == 0 and '"curves"' in r.stdout and '"size_mb"' in r.stdout
+    smallest = min(done, key=lambda r: r.measurements["macs"])  # a Pareto point, exported later
+    r = dse("evaluate", "--checkpoint", smallest.checkpoint, "--device", "cpu", "--data-dir",
+            str(data_dir), cwd=tmp_path)  # the checkpoint names its own architecture
+    assert r.returncode == 0 and "test accuracy" in r.stdout, r.stderr
 
 
 GRID = textwrap.dedent("""

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from dse.fileio import atomic_write_text
 from dse.report import figures as F
 from dse.report.data import load_study, load_study_frame, pareto_mask
 from dse.report.html import figure_html, page, table_html, write_plotlyjs
 from dse.store import Store
-from dse.train.checkpoint import atomic_write_text
 
 TABLE_COLUMNS = ["trial", "status", "model", "recipe", "accuracy", "accuracy_std", "size_mb",
                  "epoch_time_s", "latency_ms", "macs", "params", "duration_s", "reason"]

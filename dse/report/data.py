@@ -7,7 +7,7 @@ import pandas as pd
 
 from dse import pareto
 from dse.errors import ConfigError
-from dse.search.space import OBJECTIVES
+from dse.objectives import OBJECTIVES
 from dse.store import Store
 
 MEASURES = ("accuracy", "accuracy_std", "size_mb", "params", "macs", "epoch_time_s",

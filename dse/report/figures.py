@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dse import pareto, reference
+from dse.objectives import OBJECTIVES
 from dse.report.data import pareto_mask
-from dse.search.space import OBJECTIVES
 
 LABELS = {"accuracy": "validation accuracy (%)", "size_mb": "float32 size (MB)",
           "params": "parameters", "macs": "MACs per image", "epoch_time_s":

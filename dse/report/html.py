@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from dse.train.checkpoint import atomic_write_text
+from dse.fileio import atomic_write_text
 
 PAGES = (("index.html", "overview"), ("pareto.html", "Pareto front"),
          ("history.html", "hypervolume"), ("parameters.html", "parameters"),

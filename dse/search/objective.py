@@ -52,9 +52,9 @@ class Objective:
 
     def __init__(self, space: SearchSpace, fidelity: str, store: Store, study: optuna.Study,
                  device: str = "auto", seed: int = 0, data_dir=None, download: bool = False,
-                 artifacts: Path = Path("studies"), log=print):
+                 artifacts: Path = Path("studies")):
         self.space, self.fidelity_name, self.fid = space, fidelity, space.fidelities[fidelity]
-        self.store, self.study, self.seed, self.log = store, study, seed, log
+        self.store, self.study, self.seed = store, study, seed
         self.device = resolve_device(device)
         self.data_dir, self.download = data_dir, download
         self.artifacts = Path(artifacts) / study.study_name

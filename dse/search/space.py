@@ -18,12 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dse.errors import ConfigError
 from dse.models.blocks import ACTIVATIONS
 from dse.models.registry import list_models
+from dse.objectives import ARCH_METRICS, OBJECTIVES  # noqa: F401 (re-exported)
 from dse.train.optim import OPTIMIZERS, SCHEDULES
 
 REPO_SPACES = Path(__file__).resolve().parents[2] / "search_spaces"
-OBJECTIVES = {"accuracy": "maximize", "size_mb": "minimize", "params": "minimize",
-              "macs": "minimize", "epoch_time_s": "minimize", "latency_ms": "minimize"}
-ARCH_METRICS = ("size_mb", "params", "macs", "latency_ms")  # known before any training
 
 
 class _Strict(BaseModel):

@@ -92,7 +92,7 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     console = console or Console()
     display = LiveDisplay(study, n_trials, timeout, console)
     objective = Objective(space, fidelity, store, study, device, seed, data_dir, download,
-                          artifacts, log=console.print)
+                          artifacts)
     with Live(display.render(), console=console, refresh_per_second=2,
               transient=False) as live:
         display.live = live

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from dse.errors import CheckpointError
+from dse.fileio import atomic_write_text  # noqa: F401 (re-exported)
 
 WEIGHTS, RESUME = "dse.weights/1", "dse.resume/1"
 
@@ -29,16 +30,6 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
-
-
-def atomic_write_text(text: str, path: str | Path) -> Path:
-    """Write text to `path` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
     return path
 
 

@@ -8,13 +8,21 @@ from functools import lru_cache
 from pathlib import Path
 
 from dse import hardware, measure
-from dse.data import Split, load_cifar, resize
+from dse.data import Batches, Split, load_cifar, resize
 from dse.data.cifar import NUM_CLASSES, resolve_data_dir
 from dse.data.loader import split_indices, subset_indices, take
 from dse.errors import ConfigError
+from dse.fileio import atomic_write_text
 from dse.models import create, input_size
-from dse.train.checkpoint import atomic_write_text, save_weights
-from dse.train.engine import TrainConfig, evaluate, fit, resolve_device, seed_everything
+from dse.train.checkpoint import save_weights
+from dse.train.engine import (
+    TrainConfig,
+    eval_batch_size,
+    evaluate,
+    fit,
+    resolve_device,
+    seed_everything,
+)
 
 
 @dataclass
@@ -79,7 +87,8 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
     dev = resolve_device(device)
     seed_everything(cfg.seed)
     model = build_model(spec, plan.dataset)
-    train, val, test_split = prepare_data(plan, _resolution(model), data_dir, download, test)
+    train, val, test_split = prepare_data(plan, input_size(model) / 32, data_dir, download,
+                                          test)
     resume_path = out / "resume.pt" if (out is not None and resumable) else None
     history = fit(model, train, val, cfg, plan.dataset, dev, progress=progress, resume=resume,
                   resume_path=resume_path, spec=spec)
@@ -88,9 +97,8 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
              "train_images_per_s": history[-1]["train_images_per_s"],
              **measure.architecture(model), **measure.cpu_latency_ms(model, latency_repeats)}
     if test:
-        from dse.data import Batches
-
-        ev = evaluate(model, Batches(test_split, plan.dataset, cfg.eval_batch_size, dev, False))
+        ev = evaluate(model, Batches(test_split, plan.dataset, eval_batch_size(cfg, dev), dev,
+                                     False, channels_last=True))
         final.update(test_acc=ev["accuracy"], test_loss=ev["loss"])
     result = {"model": spec, "dataset": plan.dataset, "train_config": cfg.to_dict(),
               "data": vars(plan), "train_images": len(train), "val_images": len(val),
@@ -100,6 +108,3 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
         atomic_write_text(json.dumps(result, indent=2), out / "metrics.json")
     return result
 
-
-def _resolution(model) -> float:
-    return input_size(model) / 32
