@@ -11,8 +11,9 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
-from dse.errors import ConfigError
+from dse.errors import ConfigError, StoreError
 from dse.search.objective import Objective
 from dse.search.space import SearchSpace, grid_space
 from dse.store import Store
@@ -93,11 +94,18 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     display = LiveDisplay(study, n_trials, timeout, console)
     objective = Objective(space, fidelity, store, study, device, seed, data_dir, download,
                           artifacts)
-    with Live(display.render(), console=console, refresh_per_second=2,
-              transient=False) as live:
-        display.live = live
-        study.optimize(objective, n_trials=n_trials, timeout=timeout,
-                       callbacks=[display.on_trial], catch=(RuntimeError,))
+    try:
+        with Live(display.render(), console=console, refresh_per_second=2,
+                  transient=False) as live:
+            display.live = live
+            study.optimize(objective, n_trials=n_trials, timeout=timeout,
+                           callbacks=[display.on_trial], catch=(RuntimeError,))
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"the study store {store.url.split('@')[-1]} failed during the study "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). Finished trials are "
+            f"saved; once the database is reachable, run the same command to continue."
+        ) from None
     return study
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from datetime import UTC, datetime
@@ -130,11 +131,12 @@ class Store:
             return rec.id
 
     def add_epoch(self, trial_id: int, repeat: int, row: dict) -> None:
-        """Append one epoch row of a repeat."""
+        """Append one epoch row of a repeat; a diverged run's NaN is stored as NULL."""
+        values = {k: None if math.isnan(float(row[k])) else float(row[k])
+                  for k in EPOCH_FIELDS if k != "epoch"}
         with self.session() as s, s.begin():
-            s.add(EpochRecord(trial_id=trial_id, repeat=repeat,
-                              **{k: float(row[k]) if k != "epoch" else int(row[k])
-                                 for k in EPOCH_FIELDS}))
+            s.add(EpochRecord(trial_id=trial_id, repeat=repeat, epoch=int(row["epoch"]),
+                              **values))
 
     def finish_trial(self, trial_id: int, status: str, measurements: dict | None = None,
                      reason: str | None = None, checkpoint: str | None = None,

@@ -48,7 +48,7 @@ class TrialRecord(Base):
 
 
 class EpochRecord(Base):
-    """One epoch of one repeat of one trial: the papers' live curves."""
+    """One epoch of one repeat of one trial: the papers' live curves (NULL where NaN)."""
 
     __tablename__ = "dse_epochs"
     __table_args__ = (UniqueConstraint("trial_id", "repeat", "epoch"),)
@@ -56,12 +56,12 @@ class EpochRecord(Base):
     trial_id: Mapped[int] = mapped_column(ForeignKey("dse_trials.id"), index=True)
     repeat: Mapped[int] = mapped_column(Integer)
     epoch: Mapped[int] = mapped_column(Integer)
-    lr: Mapped[float] = mapped_column(Float)
-    train_loss: Mapped[float] = mapped_column(Float)
-    train_acc: Mapped[float] = mapped_column(Float)
-    val_loss: Mapped[float] = mapped_column(Float)
-    val_acc: Mapped[float] = mapped_column(Float)
-    train_s: Mapped[float] = mapped_column(Float)
-    eval_s: Mapped[float] = mapped_column(Float)
-    epoch_s: Mapped[float] = mapped_column(Float)
-    train_images_per_s: Mapped[float] = mapped_column(Float)
+    lr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    train_loss: Mapped[float | None] = mapped_column(Float, nullable=True)
+    train_acc: Mapped[float | None] = mapped_column(Float, nullable=True)
+    val_loss: Mapped[float | None] = mapped_column(Float, nullable=True)
+    val_acc: Mapped[float | None] = mapped_column(Float, nullable=True)
+    train_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    eval_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    epoch_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    train_images_per_s: Mapped[float | None] = mapped_column(Float, nullable=True)
