@@ -10,9 +10,10 @@ if [ -z "${DSE_DATA_DIR:-}" ] && [ ! -d data ] && [ -d ../shared/data ]; then
   export DSE_DATA_DIR=../shared/data
 fi
 # A constraint on MACs keeps every candidate CPU-sized; larger ones are rejected before
-# training, at no cost. The study continues if the command is run again.
-.venv/bin/dse run --space hps_cifar10 --study demo --fidelity quick --trials 16 \
-  --timeout 12m --constraint "macs <= 20000000" "$@"
+# training, at no cost (about half of the first generation). The timeout bounds the job at
+# about 15 minutes; running the command again continues the study.
+.venv/bin/dse run --space hps_cifar10 --study demo --fidelity quick --trials 60 \
+  --timeout 13m --constraint "macs <= 20000000" "$@"
 .venv/bin/dse report --study demo
 .venv/bin/dse pareto --study demo
 echo "open reports/demo/index.html in a browser"
