@@ -78,3 +78,17 @@ def test_dead_worker_trial_is_failed_by_heartbeat_and_retried(tmp_path, data_dir
     assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
     frame = load_study_frame("slow", pg_url)
     assert frame.set_index("trial").loc[0, "status"] == "failed"
+
+
+def test_workers_starting_together_create_the_schema_once(postgres, tmp_path):
+    opener = ("import sys, time\nfrom dse.store import Store\n"
+              "while time.time() < float(sys.argv[2]): time.sleep(0.005)\n"
+              "Store(sys.argv[1]).optuna\n")
+    for round_ in range(3):  # fresh databases; all openers released at the same instant
+        url = postgres.create_database(f"race_{round_}")
+        start = time.time() + 3
+        procs = [subprocess.Popen([sys.executable, "-c", opener, url, str(start)],
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from dse.errors import StoreError
 from dse.store.tables import SCHEMA_VERSION, Base, EpochRecord, Meta, TrialRecord
 
 DEFAULT_URL = "sqlite:///studies/dse.db"
+SCHEMA_LOCK_KEY = 0x0D5E  # advisory-lock id for schema creation on PostgreSQL
 # Heartbeats and stale-trial retry are marked experimental by Optuna; dse relies on them.
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 EPOCH_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "train_s",
@@ -77,11 +79,29 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine = create_engine(self.url, pool_pre_ping=True)
-            self._migrate()
+            with self._schema_lock():
+                self._migrate()
         except SQLAlchemyError as exc:
             raise _unreachable(self.url, exc) from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._optuna: optuna.storages.RDBStorage | None = None
+
+    @contextmanager
+    def _schema_lock(self):
+        """Serialise schema creation between workers that start at the same moment.
+
+        PostgreSQL's concurrent CREATE TABLE can collide (pg_type unique violation), so
+        workers take a session-level advisory lock; SQLite serialises writers itself.
+        """
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEMA_LOCK_KEY})
 
     def _migrate(self) -> None:
         """Create missing tables and add missing columns (additive migrations)."""
@@ -107,9 +127,11 @@ class Store:
             retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2)
             interval, grace = heartbeat()
             try:
-                self._optuna = optuna.storages.RDBStorage(
-                    self.url, heartbeat_interval=interval, grace_period=grace,
-                    heartbeat_stale_trial_callback=retry, engine_kwargs={"pool_pre_ping": True})
+                with self._schema_lock():  # Optuna creates its tables here
+                    self._optuna = optuna.storages.RDBStorage(
+                        self.url, heartbeat_interval=interval, grace_period=grace,
+                        heartbeat_stale_trial_callback=retry,
+                        engine_kwargs={"pool_pre_ping": True})
             except Exception as exc:
                 raise _unreachable(self.url, exc) from None
         return self._optuna
