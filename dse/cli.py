@@ -138,9 +138,12 @@ def evaluate_cmd(
     download: Download = False,
 ):
     """Report the test accuracy of a checkpoint."""
+    import torch
+
     from dse.data import Batches
     from dse.models import input_size
-    from dse.train import evaluate, load_checkpoint, load_weights, resolve_device
+    from dse.train import TrainConfig, evaluate, load_checkpoint, load_weights, resolve_device
+    from dse.train.engine import eval_batch_size
     from dse.train.job import DataPlan, build_model, model_spec, prepare_data
 
     ckpt = load_checkpoint(checkpoint)
@@ -155,8 +158,9 @@ def evaluate_cmd(
     dev = resolve_device(device)
     _, _, test = prepare_data(DataPlan(dataset, val_size=0), input_size(net) / 32, data_dir,
                               download)
-    ev = evaluate(net.to(dev), Batches(test, dataset, 256 if dev.type == "cpu" else 1024, dev,
-                                       train=False))
+    net.to(dev, memory_format=torch.channels_last)
+    ev = evaluate(net, Batches(test, dataset, eval_batch_size(TrainConfig(), dev), dev,
+                               train=False, channels_last=True))
     console.print(f"{spec['name']}: test accuracy {ev['accuracy']:.4f} (loss {ev['loss']:.4f}) "
                   f"on {len(test):,} {dataset} test images")
 

@@ -209,7 +209,7 @@ def _resume_state(model, opt, scheduler, history, cfg: TrainConfig, spec) -> dic
 def _restore(ckpt: dict, model, opt, scheduler, spec) -> list[dict]:
     if ckpt.get("format") != RESUME:
         raise CheckpointError("the checkpoint holds weights only, not a resume state; "
-                              "resume needs the resume.pt that a run with --resume-every wrote.")
+                              "resume needs the resume.pt that `dse train --resumable` writes.")
     if spec is not None and ckpt.get("model") not in (None, spec):
         raise CheckpointError(f"the resume checkpoint belongs to {ckpt['model']}, not {spec}.")
     load_weights(model, ckpt)

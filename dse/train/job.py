@@ -75,6 +75,9 @@ def model_spec(name: str, **overrides) -> dict:
 
 def build_model(spec: dict, dataset: str):
     """Create the model a spec describes, for a data set's number of classes."""
+    if dataset not in NUM_CLASSES:
+        raise ConfigError(f"unknown data set {dataset!r}; choose one of "
+                          f"{', '.join(NUM_CLASSES)}.")
     kw = {k: v for k, v in spec.items() if k != "name"}
     return create(spec["name"], num_classes=NUM_CLASSES[dataset], **kw)
 
