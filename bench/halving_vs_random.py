@@ -40,7 +40,7 @@ SPACE = textwrap.dedent("""
     fidelities:
       full: {epochs: 9, train_images: 2000, val_images: 1000, latency_repeats: 5}
       halving: {epochs: 9, train_images: 2000, val_images: 1000, latency_repeats: 5,
-                min_epochs: 1, eta: 3}
+                scheduler: {halving: {min_epochs: 1, eta: 3}}}
     default_fidelity: full
 """)
 

@@ -11,14 +11,17 @@ import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from dse.errors import ConfigError, DseError
+from dse.train.recipe import DEFAULT_RECIPE
 
 app = typer.Typer(help="Design-space exploration for compact CNNs on CIFAR (HPS, SqueezeNext).",
                   no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode="rich", context_settings={"help_option_names": ["-h", "--help"]})
 console = Console()
 err = Console(stderr=True)
+_R = DEFAULT_RECIPE
 
 DataDir = Annotated[Path | None, typer.Option(
     help="Folder holding cifar-10-batches-bin/-py or cifar-100-python/-binary "
@@ -42,21 +45,21 @@ def _kv(pairs: list[str] | None, flag: str) -> dict:
 def models_cmd(pattern: Annotated[str, typer.Argument(help="Shell pattern, e.g. 'hps-*'.")] = "*",
                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
     """List the registered models with parameters, MACs, size and the papers' size."""
-    from dse.models.table import model_rows
+    from dse.zoo import model_rows
 
     rows = model_rows(pattern)
     if as_json:
         print(json.dumps(rows, indent=2))
         return
     table = Table(title="dse model zoo (size = float32 state_dict bytes / 1e6)")
-    for col in ("name", "blocks", "width", "params", "MACs/image", "size MB", "paper MB C10",
+    for col in ("name", "config", "params", "MACs/image", "size MB", "paper MB C10",
                 "paper MB C100"):
-        table.add_column(col, justify="left" if col in ("name", "blocks") else "right",
+        table.add_column(col, justify="left" if col in ("name", "config") else "right",
                          no_wrap=col == "name")
     for r in rows:
-        table.add_row(r["name"], str(r["blocks"] or "-"), str(r["width"] or "-"),
-                      f"{r['params']:,}", f"{r['macs']:,}", f"{r['size_mb']:.3f}",
-                      _opt(r["paper_size_mb_cifar10"]), _opt(r["paper_size_mb_cifar100"]))
+        table.add_row(r["name"], r["config"], f"{r['params']:,.0f}", f"{r['macs']:,.0f}",
+                      f"{r['size_mb']:.3f}", _opt(r["paper_size_mb_cifar10"]),
+                      _opt(r["paper_size_mb_cifar100"]))
     console.print(table)
 
 
@@ -74,24 +77,27 @@ def train_cmd(
     val_size: Annotated[int, typer.Option(
         help="Validation images carved from the training set; 0 validates on the test set.")]
     = 5000,
-    optimizer: str = "sgd",
-    lr: float = 0.1,
-    momentum: Annotated[float, typer.Option(help="SGD/RMSprop momentum.")] = 0.9,
-    nesterov: Annotated[bool, typer.Option(help="Nesterov momentum (SGD).")] = True,
-    weight_decay: float = 5e-4,
+    optimizer: str = _R.optimizer,
+    lr: float = _R.lr,
+    momentum: Annotated[float, typer.Option(help="SGD/RMSprop momentum.")]
+    = _R.optimizer_kwargs["momentum"],
+    nesterov: Annotated[bool, typer.Option(help="Nesterov momentum (SGD).")]
+    = _R.optimizer_kwargs["nesterov"],
+    weight_decay: float = _R.weight_decay,
     schedule: Annotated[str, typer.Option(
         help="constant, step, multistep, exponential, cosine, cosine_restarts, cyclic, "
-             "onecycle, time.")] = "cosine",
-    warmup: Annotated[float, typer.Option(help="Warm-up epochs (linear).")] = 0.0,
-    label_smoothing: float = 0.0,
-    batch_size: int = 128,
-    augment: Annotated[bool, typer.Option(help="Random crop (pad 4) + horizontal flip.")] = True,
+             "onecycle, time.")] = _R.schedule,
+    warmup: Annotated[float, typer.Option(help="Warm-up epochs (linear).")] = _R.warmup_epochs,
+    label_smoothing: float = _R.label_smoothing,
+    batch_size: int = _R.batch_size,
+    augment: Annotated[bool, typer.Option(help="Random crop (pad 4) + horizontal flip.")]
+    = _R.augment,
     opt_arg: Annotated[list[str] | None, typer.Option(help="Extra optimizer KEY=VALUE.")] = None,
     sched_arg: Annotated[list[str] | None, typer.Option(help="Schedule KEY=VALUE.")] = None,
-    width: Annotated[float | None, typer.Option(help="Override the width multiplier.")] = None,
-    resolution: Annotated[float | None, typer.Option(help="Input resolution multiplier.")] = None,
-    activation: Annotated[str | None, typer.Option(help="relu, elu, ... (HPS/SqNxt).")] = None,
-    dropout: Annotated[float | None, typer.Option(help="Dropout before the classifier.")] = None,
+    model_arg: Annotated[list[str] | None, typer.Option(
+        help="Override a dimension of the model's family, KEY=VALUE (repeatable), e.g. "
+             "width=0.75, activation=elu, resolution=0.75, dropout=0.2; `dse models` shows "
+             "each family's dimensions.")] = None,
     seed: int = 0,
     device: Device = "auto",
     out: Annotated[Path | None, typer.Option(help="Output folder [default: runs/<model>].")]
@@ -103,8 +109,9 @@ def train_cmd(
     download: Download = False,
 ):
     """Train one model from scratch; writes OUT/checkpoint.pt and OUT/metrics.json."""
+    from dse.models import model_spec
     from dse.train import TrainConfig, load_checkpoint
-    from dse.train.job import DataPlan, model_spec, run_training
+    from dse.train.job import DataPlan, run_training
 
     opt_kwargs = {"sgd": {"momentum": momentum, "nesterov": nesterov},
                   "rmsprop": {"momentum": momentum}}.get(optimizer.lower(), {})
@@ -113,8 +120,7 @@ def train_cmd(
                       weight_decay=weight_decay, schedule=schedule,
                       schedule_kwargs=_kv(sched_arg, "--sched-arg"), warmup_epochs=warmup,
                       label_smoothing=label_smoothing, augment=augment, seed=seed)
-    spec = model_spec(model.lower(), width=width, resolution=resolution, activation=activation,
-                      dropout=dropout)
+    spec = model_spec(model.lower(), **_kv(model_arg, "--model-arg"))
     out = out or Path("runs") / model.lower()
     state = load_checkpoint(resume) if resume else None
     result = run_training(spec, cfg, DataPlan(dataset, val_size, subset, seed=seed), out, device,
@@ -138,31 +144,13 @@ def evaluate_cmd(
     download: Download = False,
 ):
     """Report the test accuracy of a checkpoint."""
-    import torch
+    from dse.train import load_model
+    from dse.train.job import evaluate_on_test
 
-    from dse.data import Batches
-    from dse.models import input_size
-    from dse.train import TrainConfig, evaluate, load_checkpoint, load_weights, resolve_device
-    from dse.train.engine import eval_batch_size
-    from dse.train.job import DataPlan, build_model, model_spec, prepare_data
-
-    ckpt = load_checkpoint(checkpoint)
-    spec = ckpt.get("model")
-    if model is not None and (spec is None or spec["name"] != model.lower()):
-        spec = model_spec(model.lower())
-    if spec is None:
-        raise ConfigError(f"{checkpoint} is a bare state_dict that does not say which model "
-                          f"it belongs to; pass --model NAME.")
-    net = build_model(spec, dataset)
-    load_weights(net, ckpt, checkpoint)
-    dev = resolve_device(device)
-    _, _, test = prepare_data(DataPlan(dataset, val_size=0), input_size(net) / 32, data_dir,
-                              download)
-    net.to(dev, memory_format=torch.channels_last)
-    ev = evaluate(net, Batches(test, dataset, eval_batch_size(TrainConfig(), dev), dev,
-                               train=False, channels_last=True))
+    net, spec = load_model(checkpoint, model, dataset)
+    ev = evaluate_on_test(net, dataset, data_dir, download, device)
     console.print(f"{spec['name']}: test accuracy {ev['accuracy']:.4f} (loss {ev['loss']:.4f}) "
-                  f"on {len(test):,} {dataset} test images")
+                  f"on {ev['images']:,} {dataset} test images", markup=False)
 
 
 space_app = typer.Typer(help="Inspect and validate search spaces.", no_args_is_help=True)
@@ -262,9 +250,9 @@ def studies_cmd(storage: Storage = None):
     store = Store(storage, create=False)
     summaries = optuna.get_all_study_summaries(store.optuna)
     if not summaries:
-        console.print(f"no studies in {store.url}")
+        console.print(f"no studies in {store.safe_url}")
         return
-    table = Table(title=f"studies in {store.url}")
+    table = Table(title=f"studies in {store.safe_url}")
     for col in ("study", "space", "fidelity", "complete", "pruned", "infeasible", "failed",
                 "running"):
         table.add_column(col, justify="left" if col in ("study", "space", "fidelity") else
@@ -321,25 +309,42 @@ def pareto_cmd(
     folder = Path(out or Path("reports") / study)
     folder.mkdir(parents=True, exist_ok=True)
     path = pareto_page(frame, objs, folder)
-    cols = ["trial", "model", "recipe", "accuracy", "accuracy_std", "size_mb", "epoch_time_s",
-            "latency_ms", "macs", "params", "checkpoint"]
+    from dse.report.build import table_columns
+
+    cols = [c for c in table_columns(frame, details=False) if c != "status"] + ["checkpoint"]
     if as_json or as_csv:
         data = front[cols]
         print(data.to_json(orient="records", indent=2) if as_json else data.to_csv(index=False))
-        err.print(f"wrote {path}")
+        err.print(f"wrote {path}", markup=False)
         return
     table = Table(title=f"{study}: {len(front)} non-dominated of {len(done)} completed trials "
                         f"on {', '.join(objs)}")
-    for c in ("trial", "model", "recipe", "accuracy %", "size MB", "epoch s", "latency ms",
-              "MACs"):
-        table.add_column(c, justify="left" if c in ("model", "recipe") else "right")
+    shown = ["trial", "model", "recipe"] + [c for c in cols if c in objs or (
+        c.endswith("_std") and c.removesuffix("_std") in objs)]
+    shown += [c for c in ("size_mb", "latency_ms") if c in cols and c not in shown]
+    for c in shown:
+        table.add_column(_header(c), justify="left" if c in ("model", "recipe") else "right")
     for _, r in front.iterrows():
-        table.add_row(str(r["trial"]), r["model"], r["recipe"],
-                      f"{r['accuracy'] * 100:.2f} ± {r['accuracy_std'] * 100:.2f}",
-                      f"{r['size_mb']:.3f}", f"{r['epoch_time_s']:.2f}",
-                      f"{r['latency_ms']:.2f}", f"{r['macs'] / 1e6:.1f}M")
+        table.add_row(*[_cell(c, r[c]) for c in shown])
     console.print(table)
-    console.print(f"wrote {path}")
+    console.print(f"wrote {path}", markup=False)
+
+
+def _cell(column: str, value) -> Text:
+    """A table cell as plain text (never rich markup): metrics in their format."""
+    from dse.report.data import format_value, metric_of
+
+    m = metric_of(column)
+    return Text(m.format(value) if m is not None else format_value(column, value))
+
+
+def _header(column: str) -> str:
+    from dse.report.data import metric_of
+
+    m = metric_of(column)
+    if m is None or not m.unit:
+        return column
+    return f"{column} ({m.unit})"
 
 
 @app.command("report")
@@ -368,7 +373,10 @@ def report_cmd(
 
 def main() -> None:
     """Entry point: run the app, turning user errors into one paragraph and an exit code."""
+    from dse.plugins import load_plugins
+
     try:
+        load_plugins()
         app()
     except DseError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

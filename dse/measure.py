@@ -71,8 +71,3 @@ def cpu_latency_ms(model: nn.Module, repeats: int = 50, warmup: int = 5,
     times.sort()
     return {"latency_ms": statistics.median(times),
             "latency_p90_ms": times[min(len(times) - 1, int(0.9 * len(times)))]}
-
-
-def architecture(model: nn.Module) -> dict[str, float]:
-    """Quantities known before training: params, MACs per image, float32 size in MB."""
-    return {"params": count_params(model), "macs": count_macs(model), "size_mb": size_mb(model)}

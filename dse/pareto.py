@@ -1,53 +1,53 @@
-"""Pareto analysis shared by the search and the reports: dominance, ranks, crowding, hypervolume.
+"""Pareto analysis shared by the search and the reports: ranks, crowding, hypervolume.
 
-Every function takes points whose objectives are all minimised (see `to_minimise`).
+Non-dominated sorting and hypervolume come from moocore (any number of objectives);
+crowding distance, NSGA-II's tie-break, is a few lines of numpy. Every function takes
+points whose objectives are all minimised (see `to_minimise`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
+import moocore
+import numpy as np
 
-def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    """a dominates b (all objectives minimised)."""
-    return all(x <= y for x, y in zip(a, b, strict=True)) and any(
-        x < y for x, y in zip(a, b, strict=True))
+
+def to_minimise(values: Sequence[float], directions: Sequence[str]) -> list[float]:
+    """Flip maximised objectives so that every objective is minimised."""
+    return [-v if d == "maximize" else v for v, d in zip(values, directions, strict=True)]
 
 
 def nondominated_ranks(points: Sequence[Sequence[float]]) -> list[int]:
     """Front index of every point (0 = non-dominated), all objectives minimised."""
-    n = len(points)
-    dominated_by = [[j for j in range(n) if _dominates(points[i], points[j])] for i in range(n)]
-    count = [sum(_dominates(points[j], points[i]) for j in range(n)) for i in range(n)]
-    ranks, front, r = [0] * n, [i for i in range(n) if count[i] == 0], 0
-    while front:
-        nxt = []
-        for i in front:
-            ranks[i] = r
-            for j in dominated_by[i]:
-                count[j] -= 1
-                if count[j] == 0:
-                    nxt.append(j)
-        front, r = nxt, r + 1
-    return ranks
+    if len(points) == 0:
+        return []
+    return [int(r) for r in moocore.pareto_rank(np.asarray(points, dtype=float))]
+
+
+def nondominated_mask(points: Sequence[Sequence[float]]) -> list[bool]:
+    """True for points no other point dominates (duplicates of a front point included)."""
+    if len(points) == 0:
+        return []
+    return [bool(b) for b in moocore.is_nondominated(np.asarray(points, dtype=float),
+                                                     keep_weakly=True)]
 
 
 def crowding_distances(points: Sequence[Sequence[float]]) -> list[float]:
     """NSGA-II crowding distance of each point within one set (boundary points: inf)."""
-    n = len(points)
+    pts = np.asarray(points, dtype=float)
+    n = len(pts)
     if n <= 2:
-        return [math.inf] * n
-    dist = [0.0] * n
-    for k in range(len(points[0])):
-        order = sorted(range(n), key=lambda i: points[i][k])
-        lo, hi = points[order[0]][k], points[order[-1]][k]
-        dist[order[0]] = dist[order[-1]] = math.inf
-        if hi == lo:
-            continue
-        for a, i, b in zip(order, order[1:], order[2:], strict=False):
-            dist[i] += (points[b][k] - points[a][k]) / (hi - lo)
-    return dist
+        return [float("inf")] * n
+    dist = np.zeros(n)
+    for k in range(pts.shape[1]):
+        order_ = np.argsort(pts[:, k], kind="stable")
+        col = pts[order_, k]
+        span = col[-1] - col[0]
+        dist[order_[0]] = dist[order_[-1]] = np.inf
+        if span > 0:
+            dist[order_[1:-1]] += (col[2:] - col[:-2]) / span
+    return dist.tolist()
 
 
 def order(points: Sequence[Sequence[float]]) -> list[int]:
@@ -61,42 +61,19 @@ def order(points: Sequence[Sequence[float]]) -> list[int]:
     return sorted(range(len(points)), key=lambda i: (ranks[i], -crowd[i], i))
 
 
-def to_minimise(values: Sequence[float], directions: Sequence[str]) -> list[float]:
-    """Flip maximised objectives so that every objective is minimised."""
-    return [-v if d == "maximize" else v for v, d in zip(values, directions, strict=True)]
-
-
-def _area_2d(points: list[Sequence[float]], ref: Sequence[float]) -> float:
-    area, best_y = 0.0, ref[1]
-    for x, y in sorted((p[0], p[1]) for p in points if p[0] < ref[0] and p[1] < ref[1]):
-        if y < best_y:
-            area += (ref[0] - x) * (best_y - y)
-            best_y = y
-    return area
-
-
 def hypervolume(points: Sequence[Sequence[float]], ref: Sequence[float]) -> float:
-    """Exact hypervolume dominated by `points` up to `ref` (two or three objectives)."""
-    pts = [list(p) for p in points if all(a < b for a, b in zip(p, ref, strict=True))]
-    if not pts:
+    """Exact hypervolume dominated by `points` up to `ref` (any number of objectives)."""
+    pts = np.asarray(points, dtype=float).reshape(-1, len(ref))
+    pts = pts[np.all(pts < np.asarray(ref, dtype=float), axis=1)]
+    if len(pts) == 0:
         return 0.0
-    if len(ref) == 2:
-        return _area_2d(pts, ref)
-    if len(ref) != 3:
-        raise ValueError("hypervolume supports two or three objectives")
-    pts.sort(key=lambda p: p[2])
-    total = 0.0
-    for i, p in enumerate(pts):
-        top = pts[i + 1][2] if i + 1 < len(pts) else ref[2]
-        if top > p[2]:
-            total += _area_2d(pts[: i + 1], ref) * (top - p[2])
-    return total
+    return float(moocore.hypervolume(pts, ref=np.asarray(ref, dtype=float)))
 
 
 def normaliser(points: Sequence[Sequence[float]]):
     """A function mapping points to [0, 1] per objective over the range of `points`."""
-    lo = [min(c) for c in zip(*points, strict=True)]
-    hi = [max(c) for c in zip(*points, strict=True)]
+    arr = np.asarray(points, dtype=float)
+    lo, hi = arr.min(axis=0), arr.max(axis=0)
 
     def norm(p: Sequence[float]) -> list[float]:
         return [(v - a) / (b - a) if b > a else 0.0 for v, a, b in zip(p, lo, hi, strict=True)]
@@ -104,34 +81,13 @@ def normaliser(points: Sequence[Sequence[float]]):
     return norm
 
 
-def nondominated_mask(points: Sequence[Sequence[float]]) -> list[bool]:
-    """True for points no other point dominates; O(n * front) after a lexicographic sort."""
-    import numpy as np
-
-    pts = np.asarray(points, dtype=float)
-    if len(pts) == 0:
-        return []
-    order_ = np.lexsort(pts.T[::-1])  # a dominating point always sorts before its victim
-    front: list[int] = []
-    mask = [False] * len(pts)
-    for i in order_:
-        p = pts[i]
-        if front:
-            f = pts[front]
-            if np.any(np.all(f <= p, axis=1) & np.any(f < p, axis=1)):
-                continue
-        front.append(i)
-        mask[i] = True
-    return mask
-
-
 def hypervolume_history(points: Sequence[Sequence[float]], ref: Sequence[float]) -> list[float]:
     """Hypervolume of the first k points for every k, recomputed only when the front changes."""
-    front: list[Sequence[float]] = []
-    out, hv = [], 0.0
-    for p in points:
-        if not any(_dominates(q, p) or list(q) == list(p) for q in front):
-            front = [q for q in front if not _dominates(p, q)] + [p]
+    arr = np.asarray(points, dtype=float)
+    out, hv, front = [], 0.0, np.empty((0, len(ref)))
+    for p in arr:
+        if len(front) == 0 or not np.any(np.all(front <= p, axis=1)):
+            front = np.vstack([front[~np.all(p <= front, axis=1)], p])
             hv = hypervolume(front, ref)
         out.append(hv)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from dse.pareto import crowding_distances, nondominated_ranks, order
-from dse.search.halving import promotable
+from dse.search.schedulers.halving import promotable
 
 MAX_MIN = ["maximize", "minimize"]  # accuracy up, size down
 

@@ -39,7 +39,7 @@ def test_block_parameter_counts():
 def test_every_paper_model_is_registered():
     assert set(PAPER_NAMES) <= set(models.list_models())
     assert models.list_models("hps-21-*") == ["hps-21-1x-v2", "hps-21-1x-v3"]
-    assert models.get_entry("hps-21-1x-v3").blocks == [2, 4, 12, 1]
+    assert models.get_entry("hps-21-1x-v3").config().blocks == (2, 4, 12, 1)
 
 
 @pytest.mark.parametrize("name", PAPER_NAMES)

@@ -114,8 +114,8 @@ def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
           optimizer: {sgd: {lr: {log: [0.001, 0.2]}, momentum: 0.9}}
           batch_size: 64
         fidelities:
-          tiny: {epochs: 2, train_images: 200, val_images: 100, min_epochs: 1, eta: 2,
-                 latency_repeats: 2}
+          tiny: {epochs: 2, train_images: 200, val_images: 100, latency_repeats: 2,
+                 scheduler: {halving: {min_epochs: 1, eta: 2}}}
         default_fidelity: tiny
     """))
     r = dse("run", "--space", str(space), "--trials", "6", "--device", "cpu",

@@ -1,106 +1,171 @@
-"""Model registry in the style of timm: every variant is a registered name plus its config."""
+"""Model registry in the style of timm: families register a builder and a config class,
+named variants register fixed dimensions of a family.
+
+    @register_family("hps", HPSConfig)
+    def hps(cfg: HPSConfig) -> nn.Module: ...
+
+    register_model("hps-06-0.5x", "hps", paper_name="HPS-06-0.5x", blocks=(1, 1, 1, 1),
+                   width=0.5)
+
+`create(name, num_classes, **dims)` validates the dimensions through the family's config
+before anything is built, so an impossible value is a ConfigError, never a crash.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from torch import nn
+from pydantic import ValidationError
 
 from dse.errors import ConfigError
-from dse.models.squeezenet import squeezenet
-from dse.models.squeezenext import hps, sqnxt
+from dse.models.config import FamilyConfig
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of networks: its config class (the dimensions) and its builder."""
+
+    name: str
+    config: type[FamilyConfig]
+    builder: Callable[[Any], Any]
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A registered name: its builder, its fixed arguments, and the papers' name for it."""
+    """A named variant: a family with fixed dimensions, and the papers' name for it."""
 
     name: str
-    builder: Callable[..., nn.Module]
-    kwargs: dict = field(default_factory=dict)
+    family: str
+    dims: dict = field(default_factory=dict)
     paper_name: str | None = None  # the model column of published_results.csv
     datasets: tuple[str, ...] = ("cifar10",)
 
-    @property
-    def blocks(self) -> list[int] | None:
-        """Stage configuration, or None for non-SqueezeNext models."""
-        b = self.kwargs.get("blocks")
-        return list(b) if b else None
-
-    @property
-    def width(self) -> float | None:
-        """Width multiplier, or None for non-SqueezeNext models."""
-        return self.kwargs.get("width")
+    def config(self, num_classes: int = 10) -> FamilyConfig:
+        """The variant's validated config."""
+        return make_config(self.name, num_classes)
 
 
-_REGISTRY: dict[str, ModelEntry] = {}
-FAMILIES = {"hps": hps, "sqnxt": sqnxt}
+_FAMILIES: dict[str, Family] = {}
+_MODELS: dict[str, ModelEntry] = {}
 
 
-def register(entry: ModelEntry) -> None:
-    """Add a named variant to the registry."""
-    _REGISTRY[entry.name] = entry
+def register_family(name: str, config: type[FamilyConfig], description: str = ""):
+    """Decorator: register `builder(cfg) -> nn.Module` as family `name` with its config."""
+    def wrap(builder):
+        if name in _FAMILIES or name in _MODELS:
+            raise ValueError(f"model family {name!r} is already registered")
+        config.family = name
+        _FAMILIES[name] = Family(name, config, builder,
+                                 description or (builder.__doc__ or "").strip().split("\n")[0])
+        return builder
+    return wrap
 
 
-def _hps(name: str, blocks, width: float, paper: str, datasets=("cifar10",)) -> None:
-    register(ModelEntry(name, hps, {"blocks": blocks, "width": width}, paper, datasets))
+def register_model(name: str, family: str, paper_name: str | None = None,
+                   datasets: tuple[str, ...] = ("cifar10",), **dims) -> ModelEntry:
+    """Register a named variant of `family`; its dimensions are validated now."""
+    if name in _MODELS or name in _FAMILIES:
+        raise ValueError(f"model {name!r} is already registered")
+    entry = ModelEntry(name, family, dims, paper_name, tuple(datasets))
+    _MODELS[name] = entry
+    try:
+        make_config(name)
+    except ConfigError:
+        del _MODELS[name]
+        raise
+    return entry
 
 
-register(ModelEntry("squeezenet-1.0", squeezenet, {"version": "1.0"}, "SqueezeNet-v1.0",
-                    ("cifar10", "cifar100")))
-register(ModelEntry("squeezenet-1.1", squeezenet, {"version": "1.1"}, "SqueezeNet-v1.1"))
-register(ModelEntry("sqnxt-23-1x", sqnxt, {"blocks": (6, 6, 8, 1), "width": 1.0},
-                    "SqNxt-23-1x-v1", ("cifar10", "cifar100")))
-register(ModelEntry("sqnxt-23-2x", sqnxt, {"blocks": (6, 6, 8, 1), "width": 2.0},
-                    "SqNxt-23-2x-v1"))
-_hps("hps-06-0.5x", (1, 1, 1, 1), 0.5, "HPS-06-0.5x")
-_hps("hps-06-0.75x", (1, 1, 1, 1), 0.75, "HPS-06-0.75x")
-_hps("hps-06-1x", (1, 1, 1, 1), 1.0, "HPS-06-1x")
-_hps("hps-08-0.5x", (1, 2, 2, 1), 0.5, "HPS-08-0.5x")
-_hps("hps-14-1.5x", (1, 2, 8, 1), 1.5, "HPS-14-1.5x", ("cifar10", "cifar100"))
-_hps("hps-21-1x-v2", (2, 2, 14, 1), 1.0, "HPS-21-1x-v2")
-_hps("hps-21-1x-v3", (2, 4, 12, 1), 1.0, "HPS-21-1x-v3")
-_hps("hps-23-1x", (2, 2, 16, 1), 1.0, "HPS-23-1x", ("cifar10", "cifar100"))
-_hps("hps-06-0.4x", (1, 1, 1, 1), 0.4, "HPS-06-0.4x", ("cifar100",))
-_hps("hps-06-0.575x", (1, 1, 1, 1), 0.575, "HPS-06-0.575x", ("cifar100",))
-_hps("hps-09-0.5x", (1, 1, 4, 1), 0.5, "HPS-09-0.5x", ("cifar100",))
-_hps("hps-14-1x", (1, 2, 8, 1), 1.0, "HPS-14-1x", ("cifar100",))
-_hps("hps-25-1x", (2, 4, 16, 1), 1.0, "HPS-25-1x", ("cifar100",))
+def families() -> list[str]:
+    """Names of the registered families."""
+    return sorted(_FAMILIES)
+
+
+def get_family(name: str) -> Family:
+    """The family `name`, or a ConfigError listing the families."""
+    try:
+        return _FAMILIES[str(name).lower()]
+    except KeyError:
+        raise ConfigError(f"unknown model family {str(name)[:60]!r}; families: "
+                          f"{', '.join(families())}.") from None
 
 
 def list_models(pattern: str = "*") -> list[str]:
-    """Registered names matching a shell-style pattern, e.g. "hps-*"."""
-    return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern.lower()))
+    """Registered variant names matching a shell-style pattern, e.g. "hps-*"."""
+    return sorted(n for n in _MODELS if fnmatch.fnmatch(n, pattern.lower()))
 
 
 def get_entry(name: str) -> ModelEntry:
     """The registry entry of `name`, or a ConfigError listing the names that exist."""
     try:
-        return _REGISTRY[name.lower()]
+        return _MODELS[str(name).lower()]
     except KeyError:
         raise ConfigError(
-            f"unknown model {name!r}. Registered models: {', '.join(list_models())}; "
-            f"`dse models` shows them with their sizes."
+            f"unknown model {str(name)[:60]!r}. Registered models: {', '.join(list_models())}; "
+            f"families: {', '.join(families())}; `dse models` shows them with their sizes."
         ) from None
 
 
-def create(name: str, num_classes: int = 10, **overrides) -> nn.Module:
-    """Build a registered model (or a family, "hps"/"sqnxt", from keyword arguments)."""
-    if name.lower() in FAMILIES:
-        builder, kwargs = FAMILIES[name.lower()], {}
-    else:
-        entry = get_entry(name)
-        builder, kwargs = entry.builder, dict(entry.kwargs)
-    kwargs.update(overrides)
+def family_of(name: str) -> Family:
+    """The family of a variant or family name."""
+    key = str(name).lower()
+    return _FAMILIES[key] if key in _FAMILIES else get_family(get_entry(key).family)
+
+
+def make_config(name: str, num_classes: int = 10, **overrides) -> FamilyConfig:
+    """The validated config of a variant or family with `overrides` applied."""
+    fam = family_of(name)
+    dims = {} if str(name).lower() in _FAMILIES else dict(get_entry(name).dims)
+    dims.update(overrides)
     try:
-        return builder(num_classes=num_classes, **kwargs)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"cannot build model {name!r} with {overrides}: {exc}") from None
+        return fam.config(num_classes=num_classes, **dims)
+    except ValidationError as exc:
+        raise ConfigError(f"cannot build model {str(name)[:60]!r}: " + "; ".join(
+            _describe(e) for e in exc.errors()) + ". `dse models` lists the variants; a "
+            f"family's dimensions are {', '.join(fam.config.dimensions())}.") from None
 
 
-def input_size(model: nn.Module) -> int:
-    """The input side a model expects (resolution multiplier applied), 32 by default."""
-    cfg = getattr(model, "config", None)
+def _describe(e: dict) -> str:
+    loc = ".".join(str(x) for x in e["loc"]) or "<config>"
+    value = e.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {repr(value)[:40]})"
+    return f"{loc}: {e['msg']}{shown}"
+
+
+def create(name: str, num_classes: int = 10, **overrides):
+    """Build a registered variant, or a family from keyword dimensions."""
+    cfg = make_config(name, num_classes, **overrides)
+    model = family_of(name).builder(cfg)
+    model.dse_config = cfg
+    return model
+
+
+def model_spec(name: str, **overrides) -> dict:
+    """The plain-data description that `build` turns back into a model."""
+    return {"name": name, **{k: v for k, v in overrides.items() if v is not None}}
+
+
+def check_spec(spec: Any) -> dict:
+    """A spec (from a checkpoint or a store) checked to be {"name": str, dims...}."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not (
+            0 < len(spec["name"]) <= 64):
+        raise ConfigError(f"a model spec is a mapping with a registered 'name' and its "
+                          f"dimensions; got {repr(spec)[:80]}.")
+    return spec
+
+
+def build(spec: dict, num_classes: int = 10):
+    """Create the model a spec describes (validated by its family's config first)."""
+    spec = check_spec(spec)
+    dims = {k: v for k, v in spec.items() if k != "name"}
+    return create(spec["name"], num_classes=num_classes, **dims)
+
+
+def input_size(model) -> int:
+    """The input side a model expects (its config's), 32 for models built elsewhere."""
+    cfg = getattr(model, "dse_config", None)
     return cfg.input_size if cfg is not None else 32

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal
+
 import torchvision
+from pydantic import Field
 from torch import nn
 
+from dse.models.config import FamilyConfig
+from dse.models.registry import register_family, register_model
 
-def squeezenet(version: str = "1.0", num_classes: int = 10, dropout: float = 0.5) -> nn.Module:
+
+class SqueezeNetConfig(FamilyConfig):
+    """torchvision's SqueezeNet: its version and the dropout before the final conv."""
+
+    version: Literal["1.0", "1.1"] = "1.0"
+    dropout: float = Field(default=0.5, ge=0.0, lt=1.0)
+    summary_keys: ClassVar[tuple[str, ...]] = ("version",)
+
+
+@register_family("squeezenet", SqueezeNetConfig)
+def squeezenet(cfg: SqueezeNetConfig) -> nn.Module:
     """torchvision's SqueezeNet: final 1x1 conv 512 -> classes, adaptive average pool."""
     fn = {"1.0": torchvision.models.squeezenet1_0, "1.1": torchvision.models.squeezenet1_1}
-    return fn[version](weights=None, num_classes=num_classes, dropout=dropout)
+    return fn[cfg.version](weights=None, num_classes=cfg.num_classes, dropout=cfg.dropout)
+
+
+register_model("squeezenet-1.0", "squeezenet", "SqueezeNet-v1.0", ("cifar10", "cifar100"),
+               version="1.0")
+register_model("squeezenet-1.1", "squeezenet", "SqueezeNet-v1.1", version="1.1")

@@ -1,59 +1,53 @@
-"""The SqueezeNext baseline and the High Performance SqueezeNext (HPS) generator."""
+"""The SqueezeNext network generator and the config shared by its families (hps, sqnxt)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from typing import Annotated, ClassVar, Literal
 
 import torch
+from pydantic import Field
 from torch import nn
 
 from dse.models.blocks import ACTIVATIONS, ORDERS, ConvUnit, SqueezeNextBlock
+from dse.models.config import FamilyConfig
+
+#: Blocks per stage: at least one; 64 is far beyond anything trainable on CIFAR here.
+StageBlocks = Annotated[int, Field(ge=1, le=64)]
 
 
-@dataclass(frozen=True)
-class SqueezeNextConfig:
+class SqueezeNextConfig(FamilyConfig):
     """Everything that defines one network of the family (a variant is data, not code).
 
     `blocks` are the block counts of the four stages, `width` multiplies every layer's
-    channels, `resolution` scales the input side (0.75 -> 24x24), `order` places the
-    activation before ("conv-act-bn", HPS) or after ("conv-bn-act", baseline) BatchNorm,
-    and `stem_padding` is 0 for HPS (32 -> 30) and 1 for the baseline.
+    channels (0.125 is the least that leaves every layer a channel), `resolution` scales
+    the input side (0.75 -> 24x24), `order` places the activation before ("conv-act-bn",
+    HPS) or after ("conv-bn-act", baseline) BatchNorm, and `stem_padding` is 0 for HPS
+    (32 -> 30) and 1 for the baseline.
     """
 
-    blocks: tuple[int, int, int, int] = (1, 1, 1, 1)
-    width: float = 1.0
-    resolution: float = 1.0
-    activation: str = "relu"
-    dropout: float = 0.0
-    order: str = "conv-act-bn"
-    stem_padding: int = 0
-    num_classes: int = 10
-    extra: dict = field(default_factory=dict, compare=False)
-
-    def __post_init__(self) -> None:
-        if len(self.blocks) != 4 or any(int(b) < 1 for b in self.blocks):
-            raise ValueError(f"blocks must be four counts >= 1, got {list(self.blocks)}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation {self.activation!r} is not one of {list(ACTIVATIONS)}")
-        if self.order not in ORDERS:
-            raise ValueError(f"order {self.order!r} is not one of {list(ORDERS)}")
-        if not 0 < self.width <= 8 or not 0.25 <= self.resolution <= 2:
-            raise ValueError(f"width {self.width} / resolution {self.resolution} out of range")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        object.__setattr__(self, "blocks", tuple(int(b) for b in self.blocks))
+    blocks: tuple[StageBlocks, StageBlocks, StageBlocks, StageBlocks] = (1, 1, 1, 1)
+    width: float = Field(default=1.0, ge=0.125, le=8.0)
+    resolution: float = Field(default=1.0, ge=0.25, le=2.0)
+    activation: Literal[tuple(ACTIVATIONS)] = "relu"  # type: ignore[valid-type]
+    dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    order: Literal[ORDERS] = "conv-act-bn"  # type: ignore[valid-type]
+    stem_padding: int = Field(default=0, ge=0, le=1)
+    summary_keys: ClassVar[tuple[str, ...]] = ("blocks", "width", "activation")
 
     @property
     def input_size(self) -> int:
         """Side of the (square) input image in pixels."""
         return round(32 * self.resolution)
 
-    def to_dict(self) -> dict:
-        """Plain-data form (JSON- and checkpoint-friendly)."""
-        d = asdict(self)
-        d.pop("extra")
-        d["blocks"] = list(self.blocks)
-        return d
+    def summary(self) -> str:
+        """'hps [2,4,12,1] 1x relu res0.75 drop0.1'."""
+        parts = [self.family, "[" + ",".join(str(b) for b in self.blocks) + "]",
+                 f"{self.width:g}x", self.activation]
+        if self.resolution != 1.0:
+            parts.append(f"res{self.resolution:g}")
+        if self.dropout:
+            parts.append(f"drop{self.dropout:g}")
+        return " ".join(parts)
 
 
 class SqueezeNext(nn.Module):
@@ -83,14 +77,3 @@ class SqueezeNext(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
         x = self.pool(self.head(self.stages(self.stem(x)))).flatten(1)
         return self.fc(self.dropout(x))
-
-
-def hps(blocks, width: float = 1.0, num_classes: int = 10, **kw) -> SqueezeNext:
-    """An HPS network: conv-ReLU-BN order, unpadded stem, dropout before the classifier."""
-    return SqueezeNext(SqueezeNextConfig(tuple(blocks), width, num_classes=num_classes, **kw))
-
-
-def sqnxt(blocks, width: float = 1.0, num_classes: int = 10, **kw) -> SqueezeNext:
-    """The SqueezeNext baseline (CIFAR form): conv-BN-ReLU order, padded stem."""
-    kw = {"order": "conv-bn-act", "stem_padding": 1, **kw}
-    return SqueezeNext(SqueezeNextConfig(tuple(blocks), width, num_classes=num_classes, **kw))

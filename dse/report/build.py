@@ -8,23 +8,52 @@ from pathlib import Path
 
 import pandas as pd
 
+from dse import metrics
 from dse.fileio import atomic_write_text
 from dse.report import figures as F
-from dse.report.data import load_study, load_study_frame, pareto_mask
+from dse.report.data import (
+    NOT_MEASURED,
+    column_label,
+    format_value,
+    load_study,
+    load_study_frame,
+    measurement_columns,
+    pareto_mask,
+)
 from dse.report.html import figure_html, page, table_html, write_plotlyjs
 from dse.store import Store
 
-TABLE_COLUMNS = ["trial", "status", "model", "recipe", "accuracy", "accuracy_std", "size_mb",
-                 "epoch_time_s", "latency_ms", "macs", "params", "duration_s", "reason"]
+
+def table_columns(frame: pd.DataFrame, details: bool = True) -> list[str]:
+    """trial, status, model, recipe, every registered metric held (accuracy with its std),
+    then duration and reason when `details`."""
+    cols = ["trial", "status", "model", "recipe"]
+    for name in measurement_columns(frame):
+        cols.append(name)
+        if f"{name}_std" in frame.columns and frame[f"{name}_std"].fillna(0).any():
+            cols.append(f"{name}_std")
+    return cols + (["duration_s", "reason"] if details else [])
+
+
+def _plots_against(frame: pd.DataFrame, objectives: list[str]) -> list[str]:
+    """x axes of the 2-D projections: the other objectives, then size, latency, epoch time."""
+    xs = [o for o in objectives[1:]]
+    for extra in ("size_mb", "latency_ms", "epoch_time_s"):
+        if extra not in xs and extra != objectives[0] and extra in frame.columns \
+                and frame[extra].notna().any():
+            xs.append(extra)
+    return xs
 
 
 def _meta(frame: pd.DataFrame) -> str:
     counts = frame["status"].value_counts().to_dict() if len(frame) else {}
     parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-    return (f"study <b>{html.escape(frame.attrs['study'])}</b> on "
-            f"{frame.attrs.get('dataset')} at fidelity <b>{frame.attrs.get('fidelity')}</b>; "
-            f"{len(frame)} trials ({parts or 'none yet'}); objectives "
-            f"{', '.join(frame.attrs['objectives'])}; generated "
+    e = html.escape
+    return (f"study <b>{e(str(frame.attrs['study']))}</b> on "
+            f"{e(str(frame.attrs.get('dataset')))} at fidelity "
+            f"<b>{e(str(frame.attrs.get('fidelity')))}</b>; {len(frame)} trials "
+            f"({e(parts) or 'none yet'}); objectives "
+            f"{e(', '.join(map(str, frame.attrs['objectives'])))}; generated "
             f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC. Accuracy is on the held-out "
             f"validation split; sizes are float32 state_dict bytes / 1e6.")
 
@@ -39,14 +68,14 @@ def pareto_page(frame: pd.DataFrame, objectives: list[str], out: Path,
                 refresh: int | None = None) -> Path:
     """Write pareto.html: the 2-D projections, the 3-D view and the front's table."""
     write_plotlyjs(out)
-    plots = [figure_html(F.pareto_2d(frame, x), f"p2d-{x}")
-             for x in ("size_mb", "epoch_time_s", "latency_ms")]
+    plots = [figure_html(F.pareto_2d(frame, x, objectives[0]), f"p2d-{x}")
+             for x in _plots_against(frame, objectives)]
     if len(objectives) == 3:
         plots.append(figure_html(F.pareto_3d(frame, objectives), "p3d"))
     front = pareto_mask(frame, objectives)
     body = (_fidelity_note(frame) + "".join(plots) +
             f"<h2>non-dominated trials on {', '.join(objectives)}</h2>" +
-            table_html(frame[front], TABLE_COLUMNS[:-2]))
+            table_html(frame[front], table_columns(frame, details=False)))
     path = out / "pareto.html"
     atomic_write_text(page(f"{frame.attrs['study']}: Pareto front", _meta(frame), body,
                            refresh), path)
@@ -67,10 +96,11 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
     front = pareto_mask(frame, objectives)
     pages = {
         "history.html": figure_html(F.hypervolume_figure(frame, objectives), "hv"),
-        "parameters.html": figure_html(F.parallel_figure(frame), "par") + figure_html(
+        "parameters.html": figure_html(F.parallel_figure(frame, objectives), "par") +
+        figure_html(
             F.importance_figure(study, objectives), "imp"),
         "trials.html": "<p>Click a column to sort; the Pareto front is shaded.</p>" +
-        table_html(frame, TABLE_COLUMNS, front),
+        table_html(frame, table_columns(frame), front),
     }
     for name, body in pages.items():
         atomic_write_text(page(f"{study_name}: {name.removesuffix('.html')}", meta, body,
@@ -90,7 +120,7 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
         ("parameters.html", "parallel coordinates and parameter importance"),
         ("trials.html", "every trial in a sortable table"))) + "</ul>" +
         f"<h2>current front ({int(front.sum())} trials)</h2>" +
-        table_html(frame[front], TABLE_COLUMNS[:-2]))
+        table_html(frame[front], table_columns(frame, details=False)))
     atomic_write_text(page(f"{study_name}: report", meta, index, refresh), out / "index.html")
     return out / "index.html"
 
@@ -98,11 +128,13 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
 def trial_page(row: pd.Series, epochs: list[dict], meta: str, out: Path,
                refresh: int | None = None) -> Path:
     """Write one trial's page: curves, measurements, config."""
-    keys = ["status", "model", "recipe", "accuracy", "accuracy_std", "size_mb", "params", "macs",
-            "epoch_time_s", "latency_ms", "latency_p90_ms", "train_images_per_s", "duration_s",
-            "reason", "checkpoint"]
-    cells = "".join(f"<tr><th>{k}</th><td>{html.escape(_fmt(k, row.get(k)))}</td></tr>"
-                    for k in keys)
+    keys = ["status", "model", "recipe"]
+    for m in metrics.all_metrics():
+        keys += [k for k in (m.name, f"{m.name}_std") if k in row.index]
+    keys += [k for k in row.index if k not in keys and k not in NOT_MEASURED]
+    keys += ["duration_s", "reason", "checkpoint"]
+    cells = "".join(f"<tr><th>{html.escape(column_label(k))}</th><td>"
+                    f"{html.escape(format_value(k, row.get(k)))}</td></tr>" for k in keys)
     curves = (figure_html(F.curves_figure(epochs), "curves") if epochs else
               '<p class="note">no epochs recorded (rejected before training, reused from an '
               "identical trial, or still starting)</p>")
@@ -111,15 +143,3 @@ def trial_page(row: pd.Series, epochs: list[dict], meta: str, out: Path,
     path = out / F.trial_url(row["trial"])
     atomic_write_text(page(f"trial {row['trial']}", meta, body, refresh), path)
     return path
-
-
-def _fmt(key: str, v) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return "-"
-    if key.startswith("accuracy"):
-        return f"{v * 100:.2f} %"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)

@@ -5,36 +5,41 @@ from __future__ import annotations
 import optuna
 import pandas as pd
 
-from dse import pareto
+from dse import metrics, pareto
 from dse.errors import ConfigError
-from dse.objectives import OBJECTIVES
 from dse.store import Store
-
-MEASURES = ("accuracy", "accuracy_std", "size_mb", "params", "macs", "epoch_time_s",
-            "latency_ms", "latency_p90_ms", "train_images_per_s")
 
 
 def load_study(name: str, store: Store) -> optuna.Study:
     """Load a study by name; an unknown name lists the studies that exist."""
     names = store.study_names()
     if name not in names:
-        raise ConfigError(f"no study {name!r} in {store.url}; studies there: "
+        raise ConfigError(f"no study {name!r} in {store.safe_url}; studies there: "
                           f"{', '.join(sorted(names)) or 'none'}.")
     return optuna.load_study(study_name=name, storage=store.optuna)
 
 
-def summary(candidate: dict) -> str:
-    """Short model description: 'hps [2,4,12,1] 1.0x relu r1.0 d0.1' or a registered name."""
-    m = candidate.get("model", {})
-    if "blocks" not in m:
-        return m.get("name", "?")
-    parts = [m["name"], "[" + ",".join(str(b) for b in m["blocks"]) + "]",
-             f"{m.get('width', 1.0):g}x", m.get("activation", "relu")]
-    if m.get("resolution", 1.0) != 1.0:
-        parts.append(f"res{m['resolution']:g}")
-    if m.get("dropout"):
-        parts.append(f"drop{m['dropout']:g}")
+def summary(candidate: dict, saved: str | None = None) -> str:
+    """Short model description: the family config's summary saved with the trial, else
+    'name key=value ...' from the candidate (no model code is imported here)."""
+    if saved:
+        return saved
+    m = candidate.get("model", {}) if isinstance(candidate, dict) else {}
+    parts = [str(m.get("name", "?"))]
+    for k, v in m.items():
+        if k != "name":
+            shown = "[" + ",".join(map(str, v)) + "]" if isinstance(v, list) else f"{v}"
+            parts.append(f"{k}={shown}")
     return " ".join(parts)
+
+
+NOT_MEASURED = ("trial", "state", "status", "model", "recipe", "feasible", "duration_s",
+                "finished", "reason", "checkpoint", "dse_id", "candidate", "epochs", "repeats")
+
+
+def measurement_columns(frame: pd.DataFrame) -> list[str]:
+    """Registered metrics that the frame holds, in registry order."""
+    return [m.name for m in metrics.all_metrics() if m.name in frame.columns]
 
 
 def recipe(candidate: dict) -> str:
@@ -61,9 +66,11 @@ def load_study_frame(name: str, storage: str | None = None,
         if status == "running" and t.state.is_finished():  # its worker died: failed by heartbeat
             status = "failed"
         row = {"trial": t.number, "state": t.state.name.lower(), "status": status,
-               "model": summary(cand), "recipe": recipe(cand),
-               **{k: meas.get(k) for k in MEASURES},
-               "feasible": all(c <= 0 for c in t.user_attrs.get("constraints", [])),
+               "model": summary(cand, t.user_attrs.get("summary")), "recipe": recipe(cand),
+               **{k: meas.get(k) for k in metrics.names()},
+               **{k: v for k, v in meas.items() if isinstance(v, int | float)
+                  and not isinstance(v, bool)},
+               "feasible": all(c <= 0 for c in t.constraints.values()),
                "duration_s": t.duration.total_seconds() if t.duration else None,
                "finished": t.datetime_complete, "reason": rec.reason if rec else None,
                "checkpoint": rec.checkpoint if rec else None,
@@ -78,17 +85,20 @@ def load_study_frame(name: str, storage: str | None = None,
 
 def pareto_mask(frame: pd.DataFrame, objectives: list[str]) -> pd.Series:
     """True for completed, feasible trials that no other such trial dominates on `objectives`."""
-    bad = [o for o in objectives if o not in OBJECTIVES]
-    if bad or not 2 <= len(objectives) <= 3:
-        raise ConfigError(f"--objectives takes two or three of {', '.join(OBJECTIVES)}; "
-                          f"got {', '.join(objectives)}.")
+    bad = [o for o in objectives if o not in metrics.names()]
+    if bad or not 2 <= len(objectives) <= 4 or len(set(objectives)) != len(objectives):
+        raise ConfigError(f"--objectives takes two to four of {', '.join(metrics.names())}; "
+                          f"got {', '.join(str(o)[:40] for o in objectives)}.")
     mask = pd.Series(False, index=frame.index)
     if frame.empty:
+        return mask
+    missing = [o for o in objectives if o not in frame.columns]
+    if missing:
         return mask
     ok = frame[(frame["status"] == "complete") & frame["feasible"]].dropna(subset=objectives)
     if ok.empty:
         return mask
-    directions = [OBJECTIVES[o] for o in objectives]
+    directions = metrics.directions(objectives)
     points = [pareto.to_minimise([float(r[o]) for o in objectives], directions)
               for _, r in ok.iterrows()]
     mask.loc[ok.index[pareto.nondominated_mask(points)]] = True
@@ -109,3 +119,31 @@ def trial_detail(study: str, number: int, storage: str | None = None) -> dict:
                                           "val_loss", "val_acc", "epoch_s")} for e in epochs]
     return {**{k: v for k, v in row.items() if not (isinstance(v, float) and pd.isna(v))},
             "curves": curves}
+
+
+def metric_of(key: str) -> metrics.Metric | None:
+    """The metric a column shows (its std column included), if any."""
+    base = key.removesuffix("_std")
+    return metrics.get_metric(base) if base in metrics.names() else None
+
+
+def column_label(key: str) -> str:
+    """A column's header with its unit: 'float32 size (MB)'."""
+    m = metric_of(key)
+    if m is None:
+        return "duration (s)" if key == "duration_s" else key
+    return m.title + (", std over seeds" if key.endswith("_std") else "")
+
+
+def format_value(key: str, v) -> str:
+    """A cell's text: metrics in their unit and precision, '-' when missing."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "-"
+    m = metric_of(key)
+    if m is not None:
+        return f"{m.format(v)} {m.unit}".rstrip()
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dse import pareto, reference
-from dse.objectives import OBJECTIVES
+from dse import metrics, pareto, reference
 from dse.report.data import pareto_mask
 
-LABELS = {"accuracy": "validation accuracy (%)", "size_mb": "float32 size (MB)",
-          "params": "parameters", "macs": "MACs per image", "epoch_time_s":
-          "epoch time, train + eval (s)", "latency_ms": "CPU latency, batch 1, 1 thread (ms)"}
 FRONT, DOMINATED, INFEASIBLE, PAPER = "#1f77b4", "#b0b0b0", "#e0e0e0", "#d62728"
 
 
@@ -24,28 +21,35 @@ def trial_url(number: int) -> str:
 
 
 def _y(frame: pd.DataFrame, metric: str) -> pd.Series:
-    return frame[metric] * 100 if metric == "accuracy" else frame[metric]
+    return frame[metric] * metrics.get_metric(metric).scale
+
+
+def _title(metric: str) -> str:
+    return metrics.get_metric(metric).title
 
 
 def hover(row: pd.Series) -> str:
     """Hover text: the full config and every measurement of one trial."""
-    acc = (f"{row['accuracy'] * 100:.2f} ± {row['accuracy_std'] * 100:.2f} %"
-           if pd.notna(row.get("accuracy")) else "-")
-    lines = [f"<b>trial {row['trial']}</b> ({row['status']})", row["model"], row["recipe"],
-             f"accuracy {acc}"]
-    for k, fmt in (("size_mb", "{:.3f} MB"), ("params", "{:,.0f} params"),
-                   ("macs", "{:,.0f} MACs"), ("epoch_time_s", "{:.2f} s/epoch"),
-                   ("latency_ms", "{:.2f} ms latency")):
-        if pd.notna(row.get(k)):
-            lines.append(fmt.format(row[k]))
+    acc = metrics.get_metric("accuracy")
+    shown = (f"{acc.format(row['accuracy'])} ± {acc.format(row.get('accuracy_std'))} %"
+             if pd.notna(row.get("accuracy")) else "-")
+    lines = [f"<b>trial {row['trial']}</b> ({html.escape(str(row['status']))})",
+             html.escape(str(row["model"])), html.escape(str(row["recipe"])),
+             f"accuracy {shown}"]
+    for m in metrics.all_metrics():
+        if m.name != "accuracy" and pd.notna(row.get(m.name)):
+            lines.append(f"{html.escape(m.label)}: {m.format(row[m.name])} {m.unit}".rstrip())
     lines.append("<i>click for the trial page</i>")
     return "<br>".join(lines)
 
 
 def _published(dataset: str, x: str, y: str) -> go.Scatter | None:
-    rows = [r for r in reference.published(dataset) if r.get(x) is not None]
-    key = {"accuracy": "accuracy_pct", "size_mb": "size_mb", "epoch_time_s": "epoch_time_s"}
-    if x not in key or y not in key or not rows:
+    key = {m.name: m.published for m in metrics.all_metrics() if m.published}
+    if x not in key or y not in key:
+        return None
+    rows = [r for r in reference.published(dataset)
+            if r.get(key[x]) is not None and r.get(key[y]) is not None]
+    if not rows:
         return None
     xs = [r[key[x]] for r in rows]
     ys = [r[key[y]] for r in rows]
@@ -80,8 +84,8 @@ def pareto_2d(frame: pd.DataFrame, x: str, y: str = "accuracy") -> go.Figure:
     pub = _published(frame.attrs.get("dataset", "cifar10"), x, y)
     if pub is not None:
         fig.add_trace(pub)
-    fig.update_layout(title=f"{LABELS[y]} vs {LABELS[x]}", xaxis_title=LABELS[x],
-                      yaxis_title=LABELS[y], height=520, legend={"orientation": "h", "y": -0.2},
+    fig.update_layout(title=f"{_title(y)} vs {_title(x)}", xaxis_title=_title(x),
+                      yaxis_title=_title(y), height=520, legend={"orientation": "h", "y": -0.2},
                       margin={"t": 50, "l": 60, "r": 20, "b": 40})
     if x in ("params", "macs"):
         fig.update_xaxes(type="log")
@@ -102,8 +106,8 @@ def pareto_3d(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
             hovertext=[hover(r) for _, r in part.iterrows()],
             hovertemplate="%{hovertext}<extra></extra>"))
     fig.update_layout(title="the study's objectives in 3-D", height=620, scene={
-        "xaxis_title": LABELS[objectives[0]], "yaxis_title": LABELS[objectives[1]],
-        "zaxis_title": LABELS[objectives[2]]}, margin={"t": 50, "l": 0, "r": 0, "b": 0})
+        "xaxis_title": _title(objectives[0]), "yaxis_title": _title(objectives[1]),
+        "zaxis_title": _title(objectives[2])}, margin={"t": 50, "l": 0, "r": 0, "b": 0})
     return fig
 
 
@@ -114,7 +118,7 @@ def hypervolume_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("against completed trials",
                                                         "against wall time (minutes)"))
     if len(done):
-        directions = [OBJECTIVES[o] for o in objectives]
+        directions = metrics.directions(objectives)
         pts = [pareto.to_minimise([float(r[o]) for o in objectives], directions)
                for _, r in done.iterrows()]
         norm = pareto.normaliser(pts)
@@ -131,7 +135,7 @@ def hypervolume_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
     return fig
 
 
-def parallel_figure(frame: pd.DataFrame) -> go.Figure:
+def parallel_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
     """Parallel coordinates of the numeric dimensions and measurements of completed trials."""
     done = frame[frame["status"] == "complete"]
     cols = {}
@@ -157,12 +161,14 @@ def parallel_figure(frame: pd.DataFrame) -> go.Figure:
                          "ticktext": cats})
         else:
             dims.append({"label": name, "values": s.astype(float)})
-    for m in ("size_mb", "epoch_time_s", "accuracy"):
-        dims.append({"label": m, "values": _y(done, m)})
+    for m in objectives[::-1]:
+        dims.append({"label": metrics.get_metric(m).header, "values": _y(done, m)})
+    first = metrics.get_metric(objectives[0])
     fig = go.Figure(go.Parcoords(dimensions=dims, line={
-        "color": _y(done, "accuracy"), "colorscale": "Viridis", "showscale": True,
-        "colorbar": {"title": "acc %"}}))
-    fig.update_layout(title="dimensions of completed trials (colour: accuracy)", height=520)
+        "color": _y(done, first.name), "colorscale": "Viridis", "showscale": True,
+        "colorbar": {"title": first.header}}))
+    fig.update_layout(title=f"dimensions of completed trials (colour: {first.label})",
+                      height=520)
     return fig
 
 

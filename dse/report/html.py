@@ -68,26 +68,38 @@ def page(title: str, meta: str, body: str, refresh: int | None = None) -> str:
 
 
 def table_html(frame: pd.DataFrame, columns: list[str], front: pd.Series | None = None) -> str:
-    """A sortable table; numbers right-aligned, trial numbers linked to their pages."""
+    """A sortable table; headers with units, numbers right-aligned in their metric's format,
+    trial numbers linked to their pages, every string escaped."""
+    from dse.report.data import column_label, format_value, metric_of
     from dse.report.figures import trial_url
 
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    head = "".join(f"<th>{html.escape(_short_label(c, column_label))}</th>" for c in columns)
     rows = []
     for idx, r in frame.iterrows():
         cells = []
         for c in columns:
             v = r.get(c)
             if c == "trial":
-                cells.append(f'<td class="num" data-v="{v}"><a href="{trial_url(v)}">{v}</a></td>')
-            elif isinstance(v, float):
-                shown = "" if pd.isna(v) else (f"{v * 100:.2f}" if c.startswith("accuracy")
-                                               else f"{v:.4g}")
-                cells.append(f'<td class="num" data-v="{"" if pd.isna(v) else v}">{shown}</td>')
-            elif isinstance(v, int):
-                cells.append(f'<td class="num" data-v="{v}">{v:,}</td>')
+                cells.append(f'<td class="num" data-v="{int(v)}"><a href="{trial_url(v)}">'
+                             f"{int(v)}</a></td>")
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                m = metric_of(c)
+                shown = format_value(c, v) if m is None else (m.format(v) if pd.notna(v) else "")
+                sort = "" if pd.isna(v) else repr(float(v))
+                cells.append(f'<td class="num" data-v="{sort}">{html.escape(shown)}</td>')
             else:
                 cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
         cls = ' class="front"' if front is not None and front.get(idx, False) else ""
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     return (f'<table class="sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}'
             f"</tbody></table>")
+
+
+def _short_label(column: str, label) -> str:
+    """Table header: the column name with the metric's unit, 'size_mb (MB)'."""
+    from dse.report.data import metric_of
+
+    m = metric_of(column)
+    if m is None:
+        return label(column)
+    return f"{column} ({m.unit})" if m.unit else column

@@ -13,19 +13,31 @@ from typing import Any, Literal
 
 import optuna
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from dse import metrics
+from dse.constraints import Constraint
 from dse.errors import ConfigError
-from dse.models.blocks import ACTIVATIONS
-from dse.models.registry import list_models
-from dse.objectives import ARCH_METRICS, OBJECTIVES  # noqa: F401 (re-exported)
+from dse.models import get_family, list_models
+from dse.search.samplers import samplers
+from dse.search.schedulers import Scheduler, get_scheduler, schedulers
 from dse.train.optim import OPTIMIZERS, SCHEDULES
+from dse.train.recipe import DEFAULT_RECIPE
 
 REPO_SPACES = Path(__file__).resolve().parents[2] / "search_spaces"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Choice(_Strict):
@@ -81,74 +93,170 @@ def _parse_dim(value: Any) -> Dim:
         cls = {"choices": Choice, "int": IntRange, "float": FloatRange, "log": LogRange}
         if len(keys) != 1 or next(iter(keys)) not in cls:
             raise ValueError(f"a range is one of {{choices: [...]}}, {{int: [lo, hi]}}, "
-                             f"{{float: [lo, hi]}}, {{log: [lo, hi]}}; got {value}")
-        return cls[next(iter(keys))].model_validate(value)
+                             f"{{float: [lo, hi]}}, {{log: [lo, hi]}}; got {_short(value)}")
+        dim = cls[next(iter(keys))].model_validate(value)
+        if isinstance(dim, Choice):
+            for c in dim.choices:
+                _finite(c)
+        return dim
+    return _finite(value)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value} is not a finite number")
+    if isinstance(value, list):
+        for v in value:
+            _finite(v)
     return value
 
 
+def _values(dim: Dim) -> list:
+    """The values a dimension can take that bound it: choices, a range's ends, a fixed value."""
+    if isinstance(dim, Choice):
+        return list(dim.choices)
+    if isinstance(dim, IntRange):
+        return list(dim.int)
+    if isinstance(dim, FloatRange):
+        return list(dim.float)
+    if isinstance(dim, LogRange):
+        return list(dim.log)
+    return [dim]
+
+
 def _check_values(dim: Dim, allowed: list, what: str) -> None:
-    values = dim.choices if isinstance(dim, Choice) else [dim]
     if isinstance(dim, IntRange | FloatRange | LogRange):
         raise ValueError(f"{what} takes fixed values or choices, not a range")
-    bad = [v for v in values if v not in allowed]
+    bad = [v for v in _values(dim) if v not in allowed]
     if bad:
-        raise ValueError(f"{what} {bad} not allowed; allowed: {allowed}")
+        raise ValueError(f"{what} {_short(bad)} not allowed; allowed: {allowed}")
 
 
-class ModelSpace(_Strict):
-    """The architecture dimensions."""
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
-    name: Any = None  # registered model names (fixed or choices); excludes family
-    family: Literal["hps", "sqnxt"] | None = None
-    stages: Any = None  # whole stage configurations, e.g. {choices: [[1,1,1,1], [2,4,12,1]]}
-    blocks: list[Any] | None = None  # one dimension per stage
-    width: Any = None
-    resolution: Any = None
-    activation: Any = None
-    dropout: Any = None
 
-    _dims = field_validator("name", "stages", "width", "resolution", "activation", "dropout",
-                            mode="before")(classmethod(lambda cls, v: _parse_dim(v)))
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        e = exc.errors()[0]
+        loc = ".".join(str(x) for x in e["loc"])
+        return (f"{loc}: " if loc else "") + e["msg"].removeprefix("Value error, ")
+    return str(exc)
 
-    @field_validator("blocks", mode="before")
+
+def _keyed(errors: list[str]) -> PydanticCustomError:
+    """An error whose message already names its key paths (printed as is)."""
+    return PydanticCustomError("dse_keyed", "{detail}", {"detail": "; ".join(errors)})
+
+
+class ModelSpace(BaseModel):
+    """The architecture: registered variants (`name`), or a `family` and its dimensions.
+
+    Every other key is a dimension of the family, checked by the family's config: a value
+    (or every value a range can reach) that the family cannot build is refused here.
+    A list dimension is given whole (`blocks: [2, 4, 12, 1]`, `{choices: [[...], [...]]}`)
+    or element by element (`blocks: [{int: [1, 3]}, 2, {int: [1, 16]}, 1]`).
+    """
+
+    model_config = ConfigDict(frozen=True)
+    name: Any = None  # registered model names (fixed or choices)
+    family: str | None = None
+    dims: dict[str, Any] = {}
+
+    @model_validator(mode="before")
     @classmethod
-    def _blocks(cls, v):
-        if v is None:
-            return v
-        if not isinstance(v, list) or len(v) != 4:
-            raise ValueError("blocks needs one dimension per stage (four)")
-        return [_parse_dim(d) for d in v]
+    def _split(cls, raw: Any):
+        if not isinstance(raw, dict):
+            raise ValueError("model must be a mapping: {family: ..., dimensions...} or "
+                             "{name: ...}")
+        raw = dict(raw)
+        out = {"name": raw.pop("name", None), "family": raw.pop("family", None)}
+        dims, errors = {}, []
+        for key, value in [("name", out["name"]), *raw.items()]:
+            try:
+                if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+                    parsed = [_parse_dim(v) for v in value]
+                else:
+                    parsed = _parse_dim(value)
+            except (ValueError, ValidationError) as exc:
+                errors.append(f"model.{str(key)[:40]}: {_first_error(exc)}")
+                continue
+            if key == "name":
+                out["name"] = parsed
+            else:
+                dims[str(key)] = parsed
+        if errors:
+            raise _keyed(errors)
+        out["dims"] = dims
+        return out
 
     @model_validator(mode="after")
-    def _shape(self):
+    def _check(self):
         if (self.name is None) == (self.family is None):
             raise ValueError("give either model.name (registered models) or model.family")
         if self.name is not None:
+            if self.dims:
+                raise ValueError(f"model.name takes no dimensions ({list(self.dims)[:5]}); "
+                                 f"search dimensions with model.family")
             _check_values(self.name, list_models(), "model.name")
             return self
-        if (self.stages is None) == (self.blocks is None):
-            raise ValueError("give either model.stages (whole configurations) or model.blocks")
-        if self.activation is not None:
-            _check_values(self.activation, list(ACTIVATIONS), "model.activation")
-        stages = self.stages.choices if isinstance(self.stages, Choice) else [self.stages]
-        if self.stages is not None and not all(
-                isinstance(s, list) and len(s) == 4 and all(isinstance(b, int) and b >= 1
-                                                             for b in s) for s in stages):
-            raise ValueError(f"model.stages must be lists of four block counts >= 1: {stages}")
+        try:
+            family = get_family(self.family)
+        except ConfigError as exc:
+            raise _keyed([f"model.family: {exc}"]) from None
+        errors = check_dimensions(family.config, self.dims)
+        if errors:
+            raise _keyed(errors)
         return self
 
 
-class TrainingSpace(_Strict):
-    """The recipe dimensions; optimizer and schedule map each choice to its own parameters."""
+def check_dimensions(config: type, dims: dict[str, Any]) -> list[str]:
+    """Errors ('model.width: ...') for every dimension value `config` cannot build."""
+    allowed = config.dimensions()
+    errors, corner = [], {}
+    for key, dim in dims.items():
+        path = f"model.{key}"
+        if key not in allowed:
+            errors.append(f"{path}: not a dimension of family {config.family!r}; its "
+                          f"dimensions are {', '.join(allowed)}")
+            continue
+        if isinstance(dim, list):  # element by element: vary one element at a time
+            base = [_values(d)[0] for d in dim]
+            trials = [base] + [base[:i] + [v] + base[i + 1:]
+                               for i, d in enumerate(dim) for v in _values(d)]
+        else:
+            trials = _values(dim)
+        for value in trials:
+            why = config.check_value(key, value)
+            if why:
+                errors.append(f"{path}: {_short(value)} cannot be built: {why}")
+                break
+        corner[key] = trials[0]
+    if not errors:
+        try:
+            config(**corner)
+        except ValidationError as exc:
+            errors.append(f"model: {exc.errors()[0]['msg']}")
+    return errors
 
-    optimizer: dict[str, dict[str, Any]] = {"sgd": {"lr": 0.1, "momentum": 0.9,
-                                                    "nesterov": True}}
-    schedule: dict[str, dict[str, Any]] = {"cosine": {}}
-    batch_size: Any = 128
-    weight_decay: Any = 5e-4
-    label_smoothing: Any = 0.0
-    augment: Any = True
-    warmup_epochs: Any = 0.0
+
+_R = DEFAULT_RECIPE
+
+
+class TrainingSpace(_Strict):
+    """The recipe dimensions; optimizer and schedule map each choice to its own parameters.
+
+    Unset keys take the default recipe (dse.train.recipe.DEFAULT_RECIPE).
+    """
+
+    optimizer: dict[str, dict[str, Any]] = {_R.optimizer: {"lr": _R.lr, **_R.optimizer_kwargs}}
+    schedule: dict[str, dict[str, Any]] = {_R.schedule: dict(_R.schedule_kwargs)}
+    batch_size: Any = _R.batch_size
+    weight_decay: Any = _R.weight_decay
+    label_smoothing: Any = _R.label_smoothing
+    augment: Any = _R.augment
+    warmup_epochs: Any = _R.warmup_epochs
 
     _dims = field_validator("batch_size", "weight_decay", "label_smoothing", "augment",
                             "warmup_epochs", mode="before")(
@@ -165,8 +273,10 @@ class TrainingSpace(_Strict):
         out = {}
         for name, params in v.items():
             if name not in known:
-                raise ValueError(f"{name!r} is not one of {known}")
-            out[name] = {k: _parse_dim(d) for k, d in (params or {}).items()}
+                raise ValueError(f"{_short(name)} is not one of {known}")
+            if params is not None and not isinstance(params, dict):
+                raise ValueError(f"the parameters of {name!r} must be a mapping")
+            out[name] = {str(k): _parse_dim(d) for k, d in (params or {}).items()}
             if info.field_name == "optimizer":
                 import inspect
 
@@ -179,39 +289,50 @@ class TrainingSpace(_Strict):
 
 
 class Fidelity(_Strict):
-    """How much training one candidate gets."""
+    """How much training one candidate gets, and the scheduler that may stop it early."""
 
-    epochs: int = Field(ge=1)
+    epochs: int = Field(ge=1, le=10_000)
     train_images: int | None = Field(default=None, ge=10)  # None -> the whole training split
     val_size: int = Field(default=5000, ge=10)  # carved from the training set
     val_images: int | None = Field(default=None, ge=10)  # evaluated subset of val
-    repeats: int = Field(default=1, ge=1)  # seeds per candidate; mean and std are stored
-    min_epochs: int | None = Field(default=None, ge=1)  # successive halving's first rung
-    eta: int = Field(default=3, ge=2)  # successive halving's reduction factor
-    latency_repeats: int = Field(default=30, ge=1)
+    repeats: int = Field(default=1, ge=1, le=100)  # seeds per candidate; mean and std stored
+    latency_repeats: int = Field(default=30, ge=1, le=100_000)
+    scheduler: dict[str, Any] = {"none": {}}  # {name: options}, see dse.search.schedulers
+
+    @field_validator("scheduler", mode="before")
+    @classmethod
+    def _scheduler(cls, v):
+        if isinstance(v, str):
+            v = {v: {}}
+        if not isinstance(v, dict) or len(v) != 1:
+            raise ValueError(f"a scheduler name, or {{name: {{options}}}}; schedulers: "
+                             f"{', '.join(schedulers())}")
+        (name, options), = v.items()
+        sched = get_scheduler(name)
+        return {name: sched.Options.model_validate(options or {}).model_dump()}
+
+    def make_scheduler(self) -> Scheduler:
+        """A fresh scheduler for this fidelity."""
+        (name, options), = self.scheduler.items()
+        cls = get_scheduler(name)
+        return cls(cls.Options.model_validate(options), self.epochs)
 
     def rungs(self) -> list[int]:
-        """Epochs at which successive halving compares candidates (empty: no halving)."""
-        if not self.min_epochs:
-            return []
-        out, e = [], self.min_epochs
-        while e < self.epochs:
-            out.append(e)
-            e *= self.eta
-        return out
+        """Epochs at which the scheduler decides (empty: it never stops a trial early)."""
+        return self.make_scheduler().rungs()
 
 
 class SearchSpace(_Strict):
     """A whole search space file."""
 
-    name: str
-    description: str = ""
-    study: str
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=5000)
+    study: str = Field(max_length=200)
     dataset: Literal["cifar10", "cifar100"] = "cifar10"
     objectives: list[str] = ["accuracy", "size_mb", "epoch_time_s"]
-    constraints: list[str] = []
-    sampler: Literal["nsga2", "tpe", "gp", "random", "grid"] = "nsga2"
-    population_size: int = Field(default=20, ge=2)
+    constraints: list[Constraint] = []
+    sampler: str = "nsga2"
+    population_size: int = Field(default=20, ge=2, le=10_000)
     model: ModelSpace
     training: TrainingSpace = TrainingSpace()
     fidelities: dict[str, Fidelity]
@@ -220,22 +341,34 @@ class SearchSpace(_Strict):
     @field_validator("objectives")
     @classmethod
     def _objectives(cls, v):
-        bad = [o for o in v if o not in OBJECTIVES]
-        if bad or not 2 <= len(v) <= 3 or len(set(v)) != len(v):
-            raise ValueError(f"two or three distinct objectives from {list(OBJECTIVES)}; got {v}")
+        bad = [o for o in v if o not in metrics.names()]
+        if bad or not 2 <= len(v) <= 4 or len(set(v)) != len(v):
+            raise ValueError(f"two to four distinct objectives from {metrics.names()}; got "
+                             f"{_short(v)}")
         return v
 
-    @field_validator("constraints")
+    @field_validator("constraints", mode="before")
     @classmethod
     def _constraints(cls, v):
-        for c in v:
-            parse_constraint(c)
+        if not isinstance(v, list):
+            raise ValueError("a list of constraints like 'size_mb <= 1.0'")
+        return [Constraint.parse(c) for c in v]
+
+    @field_serializer("constraints")
+    def _constraints_text(self, v: list[Constraint]) -> list[str]:
+        return [str(c) for c in v]
+
+    @field_validator("sampler")
+    @classmethod
+    def _sampler(cls, v):
+        if v not in samplers():
+            raise ValueError(f"{_short(v)} is not one of {samplers()}")
         return v
 
     @model_validator(mode="after")
     def _fidelity(self):
         if self.default_fidelity not in self.fidelities:
-            raise ValueError(f"default_fidelity {self.default_fidelity!r} is not one of "
+            raise ValueError(f"default_fidelity {_short(self.default_fidelity)} is not one of "
                              f"{list(self.fidelities)}")
         if self.sampler == "grid":
             grid_space(self)
@@ -244,32 +377,7 @@ class SearchSpace(_Strict):
     @property
     def directions(self) -> list[str]:
         """Optuna directions of the objectives, in order."""
-        return [OBJECTIVES[o] for o in self.objectives]
-
-
-def parse_constraint(text: str) -> tuple[str, str, float]:
-    """'size_mb <= 1.0' -> ('size_mb', '<=', 1.0)."""
-    parts = text.split()
-    if len(parts) != 3 or parts[0] not in OBJECTIVES or parts[1] not in ("<=", ">="):
-        raise ValueError(f"constraint {text!r} must read '<metric> <= <number>' or '>=' with a "
-                         f"metric from {list(OBJECTIVES)}")
-    try:
-        return parts[0], parts[1], float(parts[2])
-    except ValueError:
-        raise ValueError(f"constraint {text!r}: {parts[2]!r} is not a number") from None
-
-
-def violations(constraints: list[str], values: dict, only: tuple[str, ...] | None = None
-               ) -> list[str]:
-    """The constraints that `values` break (restricted to metrics in `only`)."""
-    out = []
-    for c in constraints:
-        metric, op, bound = parse_constraint(c)
-        if (only is None or metric in only) and metric in values:
-            v = values[metric]
-            if (op == "<=" and v > bound) or (op == ">=" and v < bound):
-                out.append(f"{metric}={v:.4g} violates {c}")
-    return out
+        return metrics.directions(self.objectives)
 
 
 # --------------------------------------------------------------------------- loading
@@ -294,31 +402,80 @@ def shipped_spaces() -> list[str]:
     return sorted(p.stem for p in REPO_SPACES.glob("*.yaml"))
 
 
+MAX_SPACE_BYTES = 1_000_000
+MAX_YAML_NODES = 100_000
+
+
 def load_space(name_or_path: str) -> SearchSpace:
-    """Read and validate a space; errors name the file, the key path and what is allowed."""
+    """Read and validate a space; errors name the file, the key path and what is allowed.
+
+    Bounded: at most 1 MB of UTF-8 text and 100,000 values after YAML aliases expand.
+    """
     path = resolve_space_path(name_or_path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        with path.open("rb") as f:
+            data = f.read(MAX_SPACE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"search space file {path} cannot be read ({exc.strerror}); check "
+                          f"its permissions.") from None
+    if len(data) > MAX_SPACE_BYTES:
+        raise ConfigError(f"{path} is larger than {MAX_SPACE_BYTES:,} bytes; a search space "
+                          f"is a short YAML file. Is it the right file?")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 "
+                          f"YAML.") from None
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path} is not valid YAML{where}: {problem}. Fix the syntax (quote "
-                          f"strings with ':' or '#', close brackets).") from None
+        raise ConfigError(f"{path} is not valid YAML{where}: {str(problem)[:200]}. Fix the "
+                          f"syntax (quote strings with ':' or '#', close brackets).") from None
+    if _too_big(raw):
+        raise ConfigError(f"{path} expands to more than {MAX_YAML_NODES:,} values (YAML "
+                          f"aliases?); write the space out plainly.")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping (name, study, model, ...), got "
                           f"{type(raw).__name__}.")
     try:
         return SearchSpace.model_validate(raw)
     except ValidationError as exc:
-        lines = []
-        for e in exc.errors():
-            loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-",
-                                                                                "tagged")))
-            value = e.get("input")
-            shown = f" (got {value!r})" if not isinstance(value, dict) else ""
-            lines.append(f"{loc or '<top>'}: {e['msg']}{shown}")
-        raise ConfigError(f"{path} is not a valid search space: " + "; ".join(lines)) from None
+        raise ConfigError(f"{path} is not a valid search space: "
+                          + validation_text(exc)) from None
+
+
+def validation_text(exc: ValidationError) -> str:
+    """pydantic's errors as 'key.path: message (got value)', values cut short."""
+    lines = []
+    for e in exc.errors()[:10]:
+        if e["type"] == "dse_keyed":  # the message names its own key paths
+            lines.append(e["msg"])
+            continue
+        loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-",
+                                                                            "tagged")))
+        value = e.get("input")
+        shown = f" (got {_short(value)})" if not isinstance(value, dict) else ""
+        lines.append(f"{loc or '<top>'}: {e['msg']}{shown}")
+    return "; ".join(lines)
+
+
+def _too_big(obj: Any) -> bool:
+    """Whether walking `obj` (aliases expanded) visits more than MAX_YAML_NODES values."""
+    budget, stack = MAX_YAML_NODES, [obj]
+    while stack:
+        x = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return True
+        if isinstance(x, dict):
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return False
 
 
 # --------------------------------------------------------------------------- sampling
@@ -352,20 +509,20 @@ def sample(space: SearchSpace, trial: optuna.Trial) -> dict:
     if m.name is not None:
         model = {"name": _suggest(trial, "model", m.name)}
     else:
-        if m.stages is not None:
-            blocks = _suggest(trial, "stages", m.stages)
-        else:
-            blocks = [_suggest(trial, f"blocks{i + 1}", d) for i, d in enumerate(m.blocks)]
-        model = {"name": m.family, "blocks": list(blocks)}
-        for key in ("width", "resolution", "activation", "dropout"):
-            value = _suggest(trial, key, getattr(m, key))
+        model = {"name": m.family}
+        for key, dim in m.dims.items():
+            if isinstance(dim, list):  # element by element: blocks1, blocks2, ...
+                value = [_suggest(trial, f"{key}{i + 1}", d) for i, d in enumerate(dim)]
+            else:
+                value = _suggest(trial, key, dim)
             if value is not None:
                 model[key] = value
     t = space.training
     opt = _branch(trial, "optimizer", t.optimizer)
     sched = _branch(trial, "schedule", t.schedule)
     params = opt[1]
-    train = {"optimizer": opt[0], "lr": params.pop("lr", 0.1), "optimizer_kwargs": params,
+    train = {"optimizer": opt[0], "lr": params.pop("lr", DEFAULT_RECIPE.lr),
+             "optimizer_kwargs": params,
              "schedule": sched[0], "schedule_kwargs": sched[1]}
     for key in ("batch_size", "weight_decay", "label_smoothing", "augment", "warmup_epochs"):
         train[key] = _suggest(trial, key, getattr(t, key))
@@ -383,12 +540,11 @@ def _all_dims(space: SearchSpace) -> dict[str, Dim]:
     m, t, dims = space.model, space.training, {}
     if m.name is not None:
         dims["model"] = m.name
-    else:
-        if m.stages is not None:
-            dims["stages"] = m.stages
+    for key, dim in m.dims.items():
+        if isinstance(dim, list):
+            dims.update({f"{key}{i + 1}": d for i, d in enumerate(dim)})
         else:
-            dims.update({f"blocks{i + 1}": d for i, d in enumerate(m.blocks)})
-        dims.update({k: getattr(m, k) for k in ("width", "resolution", "activation", "dropout")})
+            dims[key] = dim
     for what in ("optimizer", "schedule"):
         options = getattr(t, what)
         if len(options) > 1:
@@ -434,7 +590,7 @@ def describe(space: SearchSpace) -> list[tuple[str, str]]:
     rows = []
     for name, dim in _all_dims(space).items():
         if isinstance(dim, Choice):
-            text = "one of " + ", ".join(str(c) for c in dim.choices)
+            text = "one of " + ", ".join(_short(c, 30) for c in dim.choices)
         elif isinstance(dim, IntRange):
             text = f"int {dim.int[0]}..{dim.int[1]}" + (f" step {dim.step}" if dim.step > 1
                                                         else "")
@@ -443,7 +599,7 @@ def describe(space: SearchSpace) -> list[tuple[str, str]]:
         elif isinstance(dim, LogRange):
             text = f"log-uniform {dim.log[0]:g}..{dim.log[1]:g}"
         else:
-            text = f"fixed {dim}"
+            text = f"fixed {_short(dim)}"
         rows.append((name, text))
     return rows
 

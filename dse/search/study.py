@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dse.errors import ConfigError, StoreError
 from dse.search.objective import Objective
-from dse.search.space import SearchSpace, grid_space
+from dse.search.samplers import make_sampler
+from dse.search.space import SearchSpace
 from dse.store import Store
 from dse.train.job import load_files
 
@@ -35,24 +36,6 @@ def parse_duration(text: str | None) -> float | None:
     return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
 
 
-def make_sampler(space: SearchSpace, seed: int) -> optuna.samplers.BaseSampler:
-    """The space's sampler, seeded; constraint-aware where Optuna supports it."""
-    def constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
-        return trial.user_attrs.get("constraints", [0.0] * len(space.constraints))
-
-    cf = constraints if space.constraints else None
-    if space.sampler == "nsga2":
-        return optuna.samplers.NSGAIISampler(population_size=space.population_size, seed=seed,
-                                             constraints_func=cf)
-    if space.sampler == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constraints_func=cf)
-    if space.sampler == "gp":
-        return optuna.samplers.GPSampler(seed=seed, constraints_func=cf)
-    if space.sampler == "grid":
-        return optuna.samplers.GridSampler(grid_space(space), seed=seed)
-    return optuna.samplers.RandomSampler(seed=seed)
-
-
 def open_study(space: SearchSpace, study_name: str, store: Store, fidelity: str,
                seed: int) -> optuna.Study:
     """Create the study or load it to continue; refuses a different objective or fidelity."""
@@ -68,9 +51,11 @@ def open_study(space: SearchSpace, study_name: str, store: Store, fidelity: str,
                           f"--fidelity {attrs['fidelity']} or another --study name.")
     for key, value in (("space", space.name), ("objectives", space.objectives),
                        ("fidelity", fidelity), ("dataset", space.dataset),
-                       ("constraints", space.constraints)):
+                       ("constraints", [str(c) for c in space.constraints])):
         if attrs.get(key) != value:
             study.set_user_attr(key, value)
+    if study.metric_names != space.objectives:  # optuna-dashboard labels the objectives
+        study.set_metric_names(space.objectives)
     # Seeded by the study's length, so that a re-run continues rather than replays.
     study.sampler = make_sampler(space, seed + len(study.trials))
     return study
@@ -102,7 +87,7 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
                            callbacks=[display.on_trial], catch=(RuntimeError,))
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"the study store {store.url.split('@')[-1]} failed during the study "
+            f"the study store {store.safe_url} failed during the study "
             f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). Finished trials are "
             f"saved; once the database is reachable, run the same command to continue."
         ) from None

@@ -76,3 +76,34 @@ def load_weights(model: nn.Module, ckpt: dict, path: str | Path = "checkpoint") 
             f"requested model ({detail}). Pass the --model the checkpoint was trained with."
         )
     model.load_state_dict(sd)
+
+
+def load_model(path: str | Path, model: str | None = None, dataset: str = "cifar10"
+               ) -> tuple[nn.Module, dict]:
+    """The model a checkpoint holds, weights loaded, and its spec.
+
+    The spec saved in the checkpoint is validated by its family's config before anything is
+    built; `model` names the architecture for a bare state_dict (or overrides the saved one).
+    """
+    from dse.data.cifar import NUM_CLASSES
+    from dse.errors import ConfigError
+    from dse.models import build, model_spec
+
+    ckpt = load_checkpoint(path)
+    spec = ckpt.get("model")
+    if model is not None and (not isinstance(spec, dict) or spec.get("name") != model.lower()):
+        spec = model_spec(model.lower())
+    if spec is None:
+        raise CheckpointError(f"{path} is a bare state_dict that does not say which model it "
+                              f"belongs to; pass --model NAME.")
+    try:
+        net = build(spec, NUM_CLASSES.get(dataset, 10))
+    except ConfigError as exc:
+        raise CheckpointError(f"{path} holds a model description dse cannot build: {exc}"
+                              ) from None
+    sd = ckpt.get("state_dict")
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise CheckpointError(f"{path} has no state_dict of tensors; it is not a dse "
+                              f"checkpoint. Use another checkpoint or retrain.")
+    load_weights(net, ckpt, path)
+    return net, spec

@@ -6,7 +6,6 @@ import random
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -17,29 +16,7 @@ from dse.data import Batches, Split
 from dse.errors import CheckpointError, ConfigError
 from dse.train.checkpoint import RESUME, atomic_save, load_weights
 from dse.train.optim import make_optimizer, make_scheduler
-
-
-@dataclass
-class TrainConfig:
-    """A training recipe. Defaults follow the papers (SGD, Nesterov, lr 0.1, wd 5e-4, b 128)."""
-
-    epochs: int = 10
-    batch_size: int = 128
-    eval_batch_size: int | None = None  # None: 256 on CPU (cache-sized), 1024 on CUDA
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    optimizer_kwargs: dict = field(default_factory=lambda: {"momentum": 0.9, "nesterov": True})
-    weight_decay: float = 5e-4
-    schedule: str = "cosine"
-    schedule_kwargs: dict = field(default_factory=dict)
-    warmup_epochs: float = 0.0
-    label_smoothing: float = 0.0
-    augment: bool = True
-    seed: int = 0
-
-    def to_dict(self) -> dict:
-        """Plain-data form."""
-        return asdict(self)
+from dse.train.recipe import TrainConfig
 
 
 def resolve_device(name: str = "auto") -> torch.device:

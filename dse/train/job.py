@@ -7,22 +7,33 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from dse import hardware, measure
+import torch
+
+from dse import hardware, metrics
 from dse.data import Batches, Split, load_cifar, resize
 from dse.data.cifar import NUM_CLASSES, resolve_data_dir
 from dse.data.loader import split_indices, subset_indices, take
 from dse.errors import ConfigError
 from dse.fileio import atomic_write_text
-from dse.models import create, input_size
+from dse.metrics import MeasureContext
+from dse.models import build, input_size
 from dse.train.checkpoint import save_weights
 from dse.train.engine import (
-    TrainConfig,
     eval_batch_size,
     evaluate,
     fit,
     resolve_device,
     seed_everything,
 )
+from dse.train.recipe import DEFAULT_RECIPE, TrainConfig
+
+
+def num_classes(dataset: str) -> int:
+    """Classes of a supported data set; a ConfigError naming the supported ones otherwise."""
+    if dataset not in NUM_CLASSES:
+        raise ConfigError(f"unknown data set {str(dataset)[:40]!r}; choose one of "
+                          f"{', '.join(NUM_CLASSES)}.")
+    return NUM_CLASSES[dataset]
 
 
 @dataclass
@@ -68,18 +79,22 @@ def prepare_data(plan: DataPlan, resolution: float = 1.0, data_dir=None,
             resize(test_split, resolution) if test else None)
 
 
-def model_spec(name: str, **overrides) -> dict:
-    """The plain-data description that `build_model` turns back into a model."""
-    return {"name": name, **{k: v for k, v in overrides.items() if v is not None}}
-
-
 def build_model(spec: dict, dataset: str):
     """Create the model a spec describes, for a data set's number of classes."""
-    if dataset not in NUM_CLASSES:
-        raise ConfigError(f"unknown data set {dataset!r}; choose one of "
-                          f"{', '.join(NUM_CLASSES)}.")
-    kw = {k: v for k, v in spec.items() if k != "name"}
-    return create(spec["name"], num_classes=NUM_CLASSES[dataset], **kw)
+    return build(spec, num_classes(dataset))
+
+
+def evaluate_on_test(model, dataset: str, data_dir=None, download: bool = False,
+                  device: str | torch.device = "auto", cfg: TrainConfig = DEFAULT_RECIPE
+                  ) -> dict:
+    """Loss, accuracy and image count of `model` on the whole test set of `dataset`."""
+    dev = resolve_device(device) if isinstance(device, str) else device
+    _, test = load_files(dataset, data_dir, download)
+    test = resize(test, input_size(model) / 32)
+    model.to(dev, memory_format=torch.channels_last)
+    ev = evaluate(model, Batches(test, dataset, eval_batch_size(cfg, dev), dev, False,
+                                 channels_last=True))
+    return {**ev, "images": len(test)}
 
 
 def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None = None,
@@ -90,18 +105,16 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
     dev = resolve_device(device)
     seed_everything(cfg.seed)
     model = build_model(spec, plan.dataset)
-    train, val, test_split = prepare_data(plan, input_size(model) / 32, data_dir, download,
-                                          test)
+    train, val, _ = prepare_data(plan, input_size(model) / 32, data_dir, download, test=False)
     resume_path = out / "resume.pt" if (out is not None and resumable) else None
     history = fit(model, train, val, cfg, plan.dataset, dev, progress=progress, resume=resume,
                   resume_path=resume_path, spec=spec)
     final = {"val_acc": history[-1]["val_acc"], "val_split": "val" if plan.val_size else "test",
              "epoch_time_s": sum(r["epoch_s"] for r in history) / len(history),
              "train_images_per_s": history[-1]["train_images_per_s"],
-             **measure.architecture(model), **measure.cpu_latency_ms(model, latency_repeats)}
+             **metrics.measure_architecture(model, MeasureContext(latency_repeats))}
     if test:
-        ev = evaluate(model, Batches(test_split, plan.dataset, eval_batch_size(cfg, dev), dev,
-                                     False, channels_last=True))
+        ev = evaluate_on_test(model, plan.dataset, data_dir, download, dev, cfg)
         final.update(test_acc=ev["accuracy"], test_loss=ev["loss"])
     result = {"model": spec, "dataset": plan.dataset, "train_config": cfg.to_dict(),
               "data": vars(plan), "train_images": len(train), "val_images": len(val),

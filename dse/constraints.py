@@ -1,0 +1,79 @@
+"""Constraints on metrics, parsed once from text like 'size_mb <= 1.0' into objects."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from dse import metrics
+from dse.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """`metric op bound`, with op '<=' or '>='."""
+
+    metric: str
+    op: str
+    bound: float
+    text: str = field(default="", compare=False)  # as the user wrote it
+
+    @classmethod
+    def parse(cls, text: Any) -> Constraint:
+        """'size_mb <= 1.0' -> Constraint; ValueError naming what is wrong otherwise."""
+        if isinstance(text, Constraint):
+            return text
+        shown = repr(str(text)[:80])
+        parts = str(text).split() if isinstance(text, str) else []
+        if len(parts) != 3 or parts[1] not in ("<=", ">="):
+            raise ValueError(f"constraint {shown} must read '<metric> <= <number>' or '>=' "
+                             f"with a metric from {metrics.names()}")
+        try:
+            metrics.get_metric(parts[0])
+        except ConfigError:
+            raise ValueError(f"constraint {shown}: unknown metric; metrics: "
+                             f"{metrics.names()}") from None
+        try:
+            bound = float(parts[2])
+        except ValueError:
+            raise ValueError(f"constraint {shown}: {parts[2][:40]!r} is not a number") from None
+        if not math.isfinite(bound):
+            raise ValueError(f"constraint {shown}: the bound must be a finite number")
+        return cls(parts[0], parts[1], bound, " ".join(parts))
+
+    def __str__(self) -> str:
+        return self.text or f"{self.metric} {self.op} {self.bound:g}"
+
+    @property
+    def arch(self) -> bool:
+        """Whether it can be checked before training."""
+        return metrics.get_metric(self.metric).arch
+
+    def excess(self, values: dict) -> float:
+        """Optuna's convention: <= 0 where satisfied (or not measured), the excess otherwise."""
+        v = values.get(self.metric)
+        if v is None:
+            return 0.0
+        return v - self.bound if self.op == "<=" else self.bound - v
+
+    def broken(self, values: dict) -> str | None:
+        """'size_mb=3.665 violates size_mb <= 1' when `values` break it, else None."""
+        if self.metric in values and self.excess(values) > 0:
+            return f"{self.metric}={values[self.metric]:.4g} violates {self}"
+        return None
+
+
+def parse_all(texts: list) -> list[Constraint]:
+    """Parse a list of constraint strings; a ConfigError for the first bad one."""
+    try:
+        return [Constraint.parse(t) for t in texts]
+    except ValueError as exc:
+        raise ConfigError(f"{exc}.") from None
+
+
+def violations(constraints: list[Constraint], values: dict, arch_only: bool = False
+               ) -> list[str]:
+    """Reasons why `values` break the constraints (only architecture ones if asked)."""
+    return [r for c in constraints if (c.arch or not arch_only)
+            and (r := c.broken(values)) is not None]

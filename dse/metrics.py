@@ -1,0 +1,202 @@
+"""Metrics as data: one registry that spaces, the objective, the store, Pareto analysis,
+reports and CLI tables all iterate over.
+
+A metric is either known before training (``arch=True``: measured on the freshly built
+model, used to reject candidates at no training cost) or measured after training from the
+trained model and its epoch history. To add one, build a :class:`Metric` and call
+:func:`register_metric` (from dse's own code or a plugin module; see docs/architecture.md).
+No torch import here: `dse pareto` and the reports stay light.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dse.errors import ConfigError
+
+
+@dataclass
+class MeasureContext:
+    """What a metric may use besides the model: the fidelity's settings and the history."""
+
+    latency_repeats: int = 30
+    history: list[dict] = field(default_factory=list)  # epoch rows, empty before training
+    dataset: str = "cifar10"
+
+
+Measure = Callable[[Any, MeasureContext], "float | Mapping[str, float]"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One measurable quantity of a candidate.
+
+    `measure(model, ctx)` returns the value, or a mapping holding the value under `name`
+    plus extra figures stored beside it (latency's p90, say). `scale` turns the stored
+    value into the shown one (accuracy is stored as a fraction, shown in %).
+    """
+
+    name: str
+    direction: Literal["maximize", "minimize"]
+    label: str
+    unit: str
+    arch: bool
+    measure: Measure
+    scale: float = 1.0
+    digits: str = ".4g"
+    published: str | None = None  # the column of published_results.csv, if the papers give it
+
+    @property
+    def title(self) -> str:
+        """Label with unit, for axes and column headers: 'float32 size (MB)'."""
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+    @property
+    def header(self) -> str:
+        """Short column header with unit: 'size_mb (MB)'."""
+        return f"{self.name} ({self.unit})" if self.unit else self.name
+
+    def shown(self, value: float) -> float:
+        """The value as displayed (scaled)."""
+        return value * self.scale
+
+    def format(self, value: Any) -> str:
+        """The value as text in the metric's unit; '-' when missing or not finite."""
+        if value is None or not isinstance(value, int | float) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            return "-"
+        return format(self.shown(value), self.digits)
+
+
+_METRICS: dict[str, Metric] = {}
+
+
+def register_metric(metric: Metric, replace: bool = False) -> Metric:
+    """Add a metric to the registry (a name already taken needs `replace=True`)."""
+    if not metric.name.isidentifier():
+        raise ValueError(f"metric names are identifiers, got {metric.name!r}")
+    if metric.direction not in ("maximize", "minimize"):
+        raise ValueError(f"direction is 'maximize' or 'minimize', got {metric.direction!r}")
+    if metric.name in _METRICS and not replace:
+        raise ValueError(f"metric {metric.name!r} is already registered")
+    _METRICS[metric.name] = metric
+    return metric
+
+
+def get_metric(name: str) -> Metric:
+    """The registered metric `name`, or a ConfigError listing the metrics that exist."""
+    try:
+        return _METRICS[name]
+    except KeyError:
+        raise ConfigError(f"unknown metric {str(name)[:60]!r}; metrics: "
+                          f"{', '.join(_METRICS)}.") from None
+
+
+def all_metrics() -> list[Metric]:
+    """Every registered metric, built-ins first, in registration order."""
+    return list(_METRICS.values())
+
+
+def names() -> list[str]:
+    """Names of every registered metric."""
+    return list(_METRICS)
+
+
+def directions(metric_names: Iterable[str]) -> list[str]:
+    """Optuna directions of the named metrics, in order."""
+    return [get_metric(n).direction for n in metric_names]
+
+
+def measure_one(metric: Metric, model: Any, ctx: MeasureContext) -> dict[str, float]:
+    """One metric's value (and extras) as {name: value}."""
+    out = metric.measure(model, ctx)
+    if isinstance(out, Mapping):
+        return {k: float(v) for k, v in out.items()}
+    return {metric.name: float(out)}
+
+
+def measure_architecture(model: Any, ctx: MeasureContext) -> dict[str, float]:
+    """Every architecture-only metric (and its extras) of a freshly built model."""
+    values: dict[str, float] = {}
+    for m in all_metrics():
+        if m.arch:
+            values.update(measure_one(m, model, ctx))
+    return values
+
+
+def measure_trained(model: Any, ctx: MeasureContext) -> dict[str, float]:
+    """Every metric that needs training, from the trained model and `ctx.history`."""
+    values: dict[str, float] = {}
+    for m in all_metrics():
+        if not m.arch:
+            values.update(measure_one(m, model, ctx))
+    return values
+
+
+def mean_of_repeats(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """Mean of each trained metric over repeats, with `<name>_std` (population) beside it."""
+    out: dict[str, Any] = {}
+    for key in runs[0]:
+        xs = [r[key] for r in runs]
+        out[key] = statistics.fmean(xs)
+        out[f"{key}_std"] = statistics.pstdev(xs) if len(xs) > 1 else 0.0
+    return out
+
+
+# ---------------------------------------------------------------- the built-in metrics
+
+def _accuracy(model, ctx: MeasureContext) -> float:
+    return ctx.history[-1]["val_acc"]
+
+
+def _epoch_time(model, ctx: MeasureContext) -> float:
+    return statistics.fmean(r["epoch_s"] for r in ctx.history)
+
+
+def _throughput(model, ctx: MeasureContext) -> float:
+    return ctx.history[-1]["train_images_per_s"]
+
+
+def _params(model, ctx: MeasureContext) -> float:
+    from dse import measure
+
+    return measure.count_params(model)
+
+
+def _macs(model, ctx: MeasureContext) -> float:
+    from dse import measure
+
+    return measure.count_macs(model)
+
+
+def _size(model, ctx: MeasureContext) -> float:
+    from dse import measure
+
+    return measure.size_mb(model)
+
+
+def _latency(model, ctx: MeasureContext) -> Mapping[str, float]:
+    from dse import measure
+
+    return measure.cpu_latency_ms(model, ctx.latency_repeats, warmup=1)
+
+
+for _m in (
+    Metric("accuracy", "maximize", "validation accuracy", "%", False, _accuracy, scale=100,
+           digits=".2f", published="accuracy_pct"),
+    Metric("size_mb", "minimize", "float32 size", "MB", True, _size, digits=".3f",
+           published="size_mb"),
+    Metric("params", "minimize", "parameters", "", True, _params, digits=",.0f"),
+    Metric("macs", "minimize", "MACs per image", "", True, _macs, digits=",.0f"),
+    Metric("latency_ms", "minimize", "CPU latency, batch 1, 1 thread", "ms", True, _latency,
+           digits=".2f"),
+    Metric("epoch_time_s", "minimize", "epoch time, train + eval", "s", False, _epoch_time,
+           digits=".2f", published="epoch_time_s"),
+    Metric("train_images_per_s", "maximize", "training throughput", "img/s", False,
+           _throughput, digits=",.0f"),
+):
+    register_metric(_m)

@@ -1,0 +1,87 @@
+"""Multi-fidelity schedulers: at the end of each epoch, a trial continues or stops.
+
+Optuna's pruners refuse multi-objective studies, so dse decides itself. A scheduler is one
+class with an options model (what a space's fidelity may set) and `decide`, registered
+with `@register_scheduler`. A space picks one per fidelity:
+
+    fidelities:
+      proxy: {epochs: 18, scheduler: {halving: {min_epochs: 2, eta: 3}}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class NoOptions(BaseModel):
+    """A scheduler without options."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class EpochReport:
+    """What a scheduler sees at the end of an epoch of a trial's first repeat."""
+
+    trial: Any  # optuna.Trial: set_user_attr to share rung values with other workers
+    study: Any  # optuna.Study: other trials' reports, through its storage
+    epoch: int
+    values: dict[str, float]  # every metric measured so far (architecture + this epoch's)
+    objectives: list[str]
+    directions: list[str]
+
+
+class Scheduler:
+    """Base class: never stops a trial. Subclasses set `name`, `Options` and `decide`."""
+
+    name: ClassVar[str] = ""
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, options: BaseModel, epochs: int):
+        self.options, self.epochs = options, epochs
+
+    def rungs(self) -> list[int]:
+        """Epochs at which decisions happen (for display; empty when not known ahead)."""
+        return []
+
+    def decide(self, report: EpochReport) -> str | None:
+        """None to continue, or the reason this trial stops now."""
+        return None
+
+
+_SCHEDULERS: dict[str, type[Scheduler]] = {}
+
+
+def register_scheduler(cls: type[Scheduler]) -> type[Scheduler]:
+    """Class decorator: make a scheduler available to spaces under `cls.name`."""
+    if not cls.name or cls.name in _SCHEDULERS:
+        raise ValueError(f"scheduler name {cls.name!r} is empty or already registered")
+    _SCHEDULERS[cls.name] = cls
+    return cls
+
+
+def schedulers() -> list[str]:
+    """Registered scheduler names."""
+    return sorted(_SCHEDULERS)
+
+
+def get_scheduler(name: str) -> type[Scheduler]:
+    """The scheduler class `name`; ValueError listing the registered ones."""
+    try:
+        return _SCHEDULERS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown scheduler {str(name)[:60]!r}; schedulers: "
+                         f"{', '.join(schedulers())}") from None
+
+
+@register_scheduler
+class NoScheduler(Scheduler):
+    """Every trial trains for the fidelity's full epochs."""
+
+    name = "none"
+
+
+from dse.search.schedulers import halving  # noqa: E402,F401  (registers "halving")

@@ -1,0 +1,66 @@
+"""Multi-objective asynchronous successive halving.
+
+At each rung (an epoch count: min_epochs, min_epochs * eta, ...), a trial compares its
+objective vector with every trial that has reached the same rung so far: it continues if
+it lies in the best `max(1, n // eta)` of them, ordered by non-dominated rank and then by
+crowding distance (NSGA-II's order). Nobody waits for a rung to fill: a trial decides with
+what the storage holds when it gets there, as ASHA does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dse.pareto import order, to_minimise
+from dse.search.schedulers import EpochReport, Scheduler, register_scheduler
+
+
+class HalvingOptions(BaseModel):
+    """Successive halving's first rung and reduction factor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min_epochs: int = Field(default=1, ge=1)
+    eta: int = Field(default=3, ge=2)
+
+
+def promotable(rung_values: Sequence[Sequence[float]], index: int, eta: int,
+               directions: Sequence[str]) -> bool:
+    """Whether the point at `index` is among the best max(1, n // eta) of its rung."""
+    points = [to_minimise(v, directions) for v in rung_values]
+    keep = max(1, len(points) // eta)
+    return index in order(points)[:keep]
+
+
+@register_scheduler
+class SuccessiveHalving(Scheduler):
+    """Stop a trial at a rung unless it is in the best 1/eta of the trials there so far."""
+
+    name = "halving"
+    Options = HalvingOptions
+
+    def rungs(self) -> list[int]:
+        """min_epochs, min_epochs * eta, ... below the fidelity's epochs."""
+        out, e = [], self.options.min_epochs
+        while e < self.epochs:
+            out.append(e)
+            e *= self.options.eta
+        return out
+
+    def decide(self, report: EpochReport) -> str | None:
+        """Compare with the trials that reached this rung; a reason when not promoted."""
+        rungs = self.rungs()
+        if report.epoch not in rungs:
+            return None
+        k = rungs.index(report.epoch)
+        vector = [float(report.values[o]) for o in report.objectives]
+        key = f"rung{k}"
+        report.trial.set_user_attr(key, vector)
+        others = [t.user_attrs[key] for t in report.study.get_trials(deepcopy=False)
+                  if key in t.user_attrs and t.number != report.trial.number]
+        points = [*others, vector]
+        if promotable(points, len(points) - 1, self.options.eta, report.directions):
+            return None
+        return (f"stopped by successive halving at rung {k} (epoch {report.epoch}): not in the "
+                f"best 1/{self.options.eta} of {len(points)} trials")

@@ -1,0 +1,217 @@
+"""`Store`: opens (creating and migrating) the database that holds a study's records."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import optuna
+from sqlalchemy import create_engine, event, inspect, make_url, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dse.errors import StoreError
+from dse.store.tables import SCHEMA_VERSION, Base, EpochRecord, Meta, TrialRecord
+from dse.store.url import redact
+
+DEFAULT_URL = "sqlite:///studies/dse.db"
+SCHEMA_LOCK_KEY = 0x0D5E  # advisory-lock id for schema creation on PostgreSQL
+# Heartbeats and stale-trial retry are marked experimental by Optuna; dse relies on them.
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+EPOCH_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "train_s",
+                "eval_s", "epoch_s", "train_images_per_s")
+
+
+def resolve_url(url: str | None) -> str:
+    """--storage, else $DSE_STORAGE, else the SQLite file studies/dse.db."""
+    return url or os.environ.get("DSE_STORAGE") or DEFAULT_URL
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """SQLite: write-ahead log (readers never block the study) and fsync per checkpoint of
+    the log rather than per commit; a crash of the process loses nothing committed."""
+    if type(dbapi_conn).__module__.startswith("sqlite3"):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+
+def heartbeat() -> tuple[int, int]:
+    """(interval, grace) seconds: a worker silent for `grace` has its trial failed and retried.
+
+    $DSE_HEARTBEAT="INTERVAL,GRACE" overrides the default 30,120.
+    """
+    raw = os.environ.get("DSE_HEARTBEAT", "30,120")
+    try:
+        interval, grace = (int(x) for x in raw.split(","))
+    except ValueError:
+        raise StoreError(f"DSE_HEARTBEAT={raw!r} must be two integers: INTERVAL,GRACE.") from None
+    return interval, grace
+
+
+def _unreachable(url: str, exc: Exception) -> StoreError:
+    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    for secret in _secrets(url):
+        detail = detail.replace(secret, "***")
+    return StoreError(
+        f"the study store {redact(url)} cannot be used ({type(exc).__name__}: "
+        f"{detail}). Check that the database server is running and "
+        f"the URL (--storage or $DSE_STORAGE) is right, e.g. "
+        f"postgresql+psycopg2://user:password@host:5432/dbname or sqlite:///studies/dse.db."
+    )
+
+
+def _secrets(url: str) -> list[str]:
+    try:
+        pw = make_url(url).password
+    except Exception:  # noqa: BLE001  (an unparsable URL has no password to hide)
+        return []
+    return [str(pw)] if pw else []
+
+
+class Store:
+    """Opens (creating and migrating) a database holding Optuna studies and dse's tables."""
+
+    def __init__(self, url: str | None = None, create: bool = True):
+        self.url = resolve_url(url)
+        if self.url.startswith("sqlite:///"):
+            path = Path(self.url.removeprefix("sqlite:///"))
+            if not create and not path.exists():
+                raise StoreError(f"no study store at {path}; run `dse run` first or pass "
+                                 f"--storage URL.")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = create_engine(self.url, pool_pre_ping=True)
+            with self._schema_lock():
+                self._migrate()
+        except SQLAlchemyError as exc:
+            raise _unreachable(self.url, exc) from None
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._optuna: optuna.storages.RDBStorage | None = None
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password hidden: the only form that is printed or stored."""
+        return redact(self.url)
+
+    @contextmanager
+    def _schema_lock(self):
+        """Serialise schema creation between workers that start at the same moment.
+
+        PostgreSQL's concurrent CREATE TABLE can collide (pg_type unique violation), so
+        workers take a session-level advisory lock; SQLite serialises writers itself.
+        """
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEMA_LOCK_KEY})
+
+    def _migrate(self) -> None:
+        """Create missing tables and add missing columns (additive migrations)."""
+        Base.metadata.create_all(self.engine)
+        insp = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in Base.metadata.sorted_tables:
+                have = {c["name"] for c in insp.get_columns(table.name)}
+                for col in table.columns:
+                    if col.name not in have:
+                        kind = col.type.compile(dialect=self.engine.dialect)
+                        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {col.name} "
+                                          f"{kind}"))
+            row = conn.execute(select(Meta).where(Meta.key == "schema_version")).first()
+            if row is None:
+                conn.execute(Meta.__table__.insert().values(key="schema_version",
+                                                            value=str(SCHEMA_VERSION)))
+
+    @property
+    def optuna(self) -> optuna.storages.RDBStorage:
+        """Optuna's storage on the same URL, with heartbeats and retry of dead workers' trials."""
+        if self._optuna is None:
+            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2)
+            interval, grace = heartbeat()
+            try:
+                with self._schema_lock():  # Optuna creates its tables here
+                    self._optuna = optuna.storages.RDBStorage(
+                        self.url, heartbeat_interval=interval, grace_period=grace,
+                        heartbeat_stale_trial_callback=retry,
+                        engine_kwargs={"pool_pre_ping": True})
+            except Exception as exc:
+                raise _unreachable(self.url, exc) from None
+        return self._optuna
+
+    def session(self) -> Session:
+        """A new ORM session."""
+        return self.sessions()
+
+    # ------------------------------------------------------------------ writes
+    def start_trial(self, study: str, number: int, fidelity: str, candidate: dict,
+                    config_hash: str, hardware: dict) -> int:
+        """Record a trial as running; returns its dse id."""
+        with self.session() as s, s.begin():
+            rec = TrialRecord(study_name=study, number=number, fidelity=fidelity,
+                              candidate=candidate, config_hash=config_hash, status="running",
+                              hardware=hardware)
+            s.add(rec)
+            s.flush()
+            return rec.id
+
+    def add_epoch(self, trial_id: int, repeat: int, row: dict) -> None:
+        """Append one epoch row of a repeat; a diverged run's NaN is stored as NULL."""
+        values = {k: None if math.isnan(float(row[k])) else float(row[k])
+                  for k in EPOCH_FIELDS if k != "epoch"}
+        with self.session() as s, s.begin():
+            s.add(EpochRecord(trial_id=trial_id, repeat=repeat, epoch=int(row["epoch"]),
+                              **values))
+
+    def finish_trial(self, trial_id: int, status: str, measurements: dict | None = None,
+                     reason: str | None = None, checkpoint: str | None = None,
+                     reused_from: int | None = None) -> None:
+        """Record how a trial (by dse id) ended and what it measured."""
+        with self.session() as s, s.begin():
+            rec = s.get(TrialRecord, trial_id)
+            rec.status, rec.measurements, rec.reason = status, measurements, reason
+            rec.checkpoint, rec.reused_from = checkpoint, reused_from
+            rec.finished_at = datetime.now(UTC)
+
+    # ------------------------------------------------------------------ reads
+    def find_measured(self, config_hash: str) -> TrialRecord | None:
+        """A completed trial that measured this exact candidate, recipe, fidelity and seeds."""
+        with self.session() as s:
+            return s.scalar(select(TrialRecord).where(
+                TrialRecord.config_hash == config_hash, TrialRecord.status == "complete",
+                TrialRecord.reused_from.is_(None)).limit(1))
+
+    def trials(self, study: str) -> list[TrialRecord]:
+        """dse's records of a study's trials, by number."""
+        with self.session() as s:
+            return list(s.scalars(select(TrialRecord).where(TrialRecord.study_name == study)
+                                  .order_by(TrialRecord.number)))
+
+    def epochs(self, trial_ids: list[int] | None = None) -> list[EpochRecord]:
+        """Epoch rows of the given trials (all when None)."""
+        with self.session() as s:
+            q = select(EpochRecord).order_by(EpochRecord.trial_id, EpochRecord.repeat,
+                                             EpochRecord.epoch)
+            if trial_ids is not None:
+                q = q.where(EpochRecord.trial_id.in_(trial_ids))
+            return list(s.scalars(q))
+
+    def study_names(self) -> list[str]:
+        """Names of the Optuna studies in this database."""
+        try:
+            return [s.study_name for s in optuna.get_all_study_summaries(self.optuna)]
+        except SQLAlchemyError as exc:
+            raise _unreachable(self.url, exc) from None

@@ -1,0 +1,31 @@
+"""The training recipe and its defaults, written once (engine, spaces and CLI read them)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class TrainConfig:
+    """A training recipe. Defaults follow the papers (SGD, Nesterov, lr 0.1, wd 5e-4, b 128)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    eval_batch_size: int | None = None  # None: 256 on CPU (cache-sized), 1024 on CUDA
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    optimizer_kwargs: dict = field(default_factory=lambda: {"momentum": 0.9, "nesterov": True})
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"
+    schedule_kwargs: dict = field(default_factory=dict)
+    warmup_epochs: float = 0.0
+    label_smoothing: float = 0.0
+    augment: bool = True
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        """Plain-data form."""
+        return asdict(self)
+
+
+DEFAULT_RECIPE = TrainConfig()
