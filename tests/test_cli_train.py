@@ -48,12 +48,12 @@ def test_user_mistakes_are_one_paragraph_errors(args, needle, data_dir):
 
 def test_missing_data_and_corrupt_checkpoint(tmp_path):
     r = dse("train", "--model", "hps-06-0.5x", "--data-dir", str(tmp_path / "none"))
-    assert r.returncode == 1 and "cifar-10-batches-bin" in r.stderr
+    assert r.returncode == 2 and "cifar-10-batches-bin" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "runs").exists()
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     r = dse("evaluate", "--model", "hps-06-0.5x", "--checkpoint", str(bad))
-    assert r.returncode == 1 and "bad.pt" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "bad.pt" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_models_json():

@@ -115,6 +115,8 @@ def test_pareto_json_and_csv(study_dir):
     # on a 2-D front, every step up in size buys strictly more accuracy
     assert accs == sorted(accs) and len(set(accs)) == len(accs)
     assert (study_dir / "reports" / "synthetic" / "pareto.html").is_file()
+    # the projection has its own page; the study's own pareto.html is not overwritten
+    assert (study_dir / "reports" / "synthetic" / "pareto-accuracy-size_mb.html").is_file()
 
 
 def test_unknown_and_empty_studies(tmp_path):
@@ -129,10 +131,10 @@ def test_unknown_and_empty_studies(tmp_path):
     r = dse("pareto", "--study", "nope", cwd=tmp_path)
     assert r.returncode == 2 and "empty, real" in r.stderr and "Traceback" not in r.stderr
     r = dse("pareto", "--study", "empty", cwd=tmp_path)
-    assert r.returncode == 1 and "no completed trials" in r.stderr
+    assert r.returncode == 2 and "no completed trials" in r.stderr
     (tmp_path / "elsewhere").mkdir()
     r = dse("pareto", "--study", "x", cwd=tmp_path / "elsewhere")
-    assert r.returncode == 1 and "no study store" in r.stderr
+    assert r.returncode == 2 and "no study store" in r.stderr
 
 
 def test_watch_regenerates_with_auto_refresh(study_dir):

@@ -134,7 +134,7 @@ def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
 
 
 @pytest.mark.parametrize("args,needle,code", [
-    (["--storage", "postgresql+psycopg2://dse:x@127.0.0.1:9/none"], "cannot be used", 1),
+    (["--storage", "postgresql+psycopg2://dse:x@127.0.0.1:9/none"], "cannot be used", 2),
     (["--fidelity", "enormous"], "has no fidelity 'enormous'", 2),
     (["--space", "no_such_space"], "unknown search space", 2),
 ])
@@ -151,5 +151,5 @@ def test_run_mistakes_are_clear_and_write_nothing(tmp_path, data_dir, args, need
 def test_run_without_data_writes_no_store(tmp_path):
     r = dse("run", "--space", "hps_cifar10", "--trials", "1", "--data-dir",
             str(tmp_path / "nowhere"), cwd=tmp_path)
-    assert r.returncode == 1 and "cifar-10-batches-bin" in r.stderr
+    assert r.returncode == 2 and "cifar-10-batches-bin" in r.stderr
     assert not (tmp_path / "studies").exists()

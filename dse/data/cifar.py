@@ -103,6 +103,14 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+def safe_unpickle(data: bytes) -> dict:
+    """A CIFAR python batch as a dict with str keys; refuses anything but numpy arrays."""
+    raw = _NumpyOnlyUnpickler(io.BytesIO(data), encoding="bytes").load()
+    if not isinstance(raw, dict):
+        raise pickle.UnpicklingError("a CIFAR batch is a dict")
+    return {k.decode() if isinstance(k, bytes) else k: v for k, v in raw.items()}
+
+
 def _read_py(path: Path, layout: Layout, num_classes: int) -> Split:
     try:
         raw = _NumpyOnlyUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()

@@ -10,6 +10,7 @@ import pandas as pd
 
 from dse import metrics
 from dse.fileio import atomic_write_text
+from dse.paths import output_folder, study_folder
 from dse.report import figures as F
 from dse.report.data import (
     NOT_MEASURED,
@@ -66,7 +67,8 @@ def _fidelity_note(frame: pd.DataFrame) -> str:
 
 def pareto_page(frame: pd.DataFrame, objectives: list[str], out: Path,
                 refresh: int | None = None) -> Path:
-    """Write pareto.html: the 2-D projections, the 3-D view and the front's table."""
+    """Write pareto.html (the study's objectives) or pareto-A-B.html (a projection onto
+    other objectives): the 2-D projections, the 3-D view and the front's table."""
     write_plotlyjs(out)
     plots = [figure_html(F.pareto_2d(frame, x, objectives[0]), f"p2d-{x}")
              for x in _plots_against(frame, objectives)]
@@ -76,7 +78,8 @@ def pareto_page(frame: pd.DataFrame, objectives: list[str], out: Path,
     body = (_fidelity_note(frame) + "".join(plots) +
             f"<h2>non-dominated trials on {', '.join(objectives)}</h2>" +
             table_html(frame[front], table_columns(frame, details=False)))
-    path = out / "pareto.html"
+    own = list(objectives) == list(frame.attrs.get("objectives", []))
+    path = out / ("pareto.html" if own else "pareto-" + "-".join(objectives) + ".html")
     atomic_write_text(page(f"{frame.attrs['study']}: Pareto front", _meta(frame), body,
                            refresh), path)
     return path
@@ -87,8 +90,8 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
     """Write every page of a study's report; returns the index page."""
     store = Store(storage, create=False)
     frame = load_study_frame(study_name, store=store)
-    out = Path(out or Path("reports") / study_name)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out) if out else study_folder("reports", study_name)
+    output_folder(out)
     objectives = frame.attrs["objectives"]
     meta = _meta(frame)
     pareto_page(frame, objectives, out, refresh)

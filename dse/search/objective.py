@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from pathlib import Path
 
 import optuna
@@ -12,6 +13,7 @@ import optuna
 from dse import hardware, metrics
 from dse.data import Split
 from dse.metrics import MeasureContext
+from dse.paths import study_folder
 from dse.search.schedulers import EpochReport
 from dse.search.space import Fidelity, SearchSpace, sample
 from dse.store import Store
@@ -40,12 +42,41 @@ class Objective:
         self.store, self.study, self.seed = store, study, seed
         self.device = resolve_device(device)
         self.data_dir, self.download = data_dir, download
-        self.artifacts = Path(artifacts) / study.study_name
+        self.artifacts = study_folder(artifacts, study.study_name)
         self.plan = DataPlan(space.dataset, self.fid.val_size, self.fid.train_images,
                              self.fid.val_images, seed)
         self._splits: dict[float, tuple[Split, Split]] = {}
         self._arch: dict[str, dict] = {}  # measurements per architecture, this process
         self.hardware = hardware.describe(self.device)
+        self.clean_up()
+
+    def reconcile(self) -> dict[int, str]:
+        """dse's rows of trials that Optuna has ended (stale heartbeats) follow its state."""
+        trials = self.study.get_trials(deepcopy=False, states=None)
+        finished = {t.number: t.state.name for t in trials if t.state.is_finished()}
+        self.store.reconcile(self.study.study_name, finished)
+        return finished
+
+    def clean_up(self) -> None:
+        """After a crash: rows of dead workers' trials follow Optuna's state; checkpoints of
+        trials that did not complete and temporary files older than the heartbeat grace
+        period are removed."""
+        from dse.store import heartbeat
+
+        finished = self.reconcile()
+        if not self.artifacts.is_dir():
+            return
+        grace = heartbeat()[1]
+        now = time.time()
+        for tmp in self.artifacts.glob(".trial-*.pt.*"):  # atomic_save's temporary files
+            if now - tmp.stat().st_mtime > grace:
+                tmp.unlink(missing_ok=True)
+        done = {f"trial-{r.number:05d}.pt" for r in self.store.trials(self.study.study_name)
+                if r.status == "complete"}
+        for ckpt in self.artifacts.glob("trial-*.pt"):
+            n = ckpt.name.removeprefix("trial-").removesuffix(".pt")
+            if ckpt.name not in done and n.isdigit() and finished.get(int(n)) == "FAIL":
+                ckpt.unlink(missing_ok=True)  # written, but its trial never completed
 
     def context(self, history: list[dict] | None = None) -> MeasureContext:
         """What metrics may use besides the model."""
@@ -60,6 +91,7 @@ class Objective:
         return self._splits[input_size]
 
     def __call__(self, trial: optuna.Trial) -> list[float]:  # noqa: D102
+        self.reconcile()  # Optuna has just failed any stale trial of a dead worker
         cand = sample(self.space, trial)
         seed_everything(self.seed)  # this model trains as repeat 0 unless rejected or reused
         model = build_model(cand["model"], self.space.dataset)

@@ -28,6 +28,7 @@ from dse import metrics
 from dse.constraints import Constraint
 from dse.errors import ConfigError
 from dse.models import get_family, list_models
+from dse.paths import NAME
 from dse.search.samplers import samplers
 from dse.search.schedulers import Scheduler, get_scheduler, schedulers
 from dse.train.optim import OPTIMIZERS, SCHEDULES
@@ -337,6 +338,14 @@ class SearchSpace(_Strict):
     training: TrainingSpace = TrainingSpace()
     fidelities: dict[str, Fidelity]
     default_fidelity: str = "proxy"
+
+    @field_validator("study")
+    @classmethod
+    def _study(cls, v):
+        if not NAME.fullmatch(v) or ".." in v:
+            raise ValueError("1-100 letters, digits, '.', '_' or '-', starting with a letter or "
+                             "digit (it names folders under studies/ and reports/)")
+        return v
 
     @field_validator("objectives")
     @classmethod

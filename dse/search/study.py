@@ -13,7 +13,8 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from dse.errors import ConfigError, StoreError
+from dse.errors import ConfigError, Interrupted, StoreError
+from dse.paths import check_study_name
 from dse.search.objective import Objective
 from dse.search.samplers import make_sampler
 from dse.search.space import SearchSpace
@@ -71,6 +72,7 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     if fidelity not in space.fidelities:
         raise ConfigError(f"space {space.name!r} has no fidelity {fidelity!r}; it has "
                           f"{', '.join(space.fidelities)}.")
+    check_study_name(study_name or space.study)
     load_files(space.dataset, data_dir, download)  # fail on missing data before any write
     store = Store(storage)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # dse prints one line per trial
@@ -85,6 +87,8 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
             display.live = live
             study.optimize(objective, n_trials=n_trials, timeout=timeout,
                            callbacks=[display.on_trial], catch=(RuntimeError,))
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the trial is already failed
+        raise Interrupted(exc) from None
     except SQLAlchemyError as exc:
         raise StoreError(
             f"the study store {store.safe_url} failed during the study "

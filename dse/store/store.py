@@ -12,7 +12,7 @@ from pathlib import Path
 import optuna
 from sqlalchemy import create_engine, event, inspect, make_url, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dse.errors import StoreError
@@ -38,23 +38,40 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     the log rather than per commit; a crash of the process loses nothing committed."""
     if type(dbapi_conn).__module__.startswith("sqlite3"):
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        try:  # refused (and nothing changed) on a connection opened read-only
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        except Exception:  # noqa: BLE001  (sqlite3.OperationalError: readonly database)
+            pass
         cur.close()
 
 
 def heartbeat() -> tuple[int, int]:
     """(interval, grace) seconds: a worker silent for `grace` has its trial failed and retried.
 
-    $DSE_HEARTBEAT="INTERVAL,GRACE" overrides the default 30,120.
+    Optuna's heartbeat thread beats during training too; a dead worker's trial is failed
+    (and re-queued) by the next worker that starts a trial after `grace` seconds.
+    $DSE_HEARTBEAT="INTERVAL,GRACE" overrides the default 10,45 (retried within a minute).
     """
-    raw = os.environ.get("DSE_HEARTBEAT", "30,120")
+    raw = os.environ.get("DSE_HEARTBEAT", "10,45")
     try:
         interval, grace = (int(x) for x in raw.split(","))
     except ValueError:
         raise StoreError(f"DSE_HEARTBEAT={raw!r} must be two integers: INTERVAL,GRACE.") from None
     return interval, grace
+
+
+DRIVERS = {"postgresql": "pip install 'dse[postgres]' (psycopg2-binary)",
+           "mysql": "pip install pymysql and write mysql+pymysql://..."}
+
+
+def _unsupported(url: str, exc: Exception) -> StoreError:
+    scheme = redact(url).split(":", 1)[0].split("+")[0]
+    how = DRIVERS.get(scheme, "use sqlite:///PATH or postgresql://user:password@host/db")
+    return StoreError(f"the study store {redact(url)} needs a database driver that is not "
+                      f"installed or a URL dse does not support ({type(exc).__name__}: "
+                      f"{str(exc)[:120]}); {how}.")
 
 
 def _unreachable(url: str, exc: Exception) -> StoreError:
@@ -81,21 +98,40 @@ class Store:
     """Opens (creating and migrating) a database holding Optuna studies and dse's tables."""
 
     def __init__(self, url: str | None = None, create: bool = True):
+        """Open the store; `create=False` opens it read-only (nothing is created or changed)."""
         self.url = resolve_url(url)
+        self.read_only = not create
+        self.engine_url = self.url
         if self.url.startswith("sqlite:///"):
             path = Path(self.url.removeprefix("sqlite:///"))
-            if not create and not path.exists():
-                raise StoreError(f"no study store at {path}; run `dse run` first or pass "
-                                 f"--storage URL.")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if self.read_only:
+                if not path.is_file():
+                    raise StoreError(f"no study store at {path}; run `dse run` first or pass "
+                                     f"--storage URL.")
+                self.engine_url = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine = create_engine(self.url, pool_pre_ping=True)
-            with self._schema_lock():
-                self._migrate()
+            self.engine = create_engine(self.engine_url, pool_pre_ping=True)
+            if self.read_only:
+                self._check_tables()
+            else:
+                with self._schema_lock():
+                    self._migrate()
+        except (ModuleNotFoundError, ImportError, NoSuchModuleError, ArgumentError) as exc:
+            raise _unsupported(self.url, exc) from None
         except SQLAlchemyError as exc:
             raise _unreachable(self.url, exc) from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._optuna: optuna.storages.RDBStorage | None = None
+
+    def _check_tables(self) -> None:
+        """Read-only: the database must hold Optuna's and dse's tables."""
+        have = set(inspect(self.engine).get_table_names())
+        if not {"studies", "trials", "dse_trials"} <= have:
+            raise StoreError(f"{redact(self.url)} holds no dse study store (its tables are "
+                             f"missing); check --storage / $DSE_STORAGE, or run `dse run` to "
+                             f"create one. Nothing was written to it.")
 
     @property
     def safe_url(self) -> str:
@@ -107,8 +143,22 @@ class Store:
         """Serialise schema creation between workers that start at the same moment.
 
         PostgreSQL's concurrent CREATE TABLE can collide (pg_type unique violation), so
-        workers take a session-level advisory lock; SQLite serialises writers itself.
+        workers take a session-level advisory lock; on SQLite two workers creating a new
+        file raced on Optuna's alembic_version row, so they take an flock on DB.lock.
         """
+        file = self.url.removeprefix("sqlite:///")
+        if self.engine.dialect.name == "sqlite" and self.url.startswith("sqlite:///") and \
+                file and file != ":memory:":
+            import fcntl
+
+            lock = Path(file + ".lock")
+            with open(lock, "a") as f:
+                fcntl.flock(f, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(f, fcntl.LOCK_UN)
+            return
         if self.engine.dialect.name != "postgresql":
             yield
             return
@@ -143,6 +193,11 @@ class Store:
             retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2)
             interval, grace = heartbeat()
             try:
+                if self.read_only:
+                    self._optuna = optuna.storages.RDBStorage(
+                        self.engine_url, skip_table_creation=True,
+                        skip_compatibility_check=True, engine_kwargs={"pool_pre_ping": True})
+                    return self._optuna
                 with self._schema_lock():  # Optuna creates its tables here
                     self._optuna = optuna.storages.RDBStorage(
                         self.url, heartbeat_interval=interval, grace_period=grace,
@@ -185,6 +240,24 @@ class Store:
             rec.status, rec.measurements, rec.reason = status, measurements, reason
             rec.checkpoint, rec.reused_from = checkpoint, reused_from
             rec.finished_at = datetime.now(UTC)
+
+    def reconcile(self, study: str, finished: dict[int, str]) -> list[TrialRecord]:
+        """Mark dse rows still 'running' whose Optuna trial has ended (a dead worker's trial
+        failed by heartbeat) as failed; `finished` maps trial number -> Optuna state name.
+        Returns the rows changed."""
+        changed = []
+        with self.session() as s, s.begin():
+            rows = s.scalars(select(TrialRecord).where(TrialRecord.study_name == study,
+                                                       TrialRecord.status == "running"))
+            for rec in rows:
+                state = finished.get(rec.number)
+                if state is not None:
+                    rec.status = "failed"
+                    rec.reason = (f"its worker stopped (no heartbeat); Optuna marked the trial "
+                                  f"{state.lower()} and re-queued its parameters")
+                    rec.finished_at = datetime.now(UTC)
+                    changed.append(rec)
+        return changed
 
     # ------------------------------------------------------------------ reads
     def find_measured(self, config_hash: str) -> TrialRecord | None:

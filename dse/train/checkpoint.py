@@ -62,6 +62,12 @@ def load_checkpoint(path: str | Path) -> dict:
 
 def load_weights(model: nn.Module, ckpt: dict, path: str | Path = "checkpoint") -> None:
     """Copy weights into `model`, failing clearly when the architecture differs."""
+    check_weights(model, ckpt, path)
+    model.load_state_dict(ckpt["state_dict"])
+
+
+def check_weights(model: nn.Module, ckpt: dict, path: str | Path = "checkpoint") -> None:
+    """A CheckpointError unless the checkpoint's tensors have `model`'s names and shapes."""
     sd, own = ckpt["state_dict"], model.state_dict()
     missing = [k for k in own if k not in sd]
     extra = [k for k in sd if k not in own]
@@ -75,7 +81,6 @@ def load_weights(model: nn.Module, ckpt: dict, path: str | Path = "checkpoint") 
             f"{path} was saved from another architecture ({saved}); it does not fit the "
             f"requested model ({detail}). Pass the --model the checkpoint was trained with."
         )
-    model.load_state_dict(sd)
 
 
 def load_model(path: str | Path, model: str | None = None, dataset: str = "cifar10"
@@ -96,14 +101,18 @@ def load_model(path: str | Path, model: str | None = None, dataset: str = "cifar
     if spec is None:
         raise CheckpointError(f"{path} is a bare state_dict that does not say which model it "
                               f"belongs to; pass --model NAME.")
-    try:
-        net = build(spec, NUM_CLASSES.get(dataset, 10))
-    except ConfigError as exc:
-        raise CheckpointError(f"{path} holds a model description dse cannot build: {exc}"
-                              ) from None
     sd = ckpt.get("state_dict")
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise CheckpointError(f"{path} has no state_dict of tensors; it is not a dse "
                               f"checkpoint. Use another checkpoint or retrain.")
-    load_weights(net, ckpt, path)
+    classes = NUM_CLASSES.get(dataset, 10)
+    try:  # first on the meta device: no memory, so an absurd spec costs nothing
+        with torch.device("meta"):
+            shell = build(spec, classes)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path} holds a model description dse cannot build: {exc}"
+                              ) from None
+    check_weights(shell, ckpt, path)  # the real model is no larger than the file
+    net = build(spec, classes)
+    net.load_state_dict(sd)
     return net, spec

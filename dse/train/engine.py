@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -17,6 +18,10 @@ from dse.errors import CheckpointError, ConfigError
 from dse.train.checkpoint import RESUME, atomic_save, load_weights
 from dse.train.optim import make_optimizer, make_scheduler
 from dse.train.recipe import TrainConfig
+
+
+class Diverged(RuntimeError):
+    """The training loss became NaN or infinite: the run is stopped, nothing is kept."""
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -161,6 +166,9 @@ def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
                        f"{seen / (now - t0):.0f} img/s")
             last = now
     loss_v, correct_v = loss_sum.item(), correct.item()  # the epoch's one host sync
+    if not math.isfinite(loss_v):
+        raise Diverged(f"diverged at epoch {epoch + 1}: the training loss is {loss_v}; lower "
+                       f"the learning rate or add warm-up")
     train_s = time.perf_counter() - t0
     return {"epoch": epoch + 1, "lr": lr, "train_loss": loss_v / seen,
             "train_acc": correct_v / seen, "train_s": train_s,

@@ -13,12 +13,13 @@ from dse import hardware, metrics
 from dse.data import Batches, Split, load_cifar, resize
 from dse.data.cifar import NUM_CLASSES, resolve_data_dir
 from dse.data.loader import split_indices, subset_indices, take
-from dse.errors import ConfigError
+from dse.errors import ConfigError, Interrupted, TrainingError
 from dse.fileio import atomic_write_text
 from dse.metrics import MeasureContext
 from dse.models import build, input_size
 from dse.train.checkpoint import save_weights
 from dse.train.engine import (
+    Diverged,
     eval_batch_size,
     evaluate,
     fit,
@@ -107,8 +108,13 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
     model = build_model(spec, plan.dataset)
     train, val, _ = prepare_data(plan, input_size(model) / 32, data_dir, download, test=False)
     resume_path = out / "resume.pt" if (out is not None and resumable) else None
-    history = fit(model, train, val, cfg, plan.dataset, dev, progress=progress, resume=resume,
-                  resume_path=resume_path, spec=spec)
+    try:
+        history = fit(model, train, val, cfg, plan.dataset, dev, progress=progress,
+                      resume=resume, resume_path=resume_path, spec=spec)
+    except Diverged as exc:
+        raise TrainingError(f"{spec['name']} {exc}; no checkpoint was written.") from None
+    except KeyboardInterrupt as exc:
+        raise Interrupted(exc) from None
     final = {"val_acc": history[-1]["val_acc"], "val_split": "val" if plan.val_size else "test",
              "epoch_time_s": sum(r["epoch_s"] for r in history) / len(history),
              "train_images_per_s": history[-1]["train_images_per_s"],

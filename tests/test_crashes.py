@@ -1,0 +1,104 @@
+"""Diverging runs and signals: a trial ends with its reason recorded, nothing half-kept."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import optuna
+
+from dse.store import Store
+
+DIVERGE = textwrap.dedent("""
+    name: diverge
+    study: diverge
+    objectives: [accuracy, size_mb]
+    sampler: random
+    model: {family: hps, blocks: [1, 1, 1, 1], width: {choices: [0.25, 0.5]}}
+    training:
+      optimizer: {sgd: {lr: 1.0e+8, momentum: 0.9}}
+      batch_size: 64
+    fidelities:
+      smoke: {epochs: 2, train_images: 320, val_images: 100, latency_repeats: 2}
+    default_fidelity: smoke
+""")
+
+
+def test_a_diverging_trial_fails_with_its_reason_and_no_checkpoint(tmp_path, data_dir):
+    space = tmp_path / "d.yaml"
+    space.write_text(DIVERGE)
+    r = subprocess.run([sys.executable, "-m", "dse.cli", "run", "--space", str(space),
+                        "--trials", "2", "--device", "cpu", "--data-dir", str(data_dir)],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr  # the study goes on after a diverged trial
+    store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
+    recs = store.trials("diverge")
+    assert len(recs) == 2
+    for rec in recs:
+        assert rec.status == "failed" and "diverged at epoch 1" in rec.reason, rec.reason
+        assert rec.checkpoint is None
+    assert not list((tmp_path / "studies" / "diverge").glob("*.pt"))
+    study = optuna.load_study(study_name="diverge", storage=store.url)
+    assert all(t.state.name == "FAIL" for t in study.trials)  # the sampler sees failures
+    r = subprocess.run([sys.executable, "-m", "dse.cli", "pareto", "--study", "diverge"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "no completed trials" in r.stderr
+
+
+LONG = textwrap.dedent("""
+    name: long
+    study: long
+    objectives: [accuracy, size_mb]
+    sampler: random
+    model: {family: hps, blocks: [1, 1, 1, 1], width: 0.5}
+    training: {batch_size: 64}
+    fidelities:
+      slow: {epochs: 50, train_images: 2000, val_images: 200, latency_repeats: 2}
+    default_fidelity: slow
+""")
+
+
+def _wait_running(url: str, proc, timeout: float = 120) -> None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            recs = Store(url, create=False).trials("long")
+            if recs and recs[0].status == "running":
+                time.sleep(2)  # inside training
+                return
+        except Exception:  # noqa: BLE001  (the store is still being created)
+            pass
+        time.sleep(0.5)
+    raise AssertionError("no trial started")
+
+
+def _interrupt(tmp_path, data_dir, sig: int, code: int, word: str) -> None:
+    space = tmp_path / "long.yaml"
+    space.write_text(LONG)
+    url = f"sqlite:///{tmp_path}/studies/dse.db"
+    proc = subprocess.Popen([sys.executable, "-m", "dse.cli", "run", "--space", str(space),
+                             "--trials", "1", "--device", "cpu", "--data-dir", str(data_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    _wait_running(url, proc)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, (out, err)
+    assert word in err and "Traceback" not in err, err
+    rec = Store(url).trials("long")[0]
+    assert rec.status == "failed" and rec.reason.startswith(("Terminated", "KeyboardInterrupt"))
+    study = optuna.load_study(study_name="long", storage=url)
+    assert study.trials[0].state.name == "FAIL"
+
+
+def test_sigterm_ends_the_trial_with_a_reason_and_exit_143(tmp_path, data_dir):
+    _interrupt(tmp_path, data_dir, signal.SIGTERM, 143, "terminated (SIGTERM)")
+
+
+def test_ctrl_c_ends_the_trial_with_a_reason_and_exit_130(tmp_path, data_dir):
+    _interrupt(tmp_path, data_dir, signal.SIGINT, 130, "interrupted")

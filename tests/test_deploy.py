@@ -1,0 +1,158 @@
+"""Export, int8 and the embedded runtime on a model trained here on real CIFAR-10."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dse.errors import ConfigError
+
+pytestmark = pytest.mark.slow
+
+
+def dse(*args, cwd, check=True):
+    r = subprocess.run([sys.executable, "-m", "dse.cli", *args], capture_output=True,
+                       text=True, cwd=cwd, env={**os.environ, "COLUMNS": "200"})
+    if check:
+        assert r.returncode == 0, r.stderr[-3000:]
+    return r
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, data_dir) -> Path:
+    """hps-06-0.5x trained for 4 epochs on 5,000 images (validated on the test set)."""
+    root = tmp_path_factory.mktemp("deploy")
+    dse("train", "--model", "hps-06-0.5x", "--epochs", "4", "--subset", "5000", "--lr", "0.05",
+        "--val-size", "0", "--device", "cpu", "--out", "run", "--data-dir", str(data_dir),
+        cwd=root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def exported(trained, data_dir) -> dict:
+    dse("export", "--checkpoint", "run/checkpoint.pt", "--out", "out/m.onnx", "--int8",
+        "--data-dir", str(data_dir), cwd=trained)
+    return json.loads((trained / "out" / "m.onnx.card.json").read_text())
+
+
+def test_onnx_export_is_verified_and_carded(trained, exported):
+    v = exported["verification"]
+    assert v["images"] >= 1000 and v["top1_agreement"] == 1.0 and v["max_abs_diff"] < 1e-4
+    assert (trained / "out" / "m.onnx.card.md").read_text().startswith("# hps-06-0.5x")
+    f32 = exported["float32"]
+    assert f32["test_accuracy"] > 0.25  # it learned something in 4 epochs
+    assert f32["latency"]["threads"] == 1 and f32["latency"]["runs"] >= 200
+    for key in ("torch", "onnx", "onnxruntime"):
+        assert exported["versions"][key]
+    assert "4 epochs" in exported["training"]
+
+
+def test_int8_loses_at_most_two_points(exported, trained):
+    q, f32 = exported["int8"], exported["float32"]
+    assert (trained / "out" / "m.int8.onnx").is_file() and q["calibration_images"] == 512
+    assert q["file_mb"] < f32["file_mb"]
+    assert f32["test_accuracy"] - q["test_accuracy"] <= 0.02, (f32, q)
+
+
+def test_pt2_export_reloads_and_agrees(trained, data_dir):
+    dse("export", "--checkpoint", "run/checkpoint.pt", "--format", "pt2", "--out", "m.pt2",
+        "--data-dir", str(data_dir), cwd=trained)
+    card = json.loads((trained / "m.pt2.card.json").read_text())
+    assert card["verification"]["top1_agreement"] == 1.0
+    from dse.deploy.exporters import get_exporter
+
+    run = get_exporter("pt2").load(trained / "m.pt2")
+    assert run(np.zeros((3, 3, 32, 32), np.float32)).shape == (3, 10)
+
+
+def _write_pngs(folder: Path, data_dir: Path, n: int) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image
+
+    rec = np.fromfile(data_dir / "cifar-10-batches-bin" / "test_batch.bin", np.uint8)
+    rec = rec.reshape(-1, 3073)[:n]
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+             "truck"]
+    for i, r in enumerate(rec):
+        sub = folder / names[r[0]]
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(r[1:].reshape(3, 32, 32).transpose(1, 2, 0)).save(sub / f"{i:05d}.png")
+    return rec[:, 1:].reshape(-1, 3, 32, 32), rec[:, 0]
+
+
+def _accuracy(text: str) -> float:
+    return float(re.search(r"accuracy ([\d.]+)%", text).group(1)) / 100
+
+
+def test_deploy_run_on_pngs_matches_dse_evaluate(trained, exported, data_dir):
+    pngs = trained / "pngs"
+    _write_pngs(pngs, data_dir, 10_000)
+    (pngs / "notes.txt").write_text("not an image")
+    (pngs / "cat" / "broken.png").write_bytes(b"\x89PNG broken")
+    r = dse("deploy", "run", "--model", "out/m.onnx", "--source", "pngs", "--every", "1000",
+            cwd=trained)
+    assert "10,000 frames" in r.stdout and "frames/s" in r.stdout and "p99" in r.stdout
+    assert r.stderr.count("skipped") == 2 and "2 files skipped" in r.stdout
+    ev = dse("evaluate", "--checkpoint", "run/checkpoint.pt", "--device", "cpu",
+             "--data-dir", str(data_dir), cwd=trained)
+    torch_acc = float(re.search(r"test accuracy ([\d.]+)", ev.stdout).group(1))
+    assert abs(_accuracy(r.stdout) - torch_acc) <= 2e-4, (r.stdout, ev.stdout)  # 2 images
+    q = dse("deploy", "run", "--model", "out/m.int8.onnx", "--source", "pngs", "--every",
+            "5000", cwd=trained)
+    assert abs(_accuracy(q.stdout) - exported["int8"]["test_accuracy"]) <= 2e-4
+
+
+def test_deploy_run_reads_a_cifar_batch_file_with_a_limit(trained, data_dir):
+    r = dse("deploy", "run", "--model", "out/m.onnx", "--source",
+            str(data_dir / "cifar-10-batches-bin" / "test_batch.bin"), "--limit", "300",
+            "--every", "100", cwd=trained)
+    assert "300 frames" in r.stdout and "on 300 labelled frames" in r.stdout
+    assert r.stdout.count("test_batch.bin[") == 3
+
+
+def test_deploy_mistakes_are_clear(trained, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    r = dse("deploy", "run", "--model", "out/m.onnx", "--source", "nowhere", cwd=trained,
+            check=False)
+    assert r.returncode == 2 and "nowhere" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "fake.onnx").write_text("not onnx")
+    r = dse("deploy", "run", "--model", str(tmp_path / "fake.onnx"), "--source", "pngs",
+            cwd=trained, check=False)
+    assert r.returncode == 2 and "not an ONNX model" in r.stderr
+    inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 28, 28])
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 28, 28])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [inp], [out])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)],
+                                ir_version=10),
+              tmp_path / "mnist.onnx")
+    r = dse("deploy", "run", "--model", str(tmp_path / "mnist.onnx"), "--source", "pngs",
+            cwd=trained, check=False)
+    assert r.returncode == 2 and "square RGB" in r.stderr
+
+
+def test_latency_command_on_both_runtimes(tmp_path):
+    for args in (["--runtime", "torch"], ["--runtime", "onnxruntime"],
+                 ["--runtime", "onnxruntime", "--int8"]):
+        r = dse("latency", "--model", "hps-06-0.5x", *args, "--min-runs", "20",
+                "--min-seconds", "0.1", cwd=tmp_path)
+        assert "1 thread, batch 1: median" in r.stdout and "runs)" in r.stdout, r.stdout
+
+
+def test_export_refuses_wrong_suffix_and_int8_for_pt2(trained):
+    from dse.deploy.export import export_model
+    from dse.models import create
+
+    with pytest.raises(ConfigError, match="should end in .onnx"):
+        export_model(create("hps-06-0.5x"), {"name": "hps-06-0.5x"}, "cifar10", "onnx",
+                     trained / "x.pt2")
+    with pytest.raises(ConfigError, match="--int8"):
+        export_model(create("hps-06-0.5x"), {"name": "hps-06-0.5x"}, "cifar10", "pt2",
+                     trained / "x.pt2", int8=True)
