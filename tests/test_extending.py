@@ -80,6 +80,14 @@ def test_plugin_family_metric_and_scheduler_in_a_real_study(tmp_path, data_dir):
     assert "convolution layers (layers)" in (pages / "trial-00000.html").read_text()
     assert "convolution layers" in (pages / "pareto.html").read_text()  # an axis title
 
+    # the plugin family exports like any other: the front's best trial, verified
+    r = dse("export", "--study", "toy", "--out", "toy.onnx", "--data-dir", str(data_dir),
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    card = json.loads((tmp_path / "toy.onnx.card.json").read_text())
+    assert card["model"]["name"] == "tiny" and card["verification"]["top1_agreement"] == 1.0
+    assert card["study"] == "toy" and card["trial"] in [row["trial"] for row in front]
+
 
 def test_plugin_dimensions_are_checked_at_load_time(tmp_path):
     space = tmp_path / "toy.yaml"
