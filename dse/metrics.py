@@ -49,6 +49,7 @@ class Metric:
     scale: float = 1.0
     digits: str = ".4g"
     published: str | None = None  # the column of published_results.csv, if the papers give it
+    expensive: bool = False  # measured only when a study uses it (objective or constraint)
 
     @property
     def title(self) -> str:
@@ -119,11 +120,14 @@ def measure_one(metric: Metric, model: Any, ctx: MeasureContext) -> dict[str, fl
     return {metric.name: float(out)}
 
 
-def measure_architecture(model: Any, ctx: MeasureContext) -> dict[str, float]:
-    """Every architecture-only metric (and its extras) of a freshly built model."""
+def measure_architecture(model: Any, ctx: MeasureContext, wanted: Iterable[str] = (),
+                         skip: Iterable[str] = ()) -> dict[str, float]:
+    """The architecture-only metrics (and extras) of a freshly built model: every cheap one
+    and the expensive ones named in `wanted`, except those in `skip` (already known)."""
+    wanted, skip = set(wanted), set(skip)
     values: dict[str, float] = {}
     for m in all_metrics():
-        if m.arch:
+        if m.arch and m.name not in skip and (not m.expensive or m.name in wanted):
             values.update(measure_one(m, model, ctx))
     return values
 
@@ -185,6 +189,19 @@ def _latency(model, ctx: MeasureContext) -> Mapping[str, float]:
     return measure.cpu_latency_ms(model, ctx.latency_repeats, warmup=1)
 
 
+def _ort_latency(model, ctx: MeasureContext, int8: bool = False) -> Mapping[str, float]:
+    from dse.deploy.latency import time_model
+
+    lat = time_model(model, "onnxruntime", int8, threads=1, batch=1,
+                     min_runs=max(20, ctx.latency_repeats), min_seconds=0.3)
+    name = "ort_int8_latency_ms" if int8 else "ort_latency_ms"
+    return {name: lat.median_ms, name.replace("_ms", "_p90_ms"): lat.p90_ms}
+
+
+def _ort_int8_latency(model, ctx: MeasureContext) -> Mapping[str, float]:
+    return _ort_latency(model, ctx, int8=True)
+
+
 for _m in (
     Metric("accuracy", "maximize", "validation accuracy", "%", False, _accuracy, scale=100,
            digits=".2f", published="accuracy_pct"),
@@ -198,5 +215,9 @@ for _m in (
            digits=".2f", published="epoch_time_s"),
     Metric("train_images_per_s", "maximize", "training throughput", "img/s", False,
            _throughput, digits=",.0f"),
+    Metric("ort_latency_ms", "minimize", "onnxruntime float32 latency, batch 1, 1 thread",
+           "ms", True, _ort_latency, digits=".3f", expensive=True),
+    Metric("ort_int8_latency_ms", "minimize", "onnxruntime int8 latency, batch 1, 1 thread",
+           "ms", True, _ort_int8_latency, digits=".3f", expensive=True),
 ):
     register_metric(_m)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -153,3 +154,44 @@ def test_run_without_data_writes_no_store(tmp_path):
             str(tmp_path / "nowhere"), cwd=tmp_path)
     assert r.returncode == 2 and "cifar-10-batches-bin" in r.stderr
     assert not (tmp_path / "studies").exists()
+
+
+ORT = textwrap.dedent("""
+    name: ort
+    study: a
+    objectives: [accuracy, ort_latency_ms]
+    constraints: ["ort_int8_latency_ms <= 1000"]
+    sampler: grid
+    model: {name: {choices: [hps-06-0.5x]}}
+    training: {batch_size: 64}
+    fidelities:
+      smoke: {epochs: 1, train_images: 200, val_images: 100, latency_repeats: 5}
+    default_fidelity: smoke
+""")
+
+
+def test_onnxruntime_latency_objective_is_measured_once_per_architecture(tmp_path, data_dir):
+    from dse.search.objective import arch_key, machine_name
+
+    space = tmp_path / "ort.yaml"
+    space.write_text(ORT)
+    args = ["run", "--space", str(space), "--trials", "1", "--device", "cpu", "--data-dir",
+            str(data_dir)]
+    r = dse(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
+    (rec,) = store.trials("a")
+    assert rec.measurements["ort_latency_ms"] > 0 and rec.measurements["ort_int8_latency_ms"] > 0
+    key = arch_key({"name": "hps-06-0.5x"}, "cifar10")
+    cached = store.arch_measurements(key, machine_name())
+    assert cached["ort_latency_ms"] == rec.measurements["ort_latency_ms"]
+    # another worker (here: a second process) reads the store instead of measuring again
+    store.save_arch_measurements(key, machine_name(), {"ort_latency_ms": 123.0})
+    space.write_text(ORT.replace("study: a", "study: b").replace("batch_size: 64",
+                                                                 "batch_size: 32"))
+    r = dse(*args, cwd=tmp_path)  # the same architecture with another recipe
+    assert r.returncode == 0, r.stderr
+    (rec_b,) = store.trials("b")
+    assert rec_b.measurements["ort_latency_ms"] == 123.0
+    r = dse("pareto", "--study", "b", "--json", cwd=tmp_path)
+    assert json.loads(r.stdout)[0]["ort_latency_ms"] == 123.0

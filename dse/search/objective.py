@@ -32,6 +32,16 @@ def candidate_hash(candidate: dict, fidelity: Fidelity, dataset: str, seed: int)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
+def arch_key(spec: dict, dataset: str) -> str:
+    """Key of an architecture's measurements: the model spec and the data set's classes."""
+    return hashlib.sha256(json.dumps([spec, dataset], sort_keys=True).encode()).hexdigest()[:32]
+
+
+def machine_name() -> str:
+    """What architecture measurements are valid for: the CPU model, one thread."""
+    return f"{hardware.cpu_name()}, 1 thread"
+
+
 class Objective:
     """Callable for `study.optimize`: trains one sampled candidate and returns its objectives."""
 
@@ -48,6 +58,7 @@ class Objective:
         self._splits: dict[float, tuple[Split, Split]] = {}
         self._arch: dict[str, dict] = {}  # measurements per architecture, this process
         self.hardware = hardware.describe(self.device)
+        self.machine = machine_name()  # latency metrics use one thread
         self.clean_up()
 
     def reconcile(self) -> dict[int, str]:
@@ -78,6 +89,19 @@ class Objective:
             if ckpt.name not in done and n.isdigit() and finished.get(int(n)) == "FAIL":
                 ckpt.unlink(missing_ok=True)  # written, but its trial never completed
 
+    def architecture(self, spec: dict, model) -> dict:
+        """Architecture metrics of a spec: from this process, else from the store (once per
+        spec and machine for all workers), else measured now and stored."""
+        key = arch_key(spec, self.space.dataset)
+        if key not in self._arch:
+            wanted = {*self.space.objectives, *(c.metric for c in self.space.constraints)}
+            known = self.store.arch_measurements(key, self.machine)
+            new = metrics.measure_architecture(model, self.context(), wanted, skip=known)
+            if new:
+                self.store.save_arch_measurements(key, self.machine, new)
+            self._arch[key] = {**known, **new}
+        return dict(self._arch[key])
+
     def context(self, history: list[dict] | None = None) -> MeasureContext:
         """What metrics may use besides the model."""
         return MeasureContext(self.fid.latency_repeats, history or [], self.space.dataset)
@@ -95,10 +119,7 @@ class Objective:
         cand = sample(self.space, trial)
         seed_everything(self.seed)  # this model trains as repeat 0 unless rejected or reused
         model = build_model(cand["model"], self.space.dataset)
-        arch_key = json.dumps(cand["model"], sort_keys=True)
-        if arch_key not in self._arch:
-            self._arch[arch_key] = metrics.measure_architecture(model, self.context())
-        arch = dict(self._arch[arch_key])
+        arch = self.architecture(cand["model"], model)
         key = candidate_hash(cand, self.fid, self.space.dataset, self.seed)
         rid = self.store.start_trial(self.study.study_name, trial.number, self.fidelity_name,
                                      cand, key, self.hardware)

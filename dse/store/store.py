@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dse.errors import StoreError
-from dse.store.tables import SCHEMA_VERSION, Base, EpochRecord, Meta, TrialRecord
+from dse.store.tables import SCHEMA_VERSION, ArchRecord, Base, EpochRecord, Meta, TrialRecord
 from dse.store.url import redact
 
 DEFAULT_URL = "sqlite:///studies/dse.db"
@@ -258,6 +258,26 @@ class Store:
                     rec.finished_at = datetime.now(UTC)
                     changed.append(rec)
         return changed
+
+    def arch_measurements(self, arch_key: str, machine: str) -> dict:
+        """Architecture measurements stored for a spec on a machine ({} when none)."""
+        with self.session() as s:
+            rec = s.scalar(select(ArchRecord).where(ArchRecord.arch_key == arch_key,
+                                                     ArchRecord.machine == machine))
+            return dict(rec.measurements) if rec else {}
+
+    def save_arch_measurements(self, arch_key: str, machine: str, values: dict) -> None:
+        """Merge `values` into the stored measurements of a spec on a machine."""
+        try:
+            with self.session() as s, s.begin():
+                rec = s.scalar(select(ArchRecord).where(ArchRecord.arch_key == arch_key,
+                                                         ArchRecord.machine == machine))
+                if rec is None:
+                    s.add(ArchRecord(arch_key=arch_key, machine=machine, measurements=values))
+                else:
+                    rec.measurements = {**rec.measurements, **values}
+        except SQLAlchemyError:  # another worker stored it first: theirs is as good
+            pass
 
     # ------------------------------------------------------------------ reads
     def find_measured(self, config_hash: str) -> TrialRecord | None:

@@ -65,3 +65,15 @@ class EpochRecord(Base):
     eval_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     epoch_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     train_images_per_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ArchRecord(Base):
+    """Architecture measurements, once per model spec and machine, shared by all workers."""
+
+    __tablename__ = "dse_arch"
+    __table_args__ = (UniqueConstraint("arch_key", "machine"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    arch_key: Mapped[str] = mapped_column(String(64), index=True)  # hash of spec + data set
+    machine: Mapped[str] = mapped_column(String(256))  # CPU model and thread count
+    measurements: Mapped[dict] = mapped_column(JSON)
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
