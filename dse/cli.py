@@ -328,7 +328,8 @@ def pareto_cmd(
                         f"on {', '.join(objs)}")
     shown = ["trial", "model", "recipe"] + [c for c in cols if c in objs or (
         c.endswith("_std") and c.removesuffix("_std") in objs)]
-    shown += [c for c in ("size_mb", "latency_ms") if c in cols and c not in shown]
+    shown += [c for c in ("test_accuracy", "test_accuracy_std", "size_mb", "latency_ms")
+              if c in cols and c not in shown]
     for c in shown:
         table.add_column(_header(c), justify="left" if c in ("model", "recipe") else "right")
     for _, r in front.iterrows():
@@ -447,6 +448,90 @@ def _model_from(study, trial, model, checkpoint, storage, dataset):
         facts.update(_run_facts(checkpoint))
     net, spec = load_model(checkpoint, model, facts["dataset"])
     return net, spec, facts, meas, checkpoint
+
+
+@app.command("confirm")
+def confirm_cmd(
+    study: Annotated[str, typer.Option(help="Study whose candidates to confirm.")],
+    top: Annotated[int | None, typer.Option(min=1, help="Only the K best of the front (by "
+                                            "the study's first objective).")] = None,
+    trials: Annotated[str | None, typer.Option(help="Confirm these trials instead of the "
+                                               "front, e.g. 3,7,9.")] = None,
+    sample: Annotated[int, typer.Option(min=0, help="Also confirm N random non-front trials, "
+                                        "so the proxy check is not made on the front "
+                                        "alone.")] = 0,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs [default: the "
+                                               "--fidelity's].")] = None,
+    fidelity: Annotated[str | None, typer.Option(help="Take the epochs of this fidelity of "
+                                                 "the study's space [default: the study's "
+                                                 "own].")] = None,
+    repeats: Annotated[int, typer.Option(min=1, max=20, help="Seeds per candidate.")] = 1,
+    train_images: Annotated[int | None, typer.Option(
+        min=100, help="Train on a balanced subset of N images (quick checks) [default: the "
+                      "whole training set].")] = None,
+    storage: Storage = None,
+    device: Device = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of --sample's draw.")] = 0,
+    artifacts: Annotated[Path, typer.Option(help="Where checkpoints go.")] = Path("studies"),
+    data_dir: DataDir = None,
+):
+    """Retrain the study's best candidates on the whole training set and test them.
+
+    Results are stored beside the trials they confirm and appear in `dse pareto`, `dse show`
+    and the report. Running the command again continues an interrupted confirmation.
+    """
+    from dse.confirm import choose, confirm
+    from dse.report.data import load_study_frame
+    from dse.train.job import load_files
+
+    frame = load_study_frame(study, storage)
+    asked = None
+    if trials:
+        try:
+            asked = [int(t) for t in trials.split(",")]
+        except ValueError:
+            raise ConfigError(f"--trials takes numbers like 3,7,9, not {trials[:40]!r}.") from None
+    chosen = choose(frame, top, asked, sample, seed)
+    if epochs is None:
+        epochs = _fidelity_epochs(frame, fidelity)
+    load_files(frame.attrs.get("dataset", "cifar10"), data_dir)  # missing data: fail first
+    results = confirm(study, chosen, epochs, repeats, storage, device, data_dir, artifacts,
+                      say=console.print, train_images=train_images)
+    frame = load_study_frame(study, storage)
+    from dse.report.build import _correlation
+
+    table = Table(title=f"{study}: confirmed on the whole training set, tested on the test set")
+    for col in ("trial", "model", "proxy accuracy (%)", "test accuracy (%)", "seeds", "epochs",
+                "size (MB)"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    rows = {int(r["trial"]): r for _, r in frame.iterrows()}
+    for res in results:
+        r = rows[res["trial"]]
+        table.add_row(str(res["trial"]), Text(str(r["model"])),
+                      f"{r['accuracy'] * 100:.2f}",
+                      f"{res['test_accuracy'] * 100:.2f} ± {res['test_accuracy_std'] * 100:.2f}",
+                      str(res["seeds"]), str(res["epochs"]), f"{r['size_mb']:.3f}")
+    console.print(table)
+    c = _correlation(frame)
+    console.print("proxy vs confirmed: " + (
+        f"Spearman {c['spearman']:.2f}, Kendall {c['kendall']:.2f} over {c['n']} trials"
+        if c["n"] >= 3 else f"{c['n']} trial(s) confirmed, too few for a rank correlation"))
+
+
+def _fidelity_epochs(frame, fidelity: str | None) -> int:
+    """Epochs of a fidelity of the study's space (the study's own by default)."""
+    from dse.search.space import load_space
+
+    name = fidelity or frame.attrs.get("fidelity")
+    try:
+        space = load_space(frame.attrs.get("space") or "")
+    except ConfigError:
+        raise ConfigError(f"the study's space {frame.attrs.get('space')!r} is not at hand to "
+                          f"read fidelity {name!r}; pass --epochs E.") from None
+    if name not in space.fidelities:
+        raise ConfigError(f"space {space.name!r} has no fidelity {str(name)[:40]!r}; it has "
+                          f"{', '.join(space.fidelities)}.")
+    return space.fidelities[name].epochs
 
 
 @app.command("export")

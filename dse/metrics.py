@@ -50,6 +50,7 @@ class Metric:
     digits: str = ".4g"
     published: str | None = None  # the column of published_results.csv, if the papers give it
     expensive: bool = False  # measured only when a study uses it (objective or constraint)
+    by_study: bool = True  # False: measured elsewhere (dse confirm), shown beside the rest
 
     @property
     def title(self) -> str:
@@ -127,7 +128,8 @@ def measure_architecture(model: Any, ctx: MeasureContext, wanted: Iterable[str] 
     wanted, skip = set(wanted), set(skip)
     values: dict[str, float] = {}
     for m in all_metrics():
-        if m.arch and m.name not in skip and (not m.expensive or m.name in wanted):
+        if m.arch and m.by_study and m.name not in skip and (
+                not m.expensive or m.name in wanted):
             values.update(measure_one(m, model, ctx))
     return values
 
@@ -136,7 +138,7 @@ def measure_trained(model: Any, ctx: MeasureContext) -> dict[str, float]:
     """Every metric that needs training, from the trained model and `ctx.history`."""
     values: dict[str, float] = {}
     for m in all_metrics():
-        if not m.arch:
+        if not m.arch and m.by_study:
             values.update(measure_one(m, model, ctx))
     return values
 
@@ -189,6 +191,10 @@ def _latency(model, ctx: MeasureContext) -> Mapping[str, float]:
     return measure.cpu_latency_ms(model, ctx.latency_repeats, warmup=1)
 
 
+def _confirmed(model, ctx: MeasureContext) -> float:
+    raise RuntimeError("test_accuracy is measured by `dse confirm`, not by a study")
+
+
 def _ort_latency(model, ctx: MeasureContext, int8: bool = False) -> Mapping[str, float]:
     from dse.deploy.latency import time_model
 
@@ -215,6 +221,8 @@ for _m in (
            digits=".2f", published="epoch_time_s"),
     Metric("train_images_per_s", "maximize", "training throughput", "img/s", False,
            _throughput, digits=",.0f"),
+    Metric("test_accuracy", "maximize", "confirmed test accuracy", "%", False, _confirmed,
+           scale=100, digits=".2f", published="accuracy_pct", by_study=False),
     Metric("ort_latency_ms", "minimize", "onnxruntime float32 latency, batch 1, 1 thread",
            "ms", True, _ort_latency, digits=".3f", expensive=True),
     Metric("ort_int8_latency_ms", "minimize", "onnxruntime int8 latency, batch 1, 1 thread",

@@ -84,7 +84,10 @@ def _interrupt(tmp_path, data_dir, sig: int, code: int, word: str) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "dse.cli", "run", "--space", str(space),
                              "--trials", "1", "--device", "cpu", "--data-dir", str(data_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                            cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                            # as from a terminal: a test runner started in the background
+                            # may hand down SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_running(url, proc)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)

@@ -29,7 +29,7 @@ TOY_SPACE = textwrap.dedent("""
       optimizer: {sgd: {lr: 0.05, momentum: 0.9}}
       batch_size: 64
     fidelities:
-      smoke: {epochs: 2, train_images: 200, val_images: 100, latency_repeats: 2,
+      smoke: {epochs: 2, train_images: 1000, val_images: 200, latency_repeats: 2,
               scheduler: {every_other: {every: 2, epoch: 1}}}
     default_fidelity: smoke
 """)

@@ -30,6 +30,8 @@ def table_columns(frame: pd.DataFrame, details: bool = True) -> list[str]:
     then duration and reason when `details`."""
     cols = ["trial", "status", "model", "recipe"]
     for name in measurement_columns(frame):
+        if not frame[name].notna().any():
+            continue
         cols.append(name)
         if f"{name}_std" in frame.columns and frame[f"{name}_std"].fillna(0).any():
             cols.append(f"{name}_std")
@@ -104,6 +106,7 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
             F.importance_figure(study, objectives), "imp"),
         "trials.html": "<p>Click a column to sort; the Pareto front is shaded.</p>" +
         table_html(frame, table_columns(frame), front),
+        "confirmed.html": confirmed_body(frame),
     }
     for name, body in pages.items():
         atomic_write_text(page(f"{study_name}: {name.removesuffix('.html')}", meta, body,
@@ -121,11 +124,58 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
                         "and 3-D, with the papers' published models"),
         ("history.html", "hypervolume against trials and wall time"),
         ("parameters.html", "parallel coordinates and parameter importance"),
-        ("trials.html", "every trial in a sortable table"))) + "</ul>" +
+        ("trials.html", "every trial in a sortable table"),
+        ("confirmed.html", "confirmed test accuracies (dse confirm) and whether the study's "
+                           "proxy ranking holds"))) + "</ul>" +
+        confirmed_summary(frame) +
         f"<h2>current front ({int(front.sum())} trials)</h2>" +
         table_html(frame[front], table_columns(frame, details=False)))
     atomic_write_text(page(f"{study_name}: report", meta, index, refresh), out / "index.html")
     return out / "index.html"
+
+
+def _correlation(frame: pd.DataFrame) -> dict:
+    from dse.confirm import rank_correlation
+
+    both = frame.dropna(subset=["accuracy", "test_accuracy"])
+    return rank_correlation(both["accuracy"].tolist(), both["test_accuracy"].tolist())
+
+
+def confirmed_summary(frame: pd.DataFrame) -> str:
+    """One paragraph for the index: how many trials were confirmed, and the correlation."""
+    if "test_accuracy" not in frame or not frame["test_accuracy"].notna().any():
+        return ('<p class="note">No trial is confirmed yet: the accuracies here are the '
+                "study's proxy figures on a validation split. <code>dse confirm --study "
+                f"{html.escape(str(frame.attrs['study']))}</code> retrains the front on the "
+                "whole training set and tests it.</p>")
+    c = _correlation(frame)
+    best = frame.loc[frame["test_accuracy"].idxmax()]
+    corr = ("too few confirmed trials for a rank correlation" if c["n"] < 3 else
+            f"proxy vs confirmed rank correlation over {c['n']} trials: Spearman "
+            f"{c['spearman']:.2f}, Kendall {c['kendall']:.2f}")
+    return (f"<p><b>{int(frame['test_accuracy'].notna().sum())} trials confirmed</b>; best "
+            f"confirmed test accuracy {best['test_accuracy'] * 100:.2f} % (trial "
+            f"{int(best['trial'])}, {int(best['confirmed_epochs'])} epochs, "
+            f"{int(best['confirmed_seeds'])} seed(s)); {corr}.</p>")
+
+
+def confirmed_body(frame: pd.DataFrame) -> str:
+    """The confirmation page: proxy vs confirmed scatter, the front on test accuracy with the
+    papers' published points, and the confirmed trials' table."""
+    if "test_accuracy" not in frame or not frame["test_accuracy"].notna().any():
+        return confirmed_summary(frame)
+    done = frame[frame["test_accuracy"].notna()]
+    cols = ["trial", "model", "recipe", "accuracy", "test_accuracy", "test_accuracy_std",
+            "confirmed_seeds", "confirmed_epochs", "size_mb", "macs", "latency_ms"]
+    cols = [c for c in cols if c in done.columns]
+    return (confirmed_summary(frame) +
+            figure_html(F.proxy_vs_confirmed(done, _correlation(frame)), "pvc") +
+            figure_html(F.pareto_2d(done.assign(status="complete", feasible=True), "size_mb",
+                                    "test_accuracy"), "conf-front") +
+            '<p class="note">Confirmed runs train on all training images and report the test '
+            "set; the papers' points are their published 200-epoch results. Epochs differ "
+            "unless the confirmation ran 200 epochs.</p>" +
+            table_html(done, cols))
 
 
 def trial_page(row: pd.Series, epochs: list[dict], meta: str, out: Path,

@@ -34,7 +34,8 @@ def summary(candidate: dict, saved: str | None = None) -> str:
 
 
 NOT_MEASURED = ("trial", "state", "status", "model", "recipe", "feasible", "duration_s",
-                "finished", "reason", "checkpoint", "dse_id", "candidate", "epochs", "repeats")
+                "finished", "reason", "checkpoint", "dse_id", "candidate", "epochs", "repeats",
+                "confirmed_epochs", "confirmed_seeds", "confirmed_train_images")
 
 
 def measurement_columns(frame: pd.DataFrame) -> list[str]:
@@ -77,9 +78,33 @@ def load_study_frame(name: str, storage: str | None = None,
                "dse_id": rec.id if rec else None, "candidate": cand}
         rows.append(row)
     frame = pd.DataFrame(rows)
+    if len(frame):
+        frame = _with_confirmations(frame, store, name)
     frame.attrs.update(study=name, objectives=study.user_attrs.get("objectives", []),
                        dataset=study.user_attrs.get("dataset", "cifar10"),
                        fidelity=study.user_attrs.get("fidelity"))
+    return frame
+
+
+def _with_confirmations(frame: pd.DataFrame, store: Store, study: str) -> pd.DataFrame:
+    """Add test_accuracy (mean), its std, epochs and seeds of `dse confirm` runs (the longest
+    confirmation of each trial)."""
+    from dse.confirm import summaries
+
+    def rank(s: dict) -> tuple:  # the whole training set first, then the longest run
+        return (s["train_images"] == 0, s["train_images"], s["epochs"])
+
+    best: dict[int, dict] = {}
+    for s in summaries(store, study):
+        if s["trial"] not in best or rank(s) > rank(best[s["trial"]]):
+            best[s["trial"]] = s
+    frame["test_accuracy"] = frame["trial"].map(lambda t: best.get(t, {}).get("test_accuracy"))
+    frame["test_accuracy_std"] = frame["trial"].map(
+        lambda t: best.get(t, {}).get("test_accuracy_std"))
+    frame["confirmed_epochs"] = frame["trial"].map(lambda t: best.get(t, {}).get("epochs"))
+    frame["confirmed_seeds"] = frame["trial"].map(lambda t: best.get(t, {}).get("seeds"))
+    frame["confirmed_train_images"] = frame["trial"].map(
+        lambda t: best.get(t, {}).get("train_images"))
     return frame
 
 
@@ -117,8 +142,12 @@ def trial_detail(study: str, number: int, storage: str | None = None) -> dict:
     epochs = store.epochs([row["dse_id"]]) if row["dse_id"] else []
     curves = [{k: getattr(e, k) for k in ("repeat", "epoch", "lr", "train_loss", "train_acc",
                                           "val_loss", "val_acc", "epoch_s")} for e in epochs]
+    confirmations = [{"epochs": c.epochs, "seed": c.seed, "status": c.status,
+                      "test_accuracy": c.test_accuracy, "checkpoint": c.checkpoint,
+                      "reason": c.reason} for c in store.confirmations(study)
+                     if c.number == number]
     return {**{k: v for k, v in row.items() if not (isinstance(v, float) and pd.isna(v))},
-            "curves": curves}
+            "curves": curves, "confirmations": confirmations}
 
 
 def metric_of(key: str) -> metrics.Metric | None:

@@ -216,3 +216,20 @@ def curves_figure(epochs: list[dict]) -> go.Figure:
 def config_json(candidate: dict) -> str:
     """Pretty JSON of a candidate config."""
     return json.dumps(candidate, indent=2, default=str)
+
+
+def proxy_vs_confirmed(done: pd.DataFrame, corr: dict) -> go.Figure:
+    """Each confirmed trial: the study's proxy accuracy against its confirmed test accuracy."""
+    fig = go.Figure(go.Scatter(
+        x=done["accuracy"] * 100, y=done["test_accuracy"] * 100, mode="markers+text",
+        text=[str(int(t)) for t in done["trial"]], textposition="top center",
+        error_y={"type": "data", "array": (done["test_accuracy_std"].fillna(0) * 100)},
+        customdata=[trial_url(n) for n in done["trial"]],
+        hovertext=[hover(r) for _, r in done.iterrows()],
+        hovertemplate="%{hovertext}<extra></extra>", marker={"size": 10, "color": FRONT}))
+    note = ("n < 3: no rank correlation" if corr["n"] < 3 else
+            f"Spearman {corr['spearman']:.2f}, Kendall {corr['kendall']:.2f}, n = {corr['n']}")
+    fig.update_layout(title=f"does the proxy ranking hold? ({note})",
+                      xaxis_title="study (proxy) validation accuracy (%)",
+                      yaxis_title="confirmed test accuracy (%)", height=480)
+    return fig

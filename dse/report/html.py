@@ -13,7 +13,7 @@ from dse.fileio import atomic_write_text
 
 PAGES = (("index.html", "overview"), ("pareto.html", "Pareto front"),
          ("history.html", "hypervolume"), ("parameters.html", "parameters"),
-         ("trials.html", "all trials"))
+         ("trials.html", "all trials"), ("confirmed.html", "confirmed"))
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222}
 nav a{margin-right:1.2em} h1{font-size:1.5em} .meta{color:#555}

@@ -18,7 +18,7 @@ from dse.search.schedulers import EpochReport
 from dse.search.space import Fidelity, SearchSpace, sample
 from dse.store import Store
 from dse.train import TrainConfig, fit, resolve_device, save_weights, seed_everything
-from dse.train.job import DataPlan, build_model, prepare_data
+from dse.train.job import DataPlan, build_model, num_classes, prepare_data
 
 
 class _Stopped(Exception):
@@ -30,6 +30,9 @@ def candidate_hash(candidate: dict, fidelity: Fidelity, dataset: str, seed: int)
     blob = json.dumps({"c": candidate, "f": fidelity.model_dump(), "d": dataset, "s": seed},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+LEARN_MARGIN = 0.03  # accuracy below chance + 3 points: the candidate did not learn
 
 
 def arch_key(spec: dict, dataset: str) -> str:
@@ -59,6 +62,7 @@ class Objective:
         self._arch: dict[str, dict] = {}  # measurements per architecture, this process
         self.hardware = hardware.describe(self.device)
         self.machine = machine_name()  # latency metrics use one thread
+        self.chance = 1 / num_classes(space.dataset)
         self.clean_up()
 
     def reconcile(self) -> dict[int, str]:
@@ -173,10 +177,21 @@ class Objective:
         return self._finish(trial, m, "complete")
 
     def _set_constraints(self, trial, values: dict) -> None:
+        """The space's constraints and 'learned' (accuracy clear of chance), for Optuna's
+        constraint-aware samplers and the front; <= 0 means satisfied."""
         for c in self.space.constraints:
             trial.set_constraint(str(c), c.excess(values))
+        acc = values.get("accuracy")
+        trial.set_constraint("learned", 0.0 if acc is None else self.chance + LEARN_MARGIN - acc)
 
     def _finish(self, trial, m: dict, status: str) -> list[float]:
+        acc = m.get("accuracy")
+        if acc is not None and acc < self.chance + LEARN_MARGIN:
+            status = "not learned"
+            reason = (f"did not learn: validation accuracy {acc:.1%} is within "
+                      f"{LEARN_MARGIN:.0%} of chance ({self.chance:.0%}); kept off the front")
+            trial.set_user_attr("reason", reason)
+            self.store.set_reason(trial.user_attrs["dse_id"], reason)
         trial.set_user_attr("dse_status", status)
         self._set_constraints(trial, m)
         trial.set_user_attr("measurements", {k: v for k, v in m.items() if k != "accuracies"})

@@ -16,7 +16,15 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dse.errors import StoreError
-from dse.store.tables import SCHEMA_VERSION, ArchRecord, Base, EpochRecord, Meta, TrialRecord
+from dse.store.tables import (
+    SCHEMA_VERSION,
+    ArchRecord,
+    Base,
+    ConfirmRecord,
+    EpochRecord,
+    Meta,
+    TrialRecord,
+)
 from dse.store.url import redact
 
 DEFAULT_URL = "sqlite:///studies/dse.db"
@@ -259,6 +267,11 @@ class Store:
                     changed.append(rec)
         return changed
 
+    def set_reason(self, trial_id: int, reason: str) -> None:
+        """Attach a reason to a trial's row (a complete trial that did not learn, say)."""
+        with self.session() as s, s.begin():
+            s.get(TrialRecord, trial_id).reason = reason
+
     def arch_measurements(self, arch_key: str, machine: str) -> dict:
         """Architecture measurements stored for a spec on a machine ({} when none)."""
         with self.session() as s:
@@ -278,6 +291,42 @@ class Store:
                     rec.measurements = {**rec.measurements, **values}
         except SQLAlchemyError:  # another worker stored it first: theirs is as good
             pass
+
+    def confirmation(self, study: str, number: int, epochs: int, seed: int,
+                     candidate: dict, hardware: dict, train_images: int = 0) -> ConfirmRecord:
+        """The confirmation row of (trial, epochs, seed, training images; 0 = all), created
+        as running if new."""
+        with self.session() as s, s.begin():
+            rec = s.scalar(select(ConfirmRecord).where(
+                ConfirmRecord.study_name == study, ConfirmRecord.number == number,
+                ConfirmRecord.epochs == epochs, ConfirmRecord.seed == seed,
+                ConfirmRecord.train_images == train_images))
+            if rec is None:
+                rec = ConfirmRecord(study_name=study, number=number, candidate=candidate,
+                                    epochs=epochs, seed=seed, status="running",
+                                    hardware=hardware, train_images=train_images)
+                s.add(rec)
+                s.flush()
+            return rec
+
+    def finish_confirmation(self, rec_id: int, status: str, test_accuracy: float | None = None,
+                            curves: list | None = None, checkpoint: str | None = None,
+                            reason: str | None = None) -> None:
+        """Record how a confirmation run ended."""
+        with self.session() as s, s.begin():
+            rec = s.get(ConfirmRecord, rec_id)
+            rec.status, rec.test_accuracy, rec.reason = status, test_accuracy, reason
+            rec.curves, rec.checkpoint = curves, checkpoint
+            rec.finished_at = datetime.now(UTC)
+
+    def confirmations(self, study: str) -> list[ConfirmRecord]:
+        """Every confirmation run of a study (a read-only store without the table: none)."""
+        if "dse_confirmations" not in inspect(self.engine).get_table_names():
+            return []
+        with self.session() as s:
+            return list(s.scalars(select(ConfirmRecord).where(
+                ConfirmRecord.study_name == study).order_by(ConfirmRecord.number,
+                                                            ConfirmRecord.seed)))
 
     # ------------------------------------------------------------------ reads
     def find_measured(self, config_hash: str) -> TrialRecord | None:

@@ -77,3 +77,27 @@ class ArchRecord(Base):
     machine: Mapped[str] = mapped_column(String(256))  # CPU model and thread count
     measurements: Mapped[dict] = mapped_column(JSON)
     measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ConfirmRecord(Base):
+    """A confirmation run: one trial's candidate retrained on the whole training set with one
+    seed, evaluated on the test set (`dse confirm`)."""
+
+    __tablename__ = "dse_confirmations"
+    __table_args__ = (UniqueConstraint("study_name", "number", "epochs", "seed",
+                                       "train_images"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_name: Mapped[str] = mapped_column(String(512), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # the trial it confirms
+    candidate: Mapped[dict] = mapped_column(JSON)
+    epochs: Mapped[int] = mapped_column(Integer)
+    train_images: Mapped[int] = mapped_column(Integer)  # 0: the whole training set
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))  # running|complete|failed
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    test_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    curves: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    checkpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
+    hardware: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

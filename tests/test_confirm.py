@@ -1,0 +1,120 @@
+"""dse confirm on a real smoke study: retrain, test, resume after an interruption, read the
+results back through the CLI and the report; the rank correlation; non-learning trials."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from dse.confirm import rank_correlation
+from dse.store import Store
+
+pytestmark = pytest.mark.slow
+
+SPACE = textwrap.dedent("""
+    name: confirm_test
+    study: conf
+    objectives: [accuracy, size_mb]
+    sampler: grid
+    model: {name: {choices: [hps-06-0.5x, hps-08-0.5x, hps-06-0.75x]}}
+    training:
+      optimizer: {sgd: {lr: 0.05, momentum: 0.9}}
+      batch_size: 64
+    fidelities:
+      smoke: {epochs: 2, train_images: 1500, val_images: 500, latency_repeats: 2}
+    default_fidelity: smoke
+""")
+
+
+def dse(*args, cwd, **kw):
+    return subprocess.run([sys.executable, "-m", "dse.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, "COLUMNS": "200"}, **kw)
+
+
+def test_rank_correlation_on_known_values():
+    same = rank_correlation([0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.9])
+    assert same == {"n": 4, "spearman": 1.0, "kendall": 1.0}
+    rev = rank_correlation([0.1, 0.2, 0.3, 0.4], [0.9, 0.7, 0.6, 0.5])
+    assert rev["spearman"] == -1.0 and rev["kendall"] == -1.0
+    one_swap = rank_correlation([1, 2, 3, 4], [1, 3, 2, 4])
+    assert one_swap["spearman"] == pytest.approx(0.8) and one_swap["kendall"] == \
+        pytest.approx(4 / 6)
+    assert math.isnan(rank_correlation([1, 2], [2, 1])["spearman"])
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, data_dir):
+    root = tmp_path_factory.mktemp("confirm")
+    (root / "s.yaml").write_text(SPACE)
+    r = dse("run", "--space", "s.yaml", "--trials", "3", "--device", "cpu", "--data-dir",
+            str(data_dir), cwd=root)
+    assert r.returncode == 0, r.stderr
+    return root
+
+
+def test_confirm_resumes_after_an_interruption_and_reports(study, data_dir):
+    args = ["confirm", "--study", "conf", "--trials", "0,1", "--epochs", "2", "--repeats",
+            "2", "--train-images", "2000", "--device", "cpu", "--data-dir", str(data_dir)]
+    proc = subprocess.Popen([sys.executable, "-m", "dse.cli", *args], cwd=study,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    folder = study / "studies" / "conf" / "confirm"
+    t0 = time.monotonic()
+    while not list(folder.glob("trial-00001-*-s0-*/resume.pt")):  # inside trial 1, seed 0
+        assert proc.poll() is None and time.monotonic() - t0 < 300, proc.communicate()
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "terminated" in err, (out, err)
+    store = Store(f"sqlite:///{study}/studies/dse.db")
+    before = {(c.number, c.seed): c.status for c in store.confirmations("conf")}
+    assert before[(0, 0)] == before[(0, 1)] == "complete" and before[(1, 0)] == "interrupted"
+
+    r = dse(*args, cwd=study)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("already confirmed") == 2 and "continuing at epoch" in r.stdout
+    runs = store.confirmations("conf")
+    assert len(runs) == 4 and all(c.status == "complete" for c in runs)  # nothing twice
+    assert all(len(c.curves) == 2 and 0 <= c.test_accuracy <= 1 for c in runs)
+    assert not list(folder.glob("*/resume.pt"))
+
+    r = dse("show", "--study", "conf", "--trial", "1", cwd=study)
+    detail = json.loads(r.stdout)
+    assert len(detail["confirmations"]) == 2 and "test_accuracy" in detail
+    r = dse("pareto", "--study", "conf", "--json", cwd=study)
+    rows = {row["trial"]: row for row in json.loads(r.stdout)}
+    confirmed = [row for row in rows.values() if row.get("test_accuracy") is not None]
+    assert confirmed and all(row["test_accuracy_std"] >= 0 for row in confirmed)
+    r = dse("report", "--study", "conf", cwd=study)
+    assert r.returncode == 0, r.stderr
+    page = (study / "reports" / "conf" / "confirmed.html").read_text()
+    assert "does the proxy ranking hold?" in page and "confirmed test accuracy" in page
+    index = (study / "reports" / "conf" / "index.html").read_text()
+    assert "2 trials confirmed" in index
+
+
+def test_confirm_mistakes_are_clear(study):
+    r = dse("confirm", "--study", "conf", "--trials", "7", "--epochs", "1", cwd=study)
+    assert r.returncode == 2 and "not completed trials" in r.stderr
+    r = dse("confirm", "--study", "conf", "--trials", "x", "--epochs", "1", cwd=study)
+    assert r.returncode == 2 and "--trials takes numbers" in r.stderr
+
+
+def test_a_trial_that_does_not_learn_stays_off_the_front(tmp_path, data_dir):
+    (tmp_path / "s.yaml").write_text(SPACE.replace("lr: 0.05", "lr: 1.0e-9")
+                                     .replace("study: conf", "study: flat"))
+    r = dse("run", "--space", "s.yaml", "--trials", "2", "--device", "cpu", "--data-dir",
+            str(data_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    recs = Store(f"sqlite:///{tmp_path}/studies/dse.db").trials("flat")
+    assert all("did not learn" in (rec.reason or "") for rec in recs), [r.reason for r in recs]
+    r = dse("pareto", "--study", "flat", "--json", cwd=tmp_path)
+    assert r.returncode == 0 and json.loads(r.stdout) == []
