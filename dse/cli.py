@@ -222,6 +222,11 @@ def run_cmd(
     = Path("studies"),
     data_dir: DataDir = None,
     download: Download = False,
+    log_format: Annotated[str, typer.Option(
+        help="auto (a live view on a terminal, plain lines otherwise), rich, or plain (one "
+             "line per event, for logs).")] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q",
+                                        help="One line per trial, nothing else.")] = False,
 ):
     """Run or continue a multi-objective study (running it again continues it)."""
     from dse.search.space import load_space
@@ -229,19 +234,21 @@ def run_cmd(
 
     sp = load_space(space)
     if constraint:
-        from pydantic import ValidationError
+        from dse.constraints import parse_all
 
         try:
-            sp = sp.model_validate({**sp.model_dump(), "constraints": [*sp.constraints,
-                                                                      *constraint]})
-        except ValidationError as exc:
-            raise ConfigError(f"--constraint: {exc.errors()[0]['msg']}") from None
+            extra = parse_all(constraint)
+        except ConfigError as exc:
+            raise ConfigError(f"--constraint: {exc}") from None
+        sp = sp.model_copy(update={"constraints": [*sp.constraints, *extra]})
     if trials is None and timeout is None:
         raise ConfigError("give --trials N and/or --timeout DURATION, e.g. --trials 20.")
+    if log_format not in ("auto", "rich", "plain"):
+        raise ConfigError(f"--log-format is auto, rich or plain, not {log_format[:30]!r}.")
     result = run_study(sp, study, storage, trials, parse_duration(timeout), fidelity, device,
-                       seed, data_dir, download, artifacts, console)
+                       seed, data_dir, download, artifacts, console, log_format, quiet)
     console.print(f"study {result.study_name!r}: {len(result.trials)} trials in the store; "
-                  f"`dse pareto --study {result.study_name}` shows the front.")
+                  f"`dse pareto --study {result.study_name}` shows the front.", soft_wrap=True)
 
 
 @app.command("studies")

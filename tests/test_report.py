@@ -155,3 +155,73 @@ def test_watch_regenerates_with_auto_refresh(study_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _add_diverged_trial(url: str) -> int:
+    """A failed trial whose validation loss exploded (2.7e9) before it diverged."""
+    import optuna
+
+    from dse.store import Store
+
+    store = Store(url)
+    study = optuna.load_study(study_name="synthetic", storage=store.optuna)
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+    number = len(study.trials) - 1
+    rid = store.start_trial("synthetic", number, "synthetic", {"model": {"name": "hps"}},
+                            "diverged", {"cpu": "synthetic"})
+    for e, loss in ((1, 2.1), (2, 2.7e9)):
+        store.add_epoch(rid, 0, {"epoch": e, "lr": 10.0, "train_loss": loss, "train_acc": 0.1,
+                                 "val_loss": loss, "val_acc": 0.1, "train_s": 1.0,
+                                 "eval_s": 0.1, "epoch_s": 1.1, "train_images_per_s": 10.0})
+    store.finish_trial(rid, "failed", reason="Diverged: diverged at epoch 3: the training "
+                                             "loss is nan; lower the learning rate")
+    return number
+
+
+@pytest.mark.browser
+def test_labels_are_readable_and_a_diverged_run_is_marked(study_dir, browser):
+    from dse import reference
+
+    number = _add_diverged_trial(f"sqlite:///{study_dir}/studies/dse.db")
+    r = dse("report", "--study", "synthetic", cwd=study_dir)
+    assert r.returncode == 0, r.stderr
+    folder = study_dir / "reports" / "synthetic"
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page, errors, _ = open_page(browser, folder / "pareto.html")
+
+    def overlap(a, b) -> float:
+        w = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+        h = max(0.0, min(a[4], b[4]) - max(a[2], b[2]))
+        return w * h / ((a[3] - a[1]) * (a[4] - a[2]))
+
+    for plot, key in (("p2d-size_mb", "size_mb"), ("p2d-epoch_time_s", "epoch_time_s")):
+        published = [p for p in reference.published("cifar10") if p[key] is not None
+                     and p["accuracy_pct"] is not None]
+        boxes = page.evaluate("""(id) => {
+            const d = document.getElementById(id);  // only the papers' points have text
+            return Array.from(d.querySelectorAll('.scatterlayer .textpoint text')).map(t => {
+                const b = t.getBoundingClientRect();
+                return [t.textContent, b.left, b.top, b.right, b.bottom]; }); }""", plot)
+        assert sorted(b[0] for b in boxes) == sorted(p["model"] for p in published)
+        clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                   if overlap(a, b) > 0.3]
+        assert not clashes, (plot, clashes)
+    page.screenshot(path=str(ARTIFACTS / "report-pareto-labels.png"), full_page=True)
+    page.close()
+
+    page, errors, _ = open_page(browser, folder / "parameters.html")
+    ticks = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '#imp .yaxislayer-above .ytick text')).map(t => t.textContent)""")
+    assert sorted(ticks) == sorted(["blocks3", "width", "sgd.lr"]), ticks
+    page.screenshot(path=str(ARTIFACTS / "report-parameters.png"), full_page=True)
+    page.close()
+
+    page, errors, _ = open_page(browser, folder / f"trial-{number:05d}.html")
+    layout = page.evaluate("""() => { const d = document.getElementById('curves');
+        return [d._fullLayout.yaxis.type, d._fullLayout.title.text]; }""")
+    assert layout[0] == "log" and "DIVERGED" in layout[1]
+    assert "diverged at epoch 3" in page.content()
+    assert errors == []
+    page.screenshot(path=str(ARTIFACTS / "report-diverged-trial.png"), full_page=True)
+    page.close()

@@ -82,7 +82,14 @@ def test_size_constraint_rejects_before_training(tmp_path, data_dir):
     big, small = recs["hps-23-1x"], recs["hps-06-0.5x"]
     assert big.status == "infeasible" and "size_mb=3.665 violates size_mb <= 1.0" in big.reason
     assert store.epochs([big.id]) == [] and big.checkpoint is None  # never trained
-    assert small.status == "complete" and len(store.epochs([small.id])) == 1
+    assert small.status == "complete"
+    assert len(store.epochs([small.id])) == 1
+    # progress is printed during the trial, not only at its end (plain lines: not a tty)
+    lines = r.stdout.splitlines()
+    started = next(i for i, x in enumerate(lines) if "started: hps-06-0.5x" in x)
+    epoch = next(i for i, x in enumerate(lines) if "epoch 1/1:" in x and "img/s" in x)
+    ended = next(i for i, x in enumerate(lines) if x.startswith(f"trial {small.number:>4}"))
+    assert started < epoch < ended
     study = optuna.load_study(study_name="gridtest", storage=store.url)
     states = {t.params["model"]: t.state.name for t in study.trials}
     assert states == {"hps-23-1x": "PRUNED", "hps-06-0.5x": "COMPLETE"}

@@ -9,6 +9,7 @@ from dse.models.config import FamilyConfig
 from dse.models.registry import (
     build,
     create,
+    describe,
     families,
     family_of,
     get_entry,
@@ -22,6 +23,6 @@ from dse.models.registry import (
 )
 from dse.models.squeezenext import SqueezeNext, SqueezeNextConfig
 
-__all__ = ["FamilyConfig", "SqueezeNext", "SqueezeNextConfig", "build", "create", "families",
-           "family_of", "get_entry", "get_family", "input_size", "list_models", "make_config",
-           "model_spec", "register_family", "register_model"]
+__all__ = ["FamilyConfig", "SqueezeNext", "SqueezeNextConfig", "build", "create", "describe",
+           "families", "family_of", "get_entry", "get_family", "input_size", "list_models",
+           "make_config", "model_spec", "register_family", "register_model"]

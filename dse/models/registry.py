@@ -144,6 +144,14 @@ def create(name: str, num_classes: int = 10, **overrides):
     return model
 
 
+def describe(spec: dict, cfg: FamilyConfig) -> str:
+    """A named variant's name when the spec is just that name, else the config's summary."""
+    name = str(spec.get("name", ""))
+    if set(spec) == {"name"} and name.lower() in _MODELS:
+        return name.lower()
+    return cfg.summary()
+
+
 def model_spec(name: str, **overrides) -> dict:
     """The plain-data description that `build` turns back into a model."""
     return {"name": name, **{k: v for k, v in overrides.items() if v is not None}}

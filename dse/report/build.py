@@ -188,7 +188,10 @@ def trial_page(row: pd.Series, epochs: list[dict], meta: str, out: Path,
     keys += ["duration_s", "reason", "checkpoint"]
     cells = "".join(f"<tr><th>{html.escape(column_label(k))}</th><td>"
                     f"{html.escape(format_value(k, row.get(k)))}</td></tr>" for k in keys)
-    curves = (figure_html(F.curves_figure(epochs), "curves") if epochs else
+    reason = str(row.get("reason") or "")
+    diverged = reason if "diverged" in reason.lower() else None
+    curves = (figure_html(F.curves_figure(epochs, diverged), "curves") if epochs else
+              f'<p class="note">{html.escape(diverged)}</p>' if diverged else
               '<p class="note">no epochs recorded (rejected before training, reused from an '
               "identical trial, or still starting)</p>")
     body = (curves + f"<h2>measurements</h2><table>{cells}</table><h2>config</h2>"

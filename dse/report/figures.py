@@ -43,7 +43,9 @@ def hover(row: pd.Series) -> str:
     return "<br>".join(lines)
 
 
-def _published(dataset: str, x: str, y: str) -> go.Scatter | None:
+def _published(dataset: str, x: str, y: str, others: tuple[list, list] = ([], [])
+               ) -> go.Scatter | None:
+    """The papers' points on (x, y), labels placed for axes that also hold `others`."""
     key = {m.name: m.published for m in metrics.all_metrics() if m.published}
     if x not in key or y not in key:
         return None
@@ -57,11 +59,53 @@ def _published(dataset: str, x: str, y: str) -> go.Scatter | None:
     text = [f"<b>{r['model']}</b> (published, {r['source']})<br>accuracy {r['accuracy_pct']}%"
             f"<br>{r['size_mb']} MB<br>{r['epoch_time_s']} s/epoch on {r['gpu']}<br>blocks "
             f"{r['blocks'] or '-'}" for r in rows]
+    names = [r["model"] for r in rows]
+    positions = label_positions(xs, ys, names, span=(xs + list(others[0]), ys + list(others[1])))
     return go.Scatter(x=xs, y=ys, mode="markers+text", name=f"papers (200 epochs; {gpu})",
-                      text=[r["model"] for r in rows], textposition="top center",
+                      text=names, textposition=positions,
                       textfont={"size": 9, "color": PAPER}, hovertext=text,
                       hovertemplate="%{hovertext}<extra></extra>",
                       marker={"symbol": "diamond", "size": 9, "color": PAPER})
+
+
+POSITIONS = ("top center", "bottom center", "middle right", "middle left", "top right",
+             "bottom left", "top left", "bottom right")
+
+
+def label_positions(xs: list[float], ys: list[float], texts: list[str] | None = None,
+                    width: float = 1100, height: float = 380,
+                    span: tuple[list, list] | None = None) -> list[str]:
+    """A text position per point such that labels do not cover each other: each label, in
+    order of x, takes the first position whose box (estimated in pixels for a plot of
+    `width` x `height`) overlaps no label already placed, else the least-overlapping one."""
+    if not xs:
+        return []
+    texts = texts or [""] * len(xs)
+    all_x, all_y = span or (xs, ys)  # every value the axes show, not only the labelled ones
+    span_x = (max(all_x) - min(all_x)) or 1.0
+    span_y = (max(all_y) - min(all_y)) or 1.0
+    char_w, line_h, gap = 5.5, 11.0, 6.0
+    placed: list[tuple[float, float, float, float]] = []
+    out = [""] * len(xs)
+
+    def box(i: int, pos: str) -> tuple[float, float, float, float]:
+        px, py = xs[i] / span_x * width, -ys[i] / span_y * height  # y grows downwards
+        w, h = char_w * max(1, len(texts[i])), line_h
+        vert, horiz = pos.split()
+        x0 = {"left": px - gap - w, "center": px - w / 2, "right": px + gap}[horiz]
+        y0 = {"top": py - gap - h, "middle": py - h / 2, "bottom": py + gap}[vert]
+        return (x0, y0, x0 + w, y0 + h)
+
+    def clash(b: tuple[float, float, float, float]) -> float:
+        return sum(max(0.0, min(b[2], o[2]) - max(b[0], o[0])) *
+                   max(0.0, min(b[3], o[3]) - max(b[1], o[1])) for o in placed)
+
+    for i in sorted(range(len(xs)), key=lambda k: (xs[k], ys[k])):
+        best = min(POSITIONS, key=lambda p: (clash(box(i, p)) > 0, clash(box(i, p)),
+                                             POSITIONS.index(p)))
+        out[i] = best
+        placed.append(box(i, best))
+    return out
 
 
 def pareto_2d(frame: pd.DataFrame, x: str, y: str = "accuracy") -> go.Figure:
@@ -81,7 +125,8 @@ def pareto_2d(frame: pd.DataFrame, x: str, y: str = "accuracy") -> go.Figure:
             customdata=[trial_url(n) for n in part["trial"]],
             hovertext=[hover(r) for _, r in part.iterrows()],
             hovertemplate="%{hovertext}<extra></extra>"))
-    pub = _published(frame.attrs.get("dataset", "cifar10"), x, y)
+    pub = _published(frame.attrs.get("dataset", "cifar10"), x, y,
+                     (done[x].tolist(), _y(done, y).tolist()))
     if pub is not None:
         fig.add_trace(pub)
     fig.update_layout(title=f"{_title(y)} vs {_title(x)}", xaxis_title=_title(x),
@@ -164,11 +209,11 @@ def parallel_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
     for m in objectives[::-1]:
         dims.append({"label": metrics.get_metric(m).header, "values": _y(done, m)})
     first = metrics.get_metric(objectives[0])
-    fig = go.Figure(go.Parcoords(dimensions=dims, line={
+    fig = go.Figure(go.Parcoords(dimensions=dims, labelangle=-25, labelside="bottom", line={
         "color": _y(done, first.name), "colorscale": "Viridis", "showscale": True,
         "colorbar": {"title": first.header}}))
     fig.update_layout(title=f"dimensions of completed trials (colour: {first.label})",
-                      height=520)
+                      height=560, margin={"b": 110, "t": 60})
     return fig
 
 
@@ -189,14 +234,20 @@ def importance_figure(study, objectives: list[str]) -> go.Figure | str:
             return f"parameter importance is not available: {exc}"
         fig.add_trace(go.Bar(y=list(imp)[::-1], x=list(imp.values())[::-1], orientation="h",
                              name=name))
-    fig.update_layout(title="parameter importance (Optuna fANOVA), per objective",
-                      barmode="group", height=max(360, 28 * len(study.best_trials) + 300),
-                      xaxis_title="importance")
+        params = len(imp)
+    # every parameter gets its own row of bars, however many there are
+    fig.update_layout(title=f"parameter importance (Optuna fANOVA), per objective: rests on "
+                            f"{len(complete)} completed trials"
+                            + (" (few: treat as rough)" if len(complete) < 30 else ""),
+                      barmode="group", xaxis_title="importance",
+                      height=max(360, 18 * params * len(objectives) + 160))
+    fig.update_yaxes(dtick=1, automargin=True)
     return fig
 
 
-def curves_figure(epochs: list[dict]) -> go.Figure:
-    """A trial's training curves per repeat: loss, accuracy, learning rate, epoch time."""
+def curves_figure(epochs: list[dict], diverged: str | None = None) -> go.Figure:
+    """A trial's training curves per repeat: loss (log axis), accuracy, learning rate, epoch
+    time; a diverged run is marked (its non-finite values are not drawn)."""
     fig = make_subplots(rows=2, cols=2, subplot_titles=("loss", "accuracy (%)",
                                                         "learning rate", "epoch time (s)"))
     frame = pd.DataFrame(epochs)
@@ -209,7 +260,13 @@ def curves_figure(epochs: list[dict]) -> go.Figure:
             fig.add_trace(go.Scatter(x=part["epoch"], y=ys, mode="lines+markers",
                                      name=col + tag, line={"dash": dash}), r, c)
     fig.update_xaxes(title_text="epoch")
-    fig.update_layout(height=620, title="training curves (dotted: training split)")
+    fig.update_yaxes(type="log", row=1, col=1)  # a diverging loss cannot flatten the rest
+    title = "training curves (dotted: training split; loss on a log axis)"
+    if diverged:
+        title += " | DIVERGED"
+        fig.add_annotation(text=f"diverged: {diverged[:120]}", xref="paper", yref="paper",
+                           x=0.5, y=1.08, showarrow=False, font={"color": PAPER, "size": 14})
+    fig.update_layout(height=620, title=title)
     return fig
 
 

@@ -13,6 +13,7 @@ import optuna
 from dse import hardware, metrics
 from dse.data import Split
 from dse.metrics import MeasureContext
+from dse.models import describe
 from dse.paths import study_folder
 from dse.search.schedulers import EpochReport
 from dse.search.space import Fidelity, SearchSpace, sample
@@ -35,6 +36,10 @@ def candidate_hash(candidate: dict, fidelity: Fidelity, dataset: str, seed: int)
 LEARN_MARGIN = 0.03  # accuracy below chance + 3 points: the candidate did not learn
 
 
+def _round(v: float) -> float | None:
+    return round(float(v), 5) if math.isfinite(float(v)) else None
+
+
 def arch_key(spec: dict, dataset: str) -> str:
     """Key of an architecture's measurements: the model spec and the data set's classes."""
     return hashlib.sha256(json.dumps([spec, dataset], sort_keys=True).encode()).hexdigest()[:32]
@@ -50,9 +55,10 @@ class Objective:
 
     def __init__(self, space: SearchSpace, fidelity: str, store: Store, study: optuna.Study,
                  device: str = "auto", seed: int = 0, data_dir=None, download: bool = False,
-                 artifacts: Path = Path("studies")):
+                 artifacts: Path = Path("studies"), reporter=None):
         self.space, self.fidelity_name, self.fid = space, fidelity, space.fidelities[fidelity]
         self.store, self.study, self.seed = store, study, seed
+        self.reporter = reporter  # a display: trial_started, batch, epoch (optional)
         self.device = resolve_device(device)
         self.data_dir, self.download = data_dir, download
         self.artifacts = study_folder(artifacts, study.study_name)
@@ -129,7 +135,12 @@ class Objective:
                                      cand, key, self.hardware)
         trial.set_user_attr("dse_id", rid)
         trial.set_user_attr("candidate", cand)
-        trial.set_user_attr("summary", model.dse_config.summary())  # the family's own words
+        summary = describe(cand["model"], model.dse_config)  # the family's own words
+        trial.set_user_attr("summary", summary)
+        if self.reporter is not None:
+            from dse.report.data import recipe
+
+            self.reporter.trial_started(trial.number, summary, recipe(cand))
         try:
             return self._evaluate(trial, rid, cand, arch, key, model)
         except _Stopped as stop:
@@ -210,6 +221,12 @@ class Objective:
         def on_epoch(row: dict) -> None:
             self.store.add_epoch(rid, repeat, row)
             history.append(row)
+            if self.reporter is not None:
+                self.reporter.epoch(row)
+            if repeat == 0:  # optuna-dashboard shows user attributes (report() is refused
+                trial.set_user_attr("learning_curve", {  # in multi-objective studies)
+                    k: [_round(h[k]) for h in history]
+                    for k in ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")})
             if scheduler is None or scheduler.name == "none":
                 return
             values = {**arch, **metrics.measure_trained(model, self.context(history))}
@@ -219,5 +236,6 @@ class Objective:
             if reason:
                 raise _Stopped(reason)
 
-        fit(model, train, val, cfg, self.space.dataset, self.device, on_epoch=on_epoch)
+        fit(model, train, val, cfg, self.space.dataset, self.device, on_epoch=on_epoch,
+            on_batch=self.reporter.batch if self.reporter is not None else None)
         return history, model

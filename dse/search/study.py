@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import optuna
-from rich.console import Console, Group
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
+from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from dse.errors import ConfigError, Interrupted, StoreError
 from dse.paths import check_study_name
+from dse.search.display import make_display
 from dse.search.objective import Objective
 from dse.search.samplers import make_sampler
 from dse.search.space import SearchSpace
 from dse.store import Store
 from dse.train.job import load_files
-
-STATES = ("COMPLETE", "RUNNING", "PRUNED", "FAIL", "WAITING")
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -66,8 +61,13 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
               n_trials: int | None = None, timeout: float | None = None,
               fidelity: str | None = None, device: str = "auto", seed: int = 0,
               data_dir=None, download: bool = False, artifacts: Path = Path("studies"),
-              console: Console | None = None) -> optuna.Study:
-    """Run (or continue) a study of `space`; returns the Optuna study."""
+              console: Console | None = None, log_format: str = "auto",
+              quiet: bool = False) -> optuna.Study:
+    """Run (or continue) a study of `space`; returns the Optuna study.
+
+    `log_format`: "rich" redraws a live view (terminal), "plain" prints one line per event
+    (logs), "auto" picks by whether the console is a terminal; `quiet` keeps trial lines
+    only."""
     fidelity = fidelity or space.default_fidelity
     if fidelity not in space.fidelities:
         raise ConfigError(f"space {space.name!r} has no fidelity {fidelity!r}; it has "
@@ -78,13 +78,12 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # dse prints one line per trial
     study = open_study(space, study_name or space.study, store, fidelity, seed)
     console = console or Console()
-    display = LiveDisplay(study, n_trials, timeout, console)
+    display = make_display(log_format, quiet, study, n_trials, timeout, console,
+                           space.fidelities[fidelity].epochs)
     objective = Objective(space, fidelity, store, study, device, seed, data_dir, download,
-                          artifacts)
+                          artifacts, reporter=display)
     try:
-        with Live(display.render(), console=console, refresh_per_second=2,
-                  transient=False) as live:
-            display.live = live
+        with display:
             study.optimize(objective, n_trials=n_trials, timeout=timeout,
                            callbacks=[display.on_trial], catch=(RuntimeError,))
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the trial is already failed
@@ -96,48 +95,3 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
             f"saved; once the database is reachable, run the same command to continue."
         ) from None
     return study
-
-
-class LiveDisplay:
-    """Trials by state, the current front and the time left, redrawn after every trial."""
-
-    def __init__(self, study: optuna.Study, n_trials: int | None, timeout: float | None,
-                 console: Console):
-        self.study, self.n_trials, self.timeout, self.console = study, n_trials, timeout, console
-        self.start, self.done, self.live = time.monotonic(), 0, None
-
-    def on_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        """Optuna callback: log the finished trial and redraw."""
-        self.done += 1
-        status = trial.user_attrs.get("dse_status", trial.state.name.lower())
-        values = ", ".join(f"{n}={v:.4g}" for n, v in zip(study.user_attrs["objectives"],
-                                                          trial.values or [], strict=False))
-        reason = trial.user_attrs.get("reason", "")
-        self.console.print(f"trial {trial.number:>4} {status:<10} {values} {reason}".rstrip())
-        if self.live is not None:
-            self.live.update(self.render())
-
-    def render(self) -> Group:
-        """The display: counts, elapsed and remaining time, and the front."""
-        trials = self.study.get_trials(deepcopy=False)
-        counts = {s: sum(t.state.name == s for t in trials) for s in STATES}
-        elapsed = time.monotonic() - self.start
-        left = "?"
-        if self.n_trials and self.done:
-            left = f"{elapsed / self.done * (self.n_trials - self.done):.0f}s"
-        if self.timeout:
-            left = f"<= {max(0.0, self.timeout - elapsed):.0f}s"
-        head = Text(f"study {self.study.study_name}: {counts['COMPLETE']} complete, "
-                    f"{counts['RUNNING']} running, {counts['PRUNED']} pruned/infeasible, "
-                    f"{counts['FAIL']} failed | this run {self.done}/{self.n_trials or '∞'} "
-                    f"trials, {elapsed:.0f}s elapsed, time left {left}")
-        front = Table(title="current Pareto front", show_lines=False)
-        objectives = self.study.user_attrs.get("objectives", [])
-        front.add_column("trial", justify="right")
-        for o in objectives:
-            front.add_column(o, justify="right")
-        best = sorted(self.study.best_trials, key=lambda t: t.number)[-8:] if counts[
-            "COMPLETE"] else []
-        for t in best:
-            front.add_row(str(t.number), *[f"{v:.4g}" for v in t.values])
-        return Group(head, front)

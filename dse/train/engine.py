@@ -79,14 +79,16 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         device: str | torch.device = "auto", progress: bool = False,
         resume: dict | None = None, resume_path: str | Path | None = None,
         on_epoch: EpochCallback | None = None, spec: dict | None = None,
-        channels_last: bool | None = None) -> list[dict]:
+        channels_last: bool | None = None, on_batch: EpochCallback | None = None
+        ) -> list[dict]:
     """Train `model` on `train`, evaluating on `val` after every epoch.
 
     Returns one row per epoch: train/val loss and accuracy, learning rate, train_s,
     eval_s, epoch_s (train + eval, the papers' "model speed") and train_images_per_s.
     `resume` is a checkpoint from `resume_path` of an earlier, interrupted call; with it
     the run continues exactly where it stopped. `on_epoch` sees each row and may raise
-    to stop training (multi-fidelity uses this).
+    to stop training (multi-fidelity uses this). `on_batch` sees, at most twice a second,
+    the running epoch's batch, loss, accuracy and images/s (live progress).
     """
     device = resolve_device(device) if isinstance(device, str) else device
     if channels_last is None:  # faster on CUDA and on CPU (bench/engine_options.py)
@@ -113,7 +115,7 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         task = bar.add_task("train", total=cfg.epochs * len(train_b),
                             completed=len(history) * len(train_b), stats="")
         for epoch in range(len(history), cfg.epochs):
-            row = train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task)
+            row = train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task, on_batch)
             t0 = time.perf_counter()
             ev = evaluate(model, val_b, cfg.label_smoothing)
             row.update(val_loss=ev["loss"], val_acc=ev["accuracy"],
@@ -135,7 +137,8 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
 
 
 def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
-                bar: Progress | None = None, task=None) -> dict:
+                bar: Progress | None = None, task=None,
+                on_batch: EpochCallback | None = None) -> dict:
     """One pass over `batches`: loss and accuracy summed on the device, one sync at the end."""
     device = batches.device
     batches.set_epoch(epoch)
@@ -156,14 +159,22 @@ def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
         loss_sum += loss.detach() * len(y)
         correct += (out.detach().argmax(1) == y).sum()
         seen += len(y)
-        if bar is None:
+        if bar is None and on_batch is None:
             continue
-        bar.advance(task)
+        if bar is not None:
+            bar.advance(task)
         now = time.perf_counter()
-        if bar.live.is_started and now - last > 0.5:  # at most two host syncs per second
-            bar.update(task, stats=f"epoch {epoch + 1} batch {i + 1}/{len(batches)} "
-                       f"loss {loss_sum.item() / seen:.3f} acc {correct.item() / seen:.3f} "
-                       f"{seen / (now - t0):.0f} img/s")
+        live = on_batch is not None or bar.live.is_started
+        if live and now - last > 0.5:  # at most two host syncs per second
+            stats = {"epoch": epoch + 1, "batch": i + 1, "batches": len(batches),
+                     "loss": loss_sum.item() / seen, "acc": correct.item() / seen,
+                     "images_per_s": seen / (now - t0)}
+            if bar is not None:
+                bar.update(task, stats=f"epoch {epoch + 1} batch {i + 1}/{len(batches)} "
+                           f"loss {stats['loss']:.3f} acc {stats['acc']:.3f} "
+                           f"{stats['images_per_s']:.0f} img/s")
+            if on_batch is not None:
+                on_batch(stats)
             last = now
     loss_v, correct_v = loss_sum.item(), correct.item()  # the epoch's one host sync
     if not math.isfinite(loss_v):
