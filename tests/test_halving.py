@@ -70,3 +70,60 @@ def test_fast_nondominated_mask_agrees_with_full_sort():
         hist = hypervolume_history(pts, ref)
         assert hist == sorted(hist)  # never decreases
         assert abs(hist[-1] - hypervolume(pts, ref)) < 1e-9
+
+
+def test_rung_schedule_is_geometric_below_the_fidelity():
+    from dse.search.schedulers.halving import HalvingOptions, SuccessiveHalving
+
+    def rungs(epochs, min_epochs, eta):
+        return SuccessiveHalving(HalvingOptions(min_epochs=min_epochs, eta=eta), epochs).rungs()
+
+    assert rungs(18, 2, 3) == [2, 6]
+    assert rungs(200, 1, 3) == [1, 3, 9, 27, 81]
+    assert rungs(9, 1, 3) == [1, 3]
+    assert rungs(2, 2, 3) == []  # the first rung is the last epoch: no early stop
+    assert rungs(16, 1, 2) == [1, 2, 4, 8]
+
+
+def test_four_objectives_have_a_hypervolume():
+    from dse.pareto import hypervolume
+
+    assert hypervolume([[0, 0, 0, 0]], [1, 2, 3, 4]) == 24.0
+    assert hypervolume([[0, 0, 0, 1], [1, 1, 1, 0]], [2, 2, 2, 2]) == 8 + 2 - 1
+
+
+def test_the_sampler_stops_proposing_a_constraint_violating_region():
+    """Real hps_cifar10 candidates, real MAC counts and constraint, real TPE: after dse's
+    feasible start the sampler learns to avoid big models (synthetic accuracies instead of
+    training; the claim is about rejections only)."""
+    import optuna
+
+    from dse.constraints import Constraint
+    from dse.measure import count_macs
+    from dse.search.samplers import make_sampler
+    from dse.search.space import load_space, sample
+    from dse.search.warmstart import enqueue_feasible_start
+    from dse.train.job import build_model
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+    def rejected(sampler: str, warm: bool, trials: int = 40) -> int:
+        space = load_space("hps_cifar10").model_copy(update={
+            "sampler": sampler, "objectives": ["accuracy", "size_mb"],
+            "constraints": [Constraint.parse("macs <= 20000000")]})
+        study = optuna.create_study(directions=space.directions,
+                                    sampler=make_sampler(space, 0))
+        if warm:
+            assert enqueue_feasible_start(space, study, trials, 0) == 10
+        n = 0
+        for _ in range(trials):
+            trial = study.ask()
+            model = build_model(sample(space, trial)["model"], "cifar10")
+            macs = count_macs(model)
+            trial.set_constraint("macs <= 20000000", macs - 2e7)
+            n += macs > 2e7
+            study.tell(trial, [0.0 if macs > 2e7 else 0.3 + macs / 1e9, macs / 1e7])
+        return n
+
+    assert rejected("random", warm=False) >= 12  # about half the space is too big
+    assert rejected("tpe", warm=True) <= 6  # at most 15 % after a feasible start

@@ -77,6 +77,8 @@ class PlainDisplay:
         values = ", ".join(f"{n}={_with_unit(n, v)}" for n, v in zip(names, trial.values or [],
                                                                   strict=False))
         reason = trial.user_attrs.get("reason", "")
+        if status == "infeasible":  # its values are placeholders for the sampler
+            values = ""
         self.say(f"trial {trial.number:>4} {status:<11} {values} {reason}".rstrip()
                  + f"  [{self.progress_text()}]")
 
@@ -122,8 +124,10 @@ class LiveDisplay(PlainDisplay):
         """The view: study counts and time, the running trial, the front."""
         trials = self.study.get_trials(deepcopy=False)
         counts = {s: sum(t.state.name == s for t in trials) for s in STATES}
-        head = Text(f"study {self.study.study_name}: {counts['COMPLETE']} complete, "
-                    f"{counts['PRUNED']} pruned/infeasible, {counts['FAIL']} failed | "
+        infeasible = sum(t.user_attrs.get("dse_status") == "infeasible" for t in trials)
+        head = Text(f"study {self.study.study_name}: {counts['COMPLETE'] - infeasible} "
+                    f"complete, {infeasible} infeasible, {counts['PRUNED']} pruned, "
+                    f"{counts['FAIL']} failed | "
                     f"{self.progress_text()}", no_wrap=True, overflow="ellipsis")
         parts = [head]
         c = self.current

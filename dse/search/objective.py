@@ -164,7 +164,10 @@ class Objective:
             self.store.finish_trial(rid, "infeasible", arch, reason)
             trial.set_user_attr("dse_status", "infeasible")
             trial.set_user_attr("reason", reason)
-            raise optuna.TrialPruned(reason)
+            # Complete, with its constraint excess: constraint-aware samplers (NSGA-II's
+            # constrained domination, TPE, GP) learn to avoid the region; a pruned trial
+            # would be invisible to them. Values not measurable untrained are placeholders.
+            return self._placeholder_values(arch)
         prev = self.store.find_measured(key)
         if prev is not None:  # the same measurement exists: reuse it, train nothing
             m = prev.measurements
@@ -186,6 +189,25 @@ class Objective:
             raise RuntimeError("an objective is NaN or infinite (the run diverged?)")
         self.store.finish_trial(rid, "complete", m, checkpoint=ckpt)
         return self._finish(trial, m, "complete")
+
+    def _placeholder_values(self, arch: dict) -> list[float]:
+        """Objective values of an untrained, infeasible candidate: measured architecture
+        values where known, else the worst value seen among completed trials (0 or 1e3
+        before any), so that it never looks good to a sampler."""
+        done = [t for t in self.study.get_trials(deepcopy=False,
+                                                 states=(optuna.trial.TrialState.COMPLETE,))
+                if t.values and all(c <= 0 for c in t.constraints.values())]
+        out = []
+        for i, (name, direction) in enumerate(zip(self.space.objectives,
+                                                  self.space.directions, strict=True)):
+            if name in arch:
+                out.append(float(arch[name]))
+                continue
+            seen = [t.values[i] for t in done]
+            worst = (min(seen) if direction == "maximize" else max(seen)) if seen else (
+                0.0 if direction == "maximize" else 1e3)
+            out.append(float(worst))
+        return out
 
     def _set_constraints(self, trial, values: dict) -> None:
         """The space's constraints and 'learned' (accuracy clear of chance), for Optuna's

@@ -15,6 +15,7 @@ from dse.search.display import make_display
 from dse.search.objective import Objective
 from dse.search.samplers import make_sampler
 from dse.search.space import SearchSpace
+from dse.search.warmstart import enqueue_feasible_start
 from dse.store import Store
 from dse.train.job import load_files
 
@@ -77,7 +78,12 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     store = Store(storage)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # dse prints one line per trial
     study = open_study(space, study_name or space.study, store, fidelity, seed)
+    started = enqueue_feasible_start(space, study, n_trials, seed)
     console = console or Console()
+    if started:
+        console.print(f"feasible start: {started} random candidates that meet the "
+                      f"architecture constraints were enqueued as the first trials",
+                      soft_wrap=True, markup=False)
     display = make_display(log_format, quiet, study, n_trials, timeout, console,
                            space.fidelities[fidelity].epochs)
     objective = Objective(space, fidelity, store, study, device, seed, data_dir, download,
