@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -227,6 +228,11 @@ def run_cmd(
              "line per event, for logs).")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="One line per trial, nothing else.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Local worker processes on one "
+                                         "store; --trials is split between them.")] = 1,
+    threads: Annotated[int | None, typer.Option(min=1, max=256, help="Threads per worker "
+                                                "[default: the CPU cores / --workers].")]
+    = None,
 ):
     """Run or continue a multi-objective study (running it again continues it)."""
     from dse.search.space import load_space
@@ -245,10 +251,50 @@ def run_cmd(
         raise ConfigError("give --trials N and/or --timeout DURATION, e.g. --trials 20.")
     if log_format not in ("auto", "rich", "plain"):
         raise ConfigError(f"--log-format is auto, rich or plain, not {log_format[:30]!r}.")
+    cores = os.cpu_count() or 1
+    threads = threads or max(1, cores // workers)
+    if workers > 1:
+        import optuna
+
+        from dse.search.study import prepare_study
+        from dse.search.workers import run_workers
+
+        name, fid = prepare_study(sp, study, storage, trials, fidelity, seed, data_dir,
+                                  download, console)
+        base = ["--space", space, "--study", name, "--fidelity", fid, "--device", device,
+                "--artifacts", str(artifacts)]
+        for flag, value in (("--storage", storage), ("--timeout", timeout),
+                            ("--data-dir", data_dir)):
+            if value is not None:
+                base += [flag, str(value)]
+        for c in constraint or []:
+            base += ["--constraint", c]
+        base += ["--quiet"] if quiet else []
+        code = run_workers(base, trials, workers, threads, seed,
+                           lambda m: console.print(m, markup=False, soft_wrap=True))
+        from dse.store import Store
+
+        console.print(_study_line(optuna.load_study(study_name=name,
+                                                    storage=Store(storage).optuna)),
+                      soft_wrap=True)
+        if code:
+            sys.exit(code)
+        return
+    import torch
+
+    torch.set_num_threads(threads)
     result = run_study(sp, study, storage, trials, parse_duration(timeout), fidelity, device,
                        seed, data_dir, download, artifacts, console, log_format, quiet)
-    console.print(f"study {result.study_name!r}: {len(result.trials)} trials in the store; "
-                  f"`dse pareto --study {result.study_name}` shows the front.", soft_wrap=True)
+    console.print(_study_line(result), soft_wrap=True)
+
+
+def _study_line(study) -> str:
+    """'study 'hps': 40 finished trials (10 queued) in the store; ...'."""
+    finished = sum(t.state.is_finished() for t in study.trials)
+    waiting = sum(t.state.name == "WAITING" for t in study.trials)
+    queued = f" ({waiting} queued for the next run)" if waiting else ""
+    return (f"study {study.study_name!r}: {finished} finished trials{queued} in the store; "
+            f"`dse pareto --study {study.study_name}` shows the front.")
 
 
 @app.command("studies")
@@ -386,6 +432,38 @@ def report_cmd(
         time.sleep(interval)
 
 
+def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None
+                          ) -> tuple[Path, dict, dict]:
+    """The checkpoint of a trial's confirmation (whole training set first, then the longest
+    run, seed 0); without --trial, of the best confirmed trial."""
+    from dse.report.data import load_study_frame
+    from dse.store import Store
+
+    runs = [r for r in Store(storage, create=False).confirmations(study)
+            if r.status == "complete" and r.number >= 0 and r.checkpoint
+            and (trial is None or r.number == trial)]
+    if not runs:
+        raise ConfigError(f"study {study!r} has no completed confirmation"
+                          f"{'' if trial is None else f' of trial {trial}'}; run `dse confirm "
+                          f"--study {study}` first.")
+    if trial is None:
+        trial = max(runs, key=lambda r: r.test_accuracy).number
+        runs = [r for r in runs if r.number == trial]
+        err.print(f"exporting trial {trial}, the best confirmed on the test set")
+    best = max(runs, key=lambda r: (r.train_images == 0, r.epochs, -r.seed))
+    frame = load_study_frame(study, storage)
+    row = frame[frame["trial"] == trial].iloc[0]
+    images = "the whole training set" if best.train_images == 0 else \
+        f"{best.train_images:,} training images"
+    facts = {"dataset": frame.attrs.get("dataset", "cifar10"), "study": study,
+             "trial": int(trial), "confirmed_test_accuracy": best.test_accuracy,
+             "training": f"{best.epochs} epochs on {images} (dse confirm, seed {best.seed}), "
+                         f"test accuracy {best.test_accuracy:.2%} in PyTorch",
+             "fidelity": frame.attrs.get("fidelity"),
+             "study_accuracy": _plain(row.get("accuracy"))}
+    return Path(best.checkpoint), facts, dict(best.measurements or {})
+
+
 def _trial_checkpoint(study: str, trial: int | None, storage: str | None
                       ) -> tuple[Path, dict, dict]:
     """(checkpoint, dataset-and-study facts, measurements) of a completed trial."""
@@ -442,7 +520,7 @@ def _run_facts(checkpoint: Path) -> dict:
         return {}
 
 
-def _model_from(study, trial, model, checkpoint, storage, dataset):
+def _model_from(study, trial, model, checkpoint, storage, dataset, confirmed=False):
     from dse.train import load_model
 
     if (study is None) == (checkpoint is None) or (study is None and trial is not None):
@@ -450,7 +528,8 @@ def _model_from(study, trial, model, checkpoint, storage, dataset):
                           "--model NAME for a bare state_dict).")
     facts, meas = {"dataset": dataset}, {}
     if study is not None:
-        checkpoint, facts, meas = _trial_checkpoint(study, trial, storage)
+        pick = _confirmed_checkpoint if confirmed else _trial_checkpoint
+        checkpoint, facts, meas = pick(study, trial, storage)
     else:
         facts.update(_run_facts(checkpoint))
     net, spec = load_model(checkpoint, model, facts["dataset"])
@@ -473,6 +552,10 @@ def confirm_cmd(
                                                  "the study's space [default: the study's "
                                                  "own].")] = None,
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Seeds per candidate.")] = 1,
+    baseline: Annotated[list[str] | None, typer.Option(
+        help="Also train this registered model (e.g. the papers' hps-06-0.5x) the same way, "
+             "with the default recipe, for a like-with-like comparison (repeatable).")]
+    = None,
     train_images: Annotated[int | None, typer.Option(
         min=100, help="Train on a balanced subset of N images (quick checks) [default: the "
                       "whole training set].")] = None,
@@ -503,7 +586,8 @@ def confirm_cmd(
         epochs = _fidelity_epochs(frame, fidelity)
     load_files(frame.attrs.get("dataset", "cifar10"), data_dir)  # missing data: fail first
     results = confirm(study, chosen, epochs, repeats, storage, device, data_dir, artifacts,
-                      say=console.print, train_images=train_images)
+                      say=lambda m: console.print(m, markup=False), train_images=train_images,
+                      baselines=baseline)
     frame = load_study_frame(study, storage)
     from dse.report.build import _correlation
 
@@ -512,7 +596,16 @@ def confirm_cmd(
                 "size (MB)"):
         table.add_column(col, justify="left" if col == "model" else "right")
     rows = {int(r["trial"]): r for _, r in frame.iterrows()}
+    from dse.confirm import baselines as confirmed_baselines
+    from dse.store import Store
+
+    for b in confirmed_baselines(Store(storage), study):
+        table.add_row("-", Text(f"{b['name']} (papers' model, default recipe)"), "-",
+                      f"{b['test_accuracy'] * 100:.2f} ± {b['test_accuracy_std'] * 100:.2f}",
+                      str(b["seeds"]), str(b["epochs"]), f"{b.get('size_mb', 0):.3f}")
     for res in results:
+        if res["trial"] < 0:
+            continue
         r = rows[res["trial"]]
         table.add_row(str(res["trial"]), Text(str(r["model"])),
                       f"{r['accuracy'] * 100:.2f}",
@@ -560,6 +653,9 @@ def export_cmd(
     verify_images: Annotated[int, typer.Option(min=1000, help="Test images the export is "
                                                "verified on against PyTorch.")] = 1000,
     threads: Annotated[int, typer.Option(min=1, help="Threads for the latency figures.")] = 1,
+    confirmed: Annotated[bool, typer.Option(
+        "--confirmed", help="Export the model `dse confirm` retrained (without --trial: the "
+                            "best confirmed on the test set), not the study's proxy.")] = False,
     dataset: Dataset = "cifar10",
     storage: Storage = None,
     data_dir: DataDir = None,
@@ -568,7 +664,7 @@ def export_cmd(
     from dse.deploy.export import export_model
 
     net, spec, facts, meas, ckpt = _model_from(study, trial, model, checkpoint, storage,
-                                                dataset)
+                                                dataset, confirmed)
     card = export_model(net, spec, facts.pop("dataset"), fmt, out, int8=int8,
                         data_dir=data_dir, verify_images=verify_images,
                         calibration=calibration, threads=threads,

@@ -61,59 +61,128 @@ def choose(frame: pd.DataFrame, top: int | None = None, trials: list[int] | None
     return chosen
 
 
+def baseline_number(name: str) -> int:
+    """The negative number a papers' variant is stored under among a study's confirmations."""
+    from dse.models import list_models
+
+    return -(1 + list_models().index(name))
+
+
+def baseline_candidate(name: str) -> dict:
+    """A registered variant with the default recipe (the papers': SGD Nesterov, lr 0.1...)."""
+    from dataclasses import asdict
+
+    from dse.models import get_entry
+    from dse.train.recipe import DEFAULT_RECIPE
+
+    get_entry(name)  # a ConfigError for an unknown name
+    train = {k: v for k, v in asdict(DEFAULT_RECIPE).items() if k not in ("epochs", "seed")}
+    return {"model": {"name": name}, "train": train}
+
+
 def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
             storage: str | None = None, device: str = "auto", data_dir=None,
             artifacts: Path = Path("studies"), say=print, progress: bool = False,
-            train_images: int | None = None) -> list[dict]:
+            train_images: int | None = None, baselines: list[str] | None = None
+            ) -> list[dict]:
     """Run (or continue) the confirmation runs; returns one summary per trial.
 
-    `train_images` keeps a balanced subset of the training set (for quick checks; the
-    default, all 50,000, is what a confirmation means)."""
+    `baselines` (registered variants, e.g. the papers' hps-06-0.5x) are trained the same
+    way with the default recipe and stored under negative numbers. `train_images` keeps a
+    balanced subset of the training set (for quick checks; the default, all 50,000, is
+    what a confirmation means)."""
     from dse import hardware
-    from dse.errors import Interrupted
-    from dse.train import TrainConfig, load_checkpoint, resolve_device
-    from dse.train.job import DataPlan, run_training
+    from dse.train import resolve_device
 
     store = Store(storage)
     frame = load_study_frame(study, store=store)
-    dataset = frame.attrs.get("dataset", "cifar10")
-    folder = study_folder(artifacts, study) / "confirm"
-    hw = hardware.describe(resolve_device(device))
-    by_trial = {int(r["trial"]): r for _, r in frame.iterrows()}
-    for k, c in enumerate(chosen, 1):
-        cand = by_trial[c.trial]["candidate"]
+    by_trial = {int(r["trial"]): r["candidate"] for _, r in frame.iterrows()}
+    jobs = [(c.trial, f"trial {c.trial} ({c.why})", by_trial[c.trial]) for c in chosen]
+    jobs += [(baseline_number(b), f"baseline {b}", baseline_candidate(b))
+             for b in baselines or []]
+    run = _Runner(store, study, frame.attrs.get("dataset", "cifar10"),
+                  study_folder(artifacts, study) / "confirm",
+                  hardware.describe(resolve_device(device)), device, data_dir, train_images,
+                  progress, say)
+    for k, (number, label, cand) in enumerate(jobs, 1):
         for seed in range(repeats):
-            rec = store.confirmation(study, c.trial, epochs, seed, cand, hw, train_images or 0)
-            if rec.status == "complete":
-                say(f"[{k}/{len(chosen)}] trial {c.trial} seed {seed}: already confirmed, "
-                    f"{rec.test_accuracy:.2%} test accuracy")
-                continue
-            tag = f"-n{train_images}" if train_images else ""
-            out = folder / f"trial-{c.trial:05d}-e{epochs}-s{seed}{tag}"
-            resume = load_checkpoint(out / "resume.pt") if (out / "resume.pt").is_file() \
-                else None
-            done = len(resume["history"]) if resume else 0
-            say(f"[{k}/{len(chosen)}] trial {c.trial} ({c.why}) seed {seed}: "
-                f"{'continuing at epoch ' + str(done + 1) if resume else 'training'} "
-                f"{epochs} epochs on the whole training set, testing on the test set")
-            cfg = TrainConfig(**{**cand["train"], "epochs": epochs, "seed": seed})
-            try:
-                result = run_training(cand["model"], cfg, DataPlan(
-                    dataset, val_size=0, subset=train_images, seed=seed), out, device,
-                    data_dir, progress=progress, resumable=True, resume=resume, test=False)
-            except Interrupted as exc:
-                store.finish_confirmation(rec.id, "interrupted", reason=str(exc)[:300])
-                raise
-            except Exception as exc:
-                store.finish_confirmation(rec.id, "failed", reason=f"{type(exc).__name__}: "
-                                                                   f"{str(exc)[:300]}")
-                raise
-            acc = result["final"]["val_acc"]  # validated on the test split (val_size 0)
-            store.finish_confirmation(rec.id, "complete", acc, result["epochs"],
-                                      str(out / "checkpoint.pt"))
-            (out / "resume.pt").unlink(missing_ok=True)
-            say(f"    test accuracy {acc:.2%} after {epochs} epochs")
+            run(f"[{k}/{len(jobs)}] {label} seed {seed}", number, cand, epochs, seed)
     return summaries(store, study)
+
+
+@dataclass
+class _Runner:
+    """Runs one (candidate, epochs, seed) confirmation, resuming or skipping as stored."""
+
+    store: Store
+    study: str
+    dataset: str
+    folder: Path
+    hardware: dict
+    device: str
+    data_dir: object
+    train_images: int | None
+    progress: bool
+    say: object
+
+    def __call__(self, label: str, number: int, cand: dict, epochs: int, seed: int) -> None:
+        from dse.errors import Interrupted
+        from dse.train import TrainConfig, load_checkpoint
+        from dse.train.job import DataPlan, run_training
+
+        rec = self.store.confirmation(self.study, number, epochs, seed, cand, self.hardware,
+                                      self.train_images or 0)
+        if rec.status == "complete":
+            self.say(f"{label}: already confirmed, {rec.test_accuracy:.2%} test accuracy")
+            return
+        tag = f"-n{self.train_images}" if self.train_images else ""
+        name = f"trial-{number:05d}" if number >= 0 else f"baseline-{cand['model']['name']}"
+        out = self.folder / f"{name}-e{epochs}-s{seed}{tag}"
+        resume = load_checkpoint(out / "resume.pt") if (out / "resume.pt").is_file() else None
+        done = len(resume["history"]) if resume else 0
+        images = f"{self.train_images:,} training images" if self.train_images else \
+            "the whole training set"
+        self.say(f"{label}: {'continuing at epoch ' + str(done + 1) if resume else 'training'}"
+                 f" {epochs} epochs on {images}, testing on the test set")
+        cfg = TrainConfig(**{**cand["train"], "epochs": epochs, "seed": seed})
+        try:
+            result = run_training(cand["model"], cfg, DataPlan(
+                self.dataset, val_size=0, subset=self.train_images, seed=seed), out,
+                self.device, self.data_dir, progress=self.progress, resumable=True,
+                resume=resume, test=False, latency_repeats=10)
+        except Interrupted as exc:
+            self.store.finish_confirmation(rec.id, "interrupted", reason=str(exc)[:300])
+            raise
+        except Exception as exc:
+            self.store.finish_confirmation(rec.id, "failed", reason=f"{type(exc).__name__}: "
+                                                                    f"{str(exc)[:300]}")
+            raise
+        final = result["final"]
+        acc = final["val_acc"]  # validated on the test split (val_size 0)
+        meas = {k: final[k] for k in ("params", "macs", "size_mb") if k in final}
+        self.store.finish_confirmation(rec.id, "complete", acc, result["epochs"],
+                                       str(out / "checkpoint.pt"), measurements=meas)
+        (out / "resume.pt").unlink(missing_ok=True)
+        self.say(f"    test accuracy {acc:.2%} after {epochs} epochs")
+
+
+def baselines(store: Store, study: str) -> list[dict]:
+    """The baselines confirmed for a study: name, epochs, seeds, test accuracy, size."""
+    rows: dict[tuple[str, int, int], dict] = {}
+    for r in store.confirmations(study):
+        if r.number >= 0 or r.status != "complete":
+            continue
+        key = (r.candidate["model"]["name"], r.epochs, r.train_images)
+        row = rows.setdefault(key, {"name": key[0], "epochs": r.epochs,
+                                    "train_images": r.train_images, "accs": [],
+                                    **(r.measurements or {})})
+        row["accs"].append(r.test_accuracy)
+    out = []
+    for row in rows.values():
+        accs = row.pop("accs")
+        out.append({**row, "seeds": len(accs), "test_accuracy": statistics.fmean(accs),
+                    "test_accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0})
+    return out
 
 
 def summaries(store: Store, study: str) -> list[dict]:

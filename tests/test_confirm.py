@@ -62,7 +62,8 @@ def study(tmp_path_factory, data_dir):
 
 def test_confirm_resumes_after_an_interruption_and_reports(study, data_dir):
     args = ["confirm", "--study", "conf", "--trials", "0,1", "--epochs", "2", "--repeats",
-            "2", "--train-images", "2000", "--device", "cpu", "--data-dir", str(data_dir)]
+            "2", "--train-images", "2000", "--baseline", "hps-06-0.5x", "--device", "cpu",
+            "--data-dir", str(data_dir)]
     proc = subprocess.Popen([sys.executable, "-m", "dse.cli", *args], cwd=study,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -81,8 +82,11 @@ def test_confirm_resumes_after_an_interruption_and_reports(study, data_dir):
     r = dse(*args, cwd=study)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("already confirmed") == 2 and "continuing at epoch" in r.stdout
+    assert "hps-06-0.5x (papers' model, default recipe)" in r.stdout
     runs = store.confirmations("conf")
-    assert len(runs) == 4 and all(c.status == "complete" for c in runs)  # nothing twice
+    assert len(runs) == 6 and all(c.status == "complete" for c in runs)  # nothing twice
+    base = [c for c in runs if c.number < 0]
+    assert len(base) == 2 and all(c.candidate["model"] == {"name": "hps-06-0.5x"} for c in base)
     assert all(len(c.curves) == 2 and 0 <= c.test_accuracy <= 1 for c in runs)
     assert not list(folder.glob("*/resume.pt"))
 
@@ -98,7 +102,18 @@ def test_confirm_resumes_after_an_interruption_and_reports(study, data_dir):
     page = (study / "reports" / "conf" / "confirmed.html").read_text()
     assert "does the proxy ranking hold?" in page and "confirmed test accuracy" in page
     index = (study / "reports" / "conf" / "index.html").read_text()
-    assert "2 trials confirmed" in index
+    assert "2 trials confirmed" in index and "baseline hps-06-0.5x" in index
+    assert "the papers' models, trained the same way" in page
+
+    # the confirmed model (not the study's proxy) goes to the device
+    r = dse("export", "--study", "conf", "--confirmed", "--out", "best.onnx", "--data-dir",
+            str(data_dir), cwd=study)
+    assert r.returncode == 0, r.stderr
+    card = json.loads((study / "best.onnx.card.json").read_text())
+    trial = max((c for c in runs if c.number >= 0), key=lambda c: c.test_accuracy).number
+    seed0 = next(c for c in runs if c.number == trial and c.seed == 0)  # the one exported
+    assert card["trial"] == trial and "dse confirm, seed 0" in card["training"]
+    assert card["float32"]["test_accuracy"] == pytest.approx(seed0.test_accuracy, abs=2e-4)
 
 
 def test_confirm_mistakes_are_clear(study):

@@ -24,18 +24,18 @@ def worker(*args, cwd, env=None):
                             env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
 
 
-def test_two_workers_share_one_study(tmp_path, data_dir, pg_url):
-    common = ["--space", "hps_cifar10", "--fidelity", "smoke", "--trials", "3", "--device",
+def test_four_workers_share_one_study(tmp_path, data_dir, pg_url):
+    common = ["--space", "hps_cifar10", "--fidelity", "smoke", "--trials", "2", "--device",
               "cpu", "--storage", pg_url, "--data-dir", str(data_dir)]
-    procs = [worker(*common, "--seed", str(seed), cwd=tmp_path) for seed in (0, 1)]
+    procs = [worker(*common, "--seed", str(seed), cwd=tmp_path) for seed in range(4)]
     for p in procs:
         _, err = p.communicate(timeout=600)
         assert p.returncode == 0, err
     study = optuna.load_study(study_name="hps", storage=pg_url)
-    assert sorted(t.number for t in study.trials) == list(range(6))
+    assert sorted(t.number for t in study.trials) == list(range(8))
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials)
     recs = Store(pg_url).trials("hps")
-    assert sorted(r.number for r in recs) == list(range(6))  # no duplicate, no lost trial
+    assert sorted(r.number for r in recs) == list(range(8))  # no duplicate, no lost trial
 
 
 SLOW = textwrap.dedent("""
@@ -78,6 +78,8 @@ def test_dead_worker_trial_is_failed_by_heartbeat_and_retried(tmp_path, data_dir
     assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
     frame = load_study_frame("slow", pg_url)
     assert frame.set_index("trial").loc[0, "status"] == "failed"
+    (dead,) = [r for r in store.trials("slow") if r.number == 0]  # dse's own row follows
+    assert dead.status == "failed" and "no heartbeat" in dead.reason
 
 
 def test_workers_starting_together_create_the_schema_once(postgres, tmp_path):

@@ -153,25 +153,46 @@ def confirmed_summary(frame: pd.DataFrame) -> str:
     corr = ("too few confirmed trials for a rank correlation" if c["n"] < 3 else
             f"proxy vs confirmed rank correlation over {c['n']} trials: Spearman "
             f"{c['spearman']:.2f}, Kendall {c['kendall']:.2f}")
+    base = "".join(f"; baseline {html.escape(b['name'])} {b['test_accuracy'] * 100:.2f} % "
+                   f"({b['epochs']} epochs, {b['seeds']} seed(s))"
+                   for b in frame.attrs.get("baselines", []))
     return (f"<p><b>{int(frame['test_accuracy'].notna().sum())} trials confirmed</b>; best "
             f"confirmed test accuracy {best['test_accuracy'] * 100:.2f} % (trial "
             f"{int(best['trial'])}, {int(best['confirmed_epochs'])} epochs, "
-            f"{int(best['confirmed_seeds'])} seed(s)); {corr}.</p>")
+            f"{int(best['confirmed_seeds'])} seed(s)){base}; {corr}.</p>")
+
+
+def baselines_html(base: list[dict]) -> str:
+    """The papers' models confirmed the same way, as a small table."""
+    if not base:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(b['name'])}</td><td class=num>{b['test_accuracy'] * 100:.2f} "
+        f"± {b['test_accuracy_std'] * 100:.2f}</td><td class=num>{b['seeds']}</td>"
+        f"<td class=num>{b['epochs']}</td><td class=num>{b.get('size_mb', float('nan')):.3f}"
+        f"</td></tr>" for b in base)
+    return ("<h2>baselines: the papers' models, trained the same way (default recipe)</h2>"
+            "<table><tr><th>model</th><th>test accuracy (%)</th><th>seeds</th><th>epochs</th>"
+            f"<th>size (MB)</th></tr>{rows}</table>")
 
 
 def confirmed_body(frame: pd.DataFrame) -> str:
     """The confirmation page: proxy vs confirmed scatter, the front on test accuracy with the
     papers' published points, and the confirmed trials' table."""
     if "test_accuracy" not in frame or not frame["test_accuracy"].notna().any():
-        return confirmed_summary(frame)
+        return confirmed_summary(frame) + baselines_html(frame.attrs.get("baselines", []))
     done = frame[frame["test_accuracy"].notna()]
     cols = ["trial", "model", "recipe", "accuracy", "test_accuracy", "test_accuracy_std",
             "confirmed_seeds", "confirmed_epochs", "size_mb", "macs", "latency_ms"]
     cols = [c for c in cols if c in done.columns]
-    return (confirmed_summary(frame) +
+    base = frame.attrs.get("baselines", [])
+    front = F.pareto_2d(done.assign(status="complete", feasible=True), "size_mb",
+                        "test_accuracy")
+    if base:
+        F.add_baselines(front, base)
+    return (confirmed_summary(frame) + baselines_html(base) +
             figure_html(F.proxy_vs_confirmed(done, _correlation(frame)), "pvc") +
-            figure_html(F.pareto_2d(done.assign(status="complete", feasible=True), "size_mb",
-                                    "test_accuracy"), "conf-front") +
+            figure_html(front, "conf-front") +
             '<p class="note">Confirmed runs train on all training images and report the test '
             "set; the papers' points are their published 200-epoch results. Epochs differ "
             "unless the confirmation ran 200 epochs.</p>" +

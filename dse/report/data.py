@@ -80,7 +80,10 @@ def load_study_frame(name: str, storage: str | None = None,
     frame = pd.DataFrame(rows)
     if len(frame):
         frame = _with_confirmations(frame, store, name)
-    frame.attrs.update(study=name, objectives=study.user_attrs.get("objectives", []),
+    from dse.confirm import baselines
+
+    frame.attrs.update(baselines=baselines(store, name), study=name,
+                       objectives=study.user_attrs.get("objectives", []),
                        dataset=study.user_attrs.get("dataset", "cifar10"),
                        fidelity=study.user_attrs.get("fidelity"))
     return frame

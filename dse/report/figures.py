@@ -290,3 +290,17 @@ def proxy_vs_confirmed(done: pd.DataFrame, corr: dict) -> go.Figure:
                       xaxis_title="study (proxy) validation accuracy (%)",
                       yaxis_title="confirmed test accuracy (%)", height=480)
     return fig
+
+
+def add_baselines(fig: go.Figure, base: list[dict]) -> None:
+    """The papers' models confirmed by dse, as labelled squares on a test-accuracy plot."""
+    pts = [b for b in base if b.get("size_mb") is not None]
+    fig.add_trace(go.Scatter(
+        x=[b["size_mb"] for b in pts], y=[b["test_accuracy"] * 100 for b in pts],
+        mode="markers+text", text=[b["name"] for b in pts], textposition="bottom center",
+        name="papers' models trained by dse the same way",
+        marker={"symbol": "square", "size": 10, "color": "#2ca02c"},
+        hovertext=[f"<b>{html.escape(b['name'])}</b> (baseline)<br>test accuracy "
+                   f"{b['test_accuracy'] * 100:.2f} ± {b['test_accuracy_std'] * 100:.2f} %"
+                   f"<br>{b['epochs']} epochs, {b['seeds']} seed(s)" for b in pts],
+        hovertemplate="%{hovertext}<extra></extra>"))

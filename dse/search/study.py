@@ -58,6 +58,28 @@ def open_study(space: SearchSpace, study_name: str, store: Store, fidelity: str,
     return study
 
 
+def prepare_study(space: SearchSpace, study_name: str | None, storage: str | None,
+                  n_trials: int | None, fidelity: str | None, seed: int, data_dir=None,
+                  download: bool = False, console: Console | None = None) -> tuple[str, str]:
+    """Check inputs, open (or create) the study and enqueue its feasible start, once, before
+    workers start; returns (study name, fidelity)."""
+    fidelity = fidelity or space.default_fidelity
+    if fidelity not in space.fidelities:
+        raise ConfigError(f"space {space.name!r} has no fidelity {fidelity!r}; it has "
+                          f"{', '.join(space.fidelities)}.")
+    name = check_study_name(study_name or space.study)
+    load_files(space.dataset, data_dir, download)  # fail on missing data before any write
+    store = Store(storage)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = open_study(space, name, store, fidelity, seed)
+    started = enqueue_feasible_start(space, study, n_trials, seed)
+    if started and console is not None:
+        console.print(f"feasible start: {started} random candidates that meet the "
+                      f"architecture constraints were enqueued as the first trials",
+                      soft_wrap=True, markup=False)
+    return name, fidelity
+
+
 def run_study(space: SearchSpace, study_name: str | None = None, storage: str | None = None,
               n_trials: int | None = None, timeout: float | None = None,
               fidelity: str | None = None, device: str = "auto", seed: int = 0,
@@ -69,21 +91,11 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     `log_format`: "rich" redraws a live view (terminal), "plain" prints one line per event
     (logs), "auto" picks by whether the console is a terminal; `quiet` keeps trial lines
     only."""
-    fidelity = fidelity or space.default_fidelity
-    if fidelity not in space.fidelities:
-        raise ConfigError(f"space {space.name!r} has no fidelity {fidelity!r}; it has "
-                          f"{', '.join(space.fidelities)}.")
-    check_study_name(study_name or space.study)
-    load_files(space.dataset, data_dir, download)  # fail on missing data before any write
+    name, fidelity = prepare_study(space, study_name, storage, n_trials, fidelity, seed,
+                                   data_dir, download, console)
     store = Store(storage)
-    optuna.logging.set_verbosity(optuna.logging.ERROR)  # dse prints one line per trial
-    study = open_study(space, study_name or space.study, store, fidelity, seed)
-    started = enqueue_feasible_start(space, study, n_trials, seed)
+    study = open_study(space, name, store, fidelity, seed)
     console = console or Console()
-    if started:
-        console.print(f"feasible start: {started} random candidates that meet the "
-                      f"architecture constraints were enqueued as the first trials",
-                      soft_wrap=True, markup=False)
     display = make_display(log_format, quiet, study, n_trials, timeout, console,
                            space.fidelities[fidelity].epochs)
     objective = Objective(space, fidelity, store, study, device, seed, data_dir, download,

@@ -311,12 +311,13 @@ class Store:
 
     def finish_confirmation(self, rec_id: int, status: str, test_accuracy: float | None = None,
                             curves: list | None = None, checkpoint: str | None = None,
-                            reason: str | None = None) -> None:
+                            reason: str | None = None, measurements: dict | None = None
+                            ) -> None:
         """Record how a confirmation run ended."""
         with self.session() as s, s.begin():
             rec = s.get(ConfirmRecord, rec_id)
             rec.status, rec.test_accuracy, rec.reason = status, test_accuracy, reason
-            rec.curves, rec.checkpoint = curves, checkpoint
+            rec.curves, rec.checkpoint, rec.measurements = curves, checkpoint, measurements
             rec.finished_at = datetime.now(UTC)
 
     def confirmations(self, study: str) -> list[ConfirmRecord]:

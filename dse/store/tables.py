@@ -98,6 +98,7 @@ class ConfirmRecord(Base):
     test_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
     curves: Mapped[list | None] = mapped_column(JSON, nullable=True)
     checkpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
+    measurements: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # params, MACs, size
     hardware: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
