@@ -126,12 +126,22 @@ def test_unknown_and_empty_studies(tmp_path):
 
     from dse.store import Store
 
-    optuna.create_study(study_name="empty", storage=Store(url).optuna,
-                        directions=["maximize", "minimize"])
+    empty = optuna.create_study(study_name="empty", storage=Store(url).optuna,
+                                directions=["maximize", "minimize"])
+    empty.set_user_attr("objectives", ["accuracy", "size_mb"])  # dse run crashed before trial 0
+    optuna.create_study(study_name="foreign", storage=Store(url).optuna)  # made elsewhere
     r = dse("pareto", "--study", "nope", cwd=tmp_path)
-    assert r.returncode == 2 and "empty, real" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "empty, foreign, real" in r.stderr
+    assert "Traceback" not in r.stderr
     r = dse("pareto", "--study", "empty", cwd=tmp_path)
     assert r.returncode == 2 and "no completed trials" in r.stderr
+    for args, code in ((["show", "--study", "empty"], 0), (["report", "--study", "empty"], 0),
+                       (["show", "--study", "empty", "--trial", "0"], 2),
+                       (["confirm", "--study", "empty", "--epochs", "1"], 2),
+                       (["export", "--study", "empty", "--out", "x.onnx"], 2),
+                       (["show", "--study", "foreign"], 2)):
+        r = dse(*args, cwd=tmp_path)
+        assert r.returncode == code and "Traceback" not in r.stderr, (args, r.stderr)
     (tmp_path / "elsewhere").mkdir()
     r = dse("pareto", "--study", "x", cwd=tmp_path / "elsewhere")
     assert r.returncode == 2 and "no study store" in r.stderr

@@ -77,13 +77,18 @@ def load_study_frame(name: str, storage: str | None = None,
                "checkpoint": rec.checkpoint if rec else None,
                "dse_id": rec.id if rec else None, "candidate": cand}
         rows.append(row)
-    frame = pd.DataFrame(rows)
+    columns = ["trial", "state", "status", "model", "recipe", *metrics.names(), "feasible",
+               "duration_s", "finished", "reason", "checkpoint", "dse_id", "candidate"]
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
     if len(frame):
         frame = _with_confirmations(frame, store, name)
     from dse.confirm import baselines
 
-    frame.attrs.update(baselines=baselines(store, name), study=name,
-                       objectives=study.user_attrs.get("objectives", []),
+    objectives = study.user_attrs.get("objectives") or list(study.metric_names or [])
+    if not objectives or any(o not in metrics.names() for o in objectives):
+        raise ConfigError(f"study {name!r} was not made by `dse run` (it records no dse "
+                          f"objectives); dse can only show its own studies.")
+    frame.attrs.update(baselines=baselines(store, name), study=name, objectives=objectives,
                        dataset=study.user_attrs.get("dataset", "cifar10"),
                        fidelity=study.user_attrs.get("fidelity"))
     return frame
@@ -139,8 +144,8 @@ def trial_detail(study: str, number: int, storage: str | None = None) -> dict:
     frame = load_study_frame(study, store=store)
     hit = frame[frame["trial"] == number]
     if hit.empty:
-        raise ConfigError(f"study {study!r} has no trial {number}; it has trials "
-                          f"0..{len(frame) - 1}.")
+        raise ConfigError(f"study {study!r} has no trial {number}; " + (
+            f"it has trials 0..{len(frame) - 1}." if len(frame) else "it has no trials yet."))
     row = hit.iloc[0].to_dict()
     epochs = store.epochs([row["dse_id"]]) if row["dse_id"] else []
     curves = [{k: getattr(e, k) for k in ("repeat", "epoch", "lr", "train_loss", "train_acc",

@@ -111,7 +111,9 @@ def label_positions(xs: list[float], ys: list[float], texts: list[str] | None = 
 def pareto_2d(frame: pd.DataFrame, x: str, y: str = "accuracy") -> go.Figure:
     """One objective against another: front highlighted, dominated and infeasible greyed."""
     done = frame[(frame["status"] == "complete")].dropna(subset=[x, y])
-    front = pareto_mask(done, [y, x]) if len(done) else pd.Series(dtype=bool)
+    done = done.assign(feasible=done["feasible"].astype(bool))  # bool even when empty
+    front = pareto_mask(done, [y, x]) if len(done) else pd.Series(False, index=done.index,
+                                                                    dtype=bool)
     fig = go.Figure()
     groups = [("infeasible", done[~done["feasible"]], INFEASIBLE, "x"),
               ("dominated", done[done["feasible"] & ~front], DOMINATED, "circle"),
@@ -140,7 +142,8 @@ def pareto_2d(frame: pd.DataFrame, x: str, y: str = "accuracy") -> go.Figure:
 def pareto_3d(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
     """The three objectives in 3-D; front coloured, the rest grey."""
     done = frame[frame["status"] == "complete"].dropna(subset=objectives)
-    front = pareto_mask(done, objectives) if len(done) else pd.Series(dtype=bool)
+    front = pareto_mask(done, objectives) if len(done) else pd.Series(False, index=done.index,
+                                                                        dtype=bool)
     fig = go.Figure()
     for name, part, colour in (("dominated / infeasible", done[~front], DOMINATED),
                                ("Pareto front", done[front], FRONT)):
