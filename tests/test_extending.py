@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from spaces import MINIMAL
 
 from dse.errors import ConfigError
 from dse.search.space import load_space
@@ -104,16 +105,7 @@ def test_a_broken_plugin_is_a_clear_error(tmp_path):
     assert "Traceback" not in r.stderr
 
 
-BASE = textwrap.dedent("""
-    name: t
-    study: t
-    model:
-      family: hps
-      blocks: [1, 1, {int: [1, 4]}, 1]
-      width: {choices: [0.5, 1.0]}
-    fidelities:
-      proxy: {epochs: 1}
-""")
+BASE = MINIMAL
 IMPOSSIBLE = [
     ("width: {choices: [0.5, 1.0]}", "width: {float: [0.5, 10]}", "model.width"),
     ("width: {choices: [0.5, 1.0]}", "width: 0", "model.width"),

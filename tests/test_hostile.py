@@ -8,7 +8,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
@@ -16,6 +15,7 @@ import torch
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from spaces import MINIMAL
 
 from dse.errors import CheckpointError, ConfigError
 from dse.search.space import load_space
@@ -139,16 +139,7 @@ def test_workers_creating_a_new_sqlite_store_together_do_not_collide(tmp_path):
 
 # ----------------------------------------------------------------- space files
 
-SPACE = textwrap.dedent("""
-    name: t
-    study: t
-    model:
-      family: hps
-      blocks: [1, 1, {int: [1, 4]}, 1]
-      width: {choices: [0.5, 1.0]}
-    fidelities:
-      proxy: {epochs: 1}
-""")
+SPACE = MINIMAL
 
 
 @pytest.mark.parametrize("content,needle", [

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import optuna
 import pytest
+from spaces import MINIMAL
 
 from dse.errors import ConfigError
 from dse.search.space import cardinality, grid_space, load_space, sample, shipped_spaces
@@ -50,16 +50,7 @@ def write(tmp_path, text):
     return path
 
 
-BASE = textwrap.dedent("""
-    name: t
-    study: t
-    model:
-      family: hps
-      blocks: [1, 1, {int: [1, 4]}, 1]
-      width: {choices: [0.5, 1.0]}
-    fidelities:
-      proxy: {epochs: 1}
-""")
+BASE = MINIMAL
 
 
 def test_minimal_space_and_cardinality(tmp_path):
