@@ -587,7 +587,7 @@ def confirm_cmd(
     load_files(frame.attrs.get("dataset", "cifar10"), data_dir)  # missing data: fail first
     results = confirm(study, chosen, epochs, repeats, storage, device, data_dir, artifacts,
                       say=lambda m: console.print(m, markup=False), train_images=train_images,
-                      baselines=baseline)
+                      baselines=baseline, progress=True)
     frame = load_study_frame(study, storage)
     from dse.report.build import _correlation
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine, the whole journey on CIFAR-10 in about 15 minutes on
+# The main job on a fresh machine, the whole journey on CIFAR-10 in about 20 minutes on
 # 2 CPU cores: install; search (SQLite store studies/dse.db); confirm the two best
 # candidates on the whole training set and the papers' hps-06-0.5x trained the same way,
 # all tested on the test set; report; export the best confirmed model to int8 ONNX with

@@ -123,6 +123,9 @@ IMPOSSIBLE = [
      "model.activation"),
     ("width: {choices: [0.5, 1.0]}", "width: 0.5\n  depth: 3", "model.depth"),
     ("width: {choices: [0.5, 1.0]}", "width: '0.5; rm -rf /'", "model.width"),
+    ("width: {choices: [0.5, 1.0]}", "width: '0.5'", "model.width"),  # a string, not a number
+    ("{int: [1, 4]}", "'2'", "model.blocks"),
+    ("width: {choices: [0.5, 1.0]}", "width: true", "model.width"),
 ]
 
 

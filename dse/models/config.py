@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 
 class FamilyConfig(BaseModel):
-    """Base config: subclasses add their dimensions as fields with bounds (ge, le...)."""
+    """Base config: subclasses add their dimensions as fields with bounds (ge, le...);
+    numbers are `strict` (a string such as "0.5" is refused, not converted)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    num_classes: int = Field(default=10, ge=2, le=100_000)
+    num_classes: int = Field(default=10, ge=2, le=100_000, strict=True)
     family: ClassVar[str] = ""
     #: Dimensions shown first in summaries (the rest follow when not at their default).
     summary_keys: ClassVar[tuple[str, ...]] = ()

@@ -15,7 +15,7 @@ class SqNxtConfig(SqueezeNextConfig):
     """SqueezeNext's dimensions with the baseline's order and stem padding as defaults."""
 
     order: Literal[ORDERS] = "conv-bn-act"  # type: ignore[valid-type]
-    stem_padding: int = Field(default=1, ge=0, le=1)
+    stem_padding: int = Field(default=1, ge=0, le=1, strict=True)
 
 
 @register_family("sqnxt", SqNxtConfig)

@@ -16,7 +16,7 @@ class SqueezeNetConfig(FamilyConfig):
     """torchvision's SqueezeNet: its version and the dropout before the final conv."""
 
     version: Literal["1.0", "1.1"] = "1.0"
-    dropout: float = Field(default=0.5, ge=0.0, lt=1.0)
+    dropout: float = Field(default=0.5, ge=0.0, lt=1.0, strict=True)
     summary_keys: ClassVar[tuple[str, ...]] = ("version",)
 
 

@@ -12,7 +12,7 @@ from dse.models.blocks import ACTIVATIONS, ORDERS, ConvUnit, SqueezeNextBlock
 from dse.models.config import FamilyConfig
 
 #: Blocks per stage: at least one; 64 is far beyond anything trainable on CIFAR here.
-StageBlocks = Annotated[int, Field(ge=1, le=64)]
+StageBlocks = Annotated[int, Field(ge=1, le=64, strict=True)]
 
 
 class SqueezeNextConfig(FamilyConfig):
@@ -26,12 +26,12 @@ class SqueezeNextConfig(FamilyConfig):
     """
 
     blocks: tuple[StageBlocks, StageBlocks, StageBlocks, StageBlocks] = (1, 1, 1, 1)
-    width: float = Field(default=1.0, ge=0.125, le=8.0)
-    resolution: float = Field(default=1.0, ge=0.25, le=2.0)
+    width: float = Field(default=1.0, ge=0.125, le=8.0, strict=True)
+    resolution: float = Field(default=1.0, ge=0.25, le=2.0, strict=True)
     activation: Literal[tuple(ACTIVATIONS)] = "relu"  # type: ignore[valid-type]
-    dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    dropout: float = Field(default=0.0, ge=0.0, lt=1.0, strict=True)
     order: Literal[ORDERS] = "conv-act-bn"  # type: ignore[valid-type]
-    stem_padding: int = Field(default=0, ge=0, le=1)
+    stem_padding: int = Field(default=0, ge=0, le=1, strict=True)
     summary_keys: ClassVar[tuple[str, ...]] = ("blocks", "width", "activation")
 
     @property
