@@ -460,7 +460,7 @@ def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None
              "training": f"{best.epochs} epochs on {images} (dse confirm, seed {best.seed}), "
                          f"test accuracy {best.test_accuracy:.2%} in PyTorch",
              "fidelity": frame.attrs.get("fidelity"),
-             "study_accuracy": _plain(row.get("accuracy"))}
+             "study_accuracy": _plain(row.get("accuracy")), "epochs": _plain(row.get("epochs"))}
     return Path(best.checkpoint), facts, dict(best.measurements or {})
 
 

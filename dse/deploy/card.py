@@ -59,10 +59,10 @@ def markdown(card: dict) -> str:
               f"| file size (MB) | {f32.get('file_mb', 0):.3f} | {q_mb} |",
               f"| latency | {_lat(f32.get('latency'))} | "
               f"{_lat(q.get('latency')) if q else '-'} |", ""]
-    if "study_accuracy" in card:
+    if card.get("study_accuracy") is not None:
+        epochs = f" ({card['epochs']} epochs)" if card.get("epochs") else ""
         lines.append(f"The study measured {_pct(card['study_accuracy'])} on its validation "
-                     f"split at fidelity {card.get('fidelity')} "
-                     f"({card.get('epochs')} epochs).")
+                     f"split at fidelity {card.get('fidelity')}{epochs}.")
     c = card["verification"]
     lines += [f"Verified against PyTorch on {c['images']:,} test images: top-1 agreement "
               f"{c['top1_agreement']:.2%}, largest absolute logit difference "
