@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark, one after another on an otherwise idle machine; outputs (with the date
-# and the command) go to bench/results/. Takes about 25 minutes on 2 CPU cores.
+# and the command) go to bench/results/. Takes about 40 minutes on 2 CPU cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DSE_DATA_DIR="$(realpath "${DSE_DATA_DIR:-../shared/data}")"
@@ -21,3 +21,5 @@ run study-overhead-smoke $PY bench/study_overhead.py --trials 12 --fidelity smok
 run study-overhead-quick $PY bench/study_overhead.py --trials 6 --fidelity quick
 run pareto-speed $PY bench/pareto_speed.py --trials 500 --runs 3
 run halving-vs-random $PY bench/halving_vs_random.py --budget 60 --seeds 1
+run constraint-rejections $PY bench/constraint_rejections.py --trials 60 --seeds 5
+run workers-throughput $PY bench/workers_throughput.py --minutes 4

@@ -39,7 +39,7 @@ class FamilyConfig(BaseModel):
         field = cls.model_fields[dim]
         adapter = _adapter(cls, dim, field)
         try:
-            adapter.validate_python(value, strict=False)
+            adapter.validate_python(value)
         except ValidationError as exc:
             e = exc.errors()[0]
             where = "".join(f"[{x}]" for x in e["loc"])

@@ -238,7 +238,9 @@ def check_dimensions(config: type, dims: dict[str, Any]) -> list[str]:
         try:
             config(**corner)
         except ValidationError as exc:
-            errors.append(f"model: {exc.errors()[0]['msg']}")
+            e = exc.errors()[0]
+            where = ".".join(str(x) for x in e["loc"])
+            errors.append(f"model{'.' + where if where else ''}: {e['msg']}")
     return errors
 
 
