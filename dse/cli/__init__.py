@@ -1,0 +1,38 @@
+"""The `dse` command line. Each module holds one group of commands and registers it on the
+shared app: models.py (zoo, train, evaluate), study.py (spaces, run, studies, show,
+pareto, report), confirm.py, deploy.py (export, latency, deploy run)."""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
+
+from rich.text import Text
+
+from dse.cli.common import app, err
+from dse.errors import DseError, Interrupted, Terminated
+
+for _group in ("models", "study", "confirm", "deploy"):  # registers the commands, in the
+    importlib.import_module(f"dse.cli.{_group}")       # order of the journey
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one paragraph and an exit code."""
+    from dse.plugins import load_plugins
+
+    def on_sigterm(signum, frame):
+        raise Terminated("SIGTERM")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        load_plugins()
+        app()
+    except Interrupted as exc:
+        err.print(Text(str(exc), style="yellow"), soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except DseError as exc:
+        err.print(Text("error:", style="bold red"), str(exc), soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt as exc:  # outside a long command
+        sys.exit(143 if isinstance(exc, Terminated) else 130)

@@ -1,0 +1,51 @@
+"""What every command shares: the app, the consoles, option types, small parsers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+
+from dse.errors import ConfigError
+from dse.train.recipe import DEFAULT_RECIPE
+
+app = typer.Typer(help="Design-space exploration for compact CNNs on CIFAR (HPS, SqueezeNext).",
+                  no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]})
+# User strings (study names, paths, constraints, error text) are never read as rich markup.
+console = Console(markup=False)
+err = Console(stderr=True, markup=False, highlight=False)
+_R = DEFAULT_RECIPE
+
+DataDir = Annotated[Path | None, typer.Option(
+    help="Folder holding cifar-10-batches-bin/-py or cifar-100-python/-binary "
+         "[default: $DSE_DATA_DIR, else ./data].")]
+Download = Annotated[bool, typer.Option(help="Download with torchvision if files are missing.")]
+Device = Annotated[str, typer.Option(help="auto (CUDA if present), cpu, cuda, cuda:N.")]
+Dataset = Annotated[str, typer.Option(help="cifar10 or cifar100.")]
+Storage = Annotated[str | None, typer.Option(
+    help="SQLAlchemy URL of the study store [default: $DSE_STORAGE, else "
+         "sqlite:///studies/dse.db].")]
+
+
+def _kv(pairs: list[str] | None, flag: str) -> dict:
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ConfigError(f"{flag} expects KEY=VALUE, got {pair!r}.")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _plain(v):
+    """numpy scalars as Python numbers (JSON), NaN as None."""
+    import math
+
+    if v is None:
+        return None
+    v = v.item() if hasattr(v, "item") else v
+    return None if isinstance(v, float) and math.isnan(v) else v
