@@ -28,12 +28,10 @@ class Constraint:
         parts = str(text).split() if isinstance(text, str) else []
         if len(parts) != 3 or parts[1] not in ("<=", ">="):
             raise ValueError(f"constraint {shown} must read '<metric> <= <number>' or '>=' "
-                             f"with a metric from {metrics.names()}")
-        try:
-            metrics.get_metric(parts[0])
-        except ConfigError:
-            raise ValueError(f"constraint {shown}: unknown metric; metrics: "
-                             f"{metrics.names()}") from None
+                             f"with a metric from {metrics.study_names()}")
+        if parts[0] not in metrics.study_names():
+            raise ValueError(f"constraint {shown}: not a metric a study measures; metrics: "
+                             f"{metrics.study_names()}")
         try:
             bound = float(parts[2])
         except ValueError:

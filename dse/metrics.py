@@ -108,6 +108,12 @@ def names() -> list[str]:
     return list(_METRICS)
 
 
+def study_names() -> list[str]:
+    """Metrics a study measures itself (objectives and constraints may use only these;
+    `test_accuracy` comes from `dse confirm`)."""
+    return [m.name for m in _METRICS.values() if m.by_study]
+
+
 def directions(metric_names: Iterable[str]) -> list[str]:
     """Optuna directions of the named metrics, in order."""
     return [get_metric(n).direction for n in metric_names]

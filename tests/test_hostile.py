@@ -155,6 +155,9 @@ SPACE = MINIMAL
     (SPACE.replace("{choices: [0.5, 1.0]}", "{float: [.nan, 1.0]}").encode(), "model.width"),
     (SPACE.replace("proxy: {epochs: 1}", "proxy: {epochs: 'many'}").encode(), "epochs"),
     (SPACE.replace("name: t", "name: " + "y" * 5000).encode(), "name"),
+    # measured by `dse confirm`, not by a study: refused here, not a KeyError mid-study
+    ((SPACE + "objectives: [test_accuracy, size_mb]\n").encode(), "objectives"),
+    ((SPACE + "constraints: ['test_accuracy >= 0.5']\n").encode(), "not a metric a study"),
 ])
 def test_hostile_space_files_are_refused_quickly(tmp_path, content, needle):
     f = tmp_path / "space.yaml"

@@ -352,10 +352,10 @@ class SearchSpace(_Strict):
     @field_validator("objectives")
     @classmethod
     def _objectives(cls, v):
-        bad = [o for o in v if o not in metrics.names()]
+        bad = [o for o in v if o not in metrics.study_names()]
         if bad or not 2 <= len(v) <= 4 or len(set(v)) != len(v):
-            raise ValueError(f"two to four distinct objectives from {metrics.names()}; got "
-                             f"{_short(v)}")
+            raise ValueError(f"two to four distinct objectives from {metrics.study_names()}; "
+                             f"got {_short(v)}")
         return v
 
     @field_validator("constraints", mode="before")
