@@ -30,6 +30,8 @@ def make_display(log_format: str, quiet: bool, study: optuna.Study, n_trials: in
 class PlainDisplay:
     """One line per event, never redrawn: for logs, pipes and --quiet."""
 
+    wants_batches = False  # batch progress costs host syncs; only the live view draws it
+
     def __init__(self, study: optuna.Study, n_trials: int | None, timeout: float | None,
                  console: Console, epochs: int, quiet: bool = False):
         self.study, self.n_trials, self.timeout, self.console = study, n_trials, timeout, console
@@ -97,6 +99,8 @@ class PlainDisplay:
 class LiveDisplay(PlainDisplay):
     """A view redrawn twice a second: counts and time, the running trial with its epoch,
     batch, loss, accuracy and images/s, and the current front."""
+
+    wants_batches = True
 
     def __enter__(self):
         self.live = Live(self.render(), console=self.console, refresh_per_second=2,

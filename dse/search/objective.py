@@ -259,5 +259,6 @@ class Objective:
                 raise _Stopped(reason)
 
         fit(model, train, val, cfg, self.space.dataset, self.device, on_epoch=on_epoch,
-            on_batch=self.reporter.batch if self.reporter is not None else None)
+            on_batch=self.reporter.batch if getattr(self.reporter, "wants_batches", False)
+            else None)
         return history, model
