@@ -205,10 +205,11 @@ def parallel_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
         if s.map(lambda v: isinstance(v, str | bool)).any():
             cats = sorted(s.dropna().astype(str).unique())
             codes = s.astype(str).map({c: i for i, c in enumerate(cats)})
-            dims.append({"label": name, "values": codes, "tickvals": list(range(len(cats))),
-                         "ticktext": cats})
+            dims.append({"label": html.escape(name), "values": codes,  # user text: Plotly
+                         "tickvals": list(range(len(cats))),      # reads <b>, <a> in SVG
+                         "ticktext": [html.escape(c) for c in cats]})
         else:
-            dims.append({"label": name, "values": s.astype(float)})
+            dims.append({"label": html.escape(name), "values": s.astype(float)})
     for m in objectives[::-1]:
         dims.append({"label": metrics.get_metric(m).header, "values": _y(done, m)})
     first = metrics.get_metric(objectives[0])
@@ -235,7 +236,8 @@ def importance_figure(study, objectives: list[str]) -> go.Figure | str:
                 evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
         except (ValueError, RuntimeError, ImportError) as exc:
             return f"parameter importance is not available: {exc}"
-        fig.add_trace(go.Bar(y=list(imp)[::-1], x=list(imp.values())[::-1], orientation="h",
+        fig.add_trace(go.Bar(y=[html.escape(p) for p in list(imp)[::-1]],
+                             x=list(imp.values())[::-1], orientation="h",
                              name=name))
         params = len(imp)
     # every parameter gets its own row of bars, however many there are
