@@ -7,7 +7,7 @@ values, exactly as `dse run` records them. Feasible candidates get a *synthetic*
 (a smooth function of MACs plus noise) in place of training, so only the rejection rate,
 not the front, is meaningful here.
 
-    python bench/constraint_rejections.py [--trials 60] [--seeds 5]
+    python bench/constraint_rejections.py [--trials 60] [--seeds 5] [--bound 2e7]
 """
 
 from __future__ import annotations
@@ -31,14 +31,16 @@ from dse.train.job import build_model
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
-def run(sampler: str, seed: int, trials: int, bound: float, warm: bool = False) -> float:
+def run(sampler: str, seed: int, trials: int, bound: float, warm: bool = False,
+        redraw: bool = False) -> float:
     """Fraction of `trials` rejected by 'macs <= bound' under `sampler` (with dse's feasible
-    start when `warm`)."""
+    start when `warm`, and its redrawing of infeasible joint proposals when `redraw`)."""
     space = load_space("hps_cifar10").model_copy(update={
         "sampler": sampler, "objectives": ["accuracy", "size_mb"],
         "constraints": [Constraint.parse(f"macs <= {bound:g}")]})
+    made = make_sampler(space, seed)  # dse wraps it in a FeasibleSampler
     study = optuna.create_study(directions=space.directions,
-                                sampler=make_sampler(space, seed))
+                                sampler=made if redraw else getattr(made, "inner", made))
     if warm:
         enqueue_feasible_start(space, study, trials, seed)
     rng = random.Random(seed)
@@ -74,9 +76,10 @@ def main() -> None:
     print(f"hps_cifar10 space, constraint macs <= {args.bound:g}, {args.trials} trials, "
           f"{args.seeds} seeds; CPU {hardware.cpu_name()}")
     for name in args.samplers.split(","):
-        for warm in (False, True):
-            rates = [run(name, s, args.trials, args.bound, warm) for s in range(args.seeds)]
-            label = "feasible start" if warm else "plain"
+        for warm, redraw, label in ((False, False, "plain"), (True, False, "feasible start"),
+                                    (True, True, "start + redraw")):
+            rates = [run(name, s, args.trials, args.bound, warm, redraw)
+                     for s in range(args.seeds)]
             print(f"{name:>7} {label:>14}: rejected {statistics.median(rates):.0%} median "
                   f"(min {min(rates):.0%}, max {max(rates):.0%}) of trials")
 

@@ -159,7 +159,8 @@ class _Runner:
             raise
         final = result["final"]
         acc = final["val_acc"]  # validated on the test split (val_size 0)
-        meas = {k: final[k] for k in ("params", "macs", "size_mb") if k in final}
+        meas = {k: final[k] for k in ("params", "macs", "size_mb", "latency_ms", "epoch_time_s")
+                if k in final}
         self.store.finish_confirmation(rec.id, "complete", acc, result["epochs"],
                                        str(out / "checkpoint.pt"), measurements=meas)
         (out / "resume.pt").unlink(missing_ok=True)

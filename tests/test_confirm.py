@@ -7,6 +7,7 @@ import json
 import math
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -104,6 +105,13 @@ def test_confirm_resumes_after_an_interruption_and_reports(study, data_dir):
     index = (study / "reports" / "conf" / "index.html").read_text()
     assert "2 trials confirmed" in index and "baseline hps-06-0.5x" in index
     assert "the papers' models, trained the same way" in page
+    r = dse("frontier", "--study", "conf", "--out", "results/frontier.md", cwd=study)
+    assert r.returncode == 0, r.stderr
+    md = (study / "results" / "frontier.md").read_text()
+    accs = [c.test_accuracy * 100 for c in runs if c.number < 0]
+    assert f"{statistics.fmean(accs):.2f} ± {statistics.pstdev(accs):.2f}" in md
+    assert "`hps-06-0.5x` | papers' model, trained by dse" in md and "| 0.370 |" in md
+    assert "2,000" in md and "HPS-21-1x-v3" in md  # training images; the published rows
 
     # the confirmed model (not the study's proxy) goes to the device
     r = dse("export", "--study", "conf", "--confirmed", "--out", "best.onnx", "--data-dir",

@@ -115,3 +115,34 @@ def _fidelity_epochs(frame, fidelity: str | None) -> int:
         raise ConfigError(f"space {space.name!r} has no fidelity {str(name)[:40]!r}; it has "
                           f"{', '.join(space.fidelities)}.")
     return space.fidelities[name].epochs
+
+
+@app.command("frontier")
+def frontier_cmd(
+    study: Annotated[list[str], typer.Option(help="Study whose confirmations to list "
+                                             "(repeatable).")],
+    out: Annotated[Path | None, typer.Option(help="Write the Markdown here [default: "
+                                             "print it].")] = None,
+    storage: Storage = None,
+):
+    """Every confirmed model beside the baselines dse trained and the papers' published
+    figures, as a Markdown table (results/frontier.md)."""
+    import shlex
+    import sys
+
+    from dse.fileio import atomic_write_text
+    from dse.report.data import load_study_frame
+    from dse.report.frontier import frontier_markdown
+    from dse.store import Store
+    from dse.store.url import redact
+
+    frames = [load_study_frame(s, storage) for s in study]  # unknown study: exit 2
+    args = [redact(a) for a in sys.argv[1:]]
+    text = frontier_markdown(Store(storage, create=False), study,
+                             frames[0].attrs.get("dataset", "cifar10"),
+                             "dse " + shlex.join(args))
+    if out is None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+        return
+    atomic_write_text(text, out)
+    console.print(f"wrote {out}", markup=False)

@@ -98,6 +98,9 @@ def run_cmd(
     threads: Annotated[int | None, typer.Option(min=1, max=256, help="Threads per worker "
                                                 "[default: the CPU cores / --workers].")]
     = None,
+    baselines: Annotated[bool, typer.Option(
+        help="Train the papers' variants listed in the space (`baselines:`) as trials at "
+             "this fidelity, for a like-with-like comparison.")] = True,
 ):
     """Run or continue a multi-objective study (running it again continues it)."""
     from dse.search.space import load_space
@@ -112,6 +115,8 @@ def run_cmd(
         except ConfigError as exc:
             raise ConfigError(f"--constraint: {exc}") from None
         sp = sp.model_copy(update={"constraints": [*sp.constraints, *extra]})
+    if not baselines:
+        sp = sp.model_copy(update={"baselines": []})
     if trials is None and timeout is None:
         raise ConfigError("give --trials N and/or --timeout DURATION, e.g. --trials 20.")
     if log_format not in ("auto", "rich", "plain"):
@@ -135,6 +140,7 @@ def run_cmd(
         for c in constraint or []:
             base += ["--constraint", c]
         base += ["--quiet"] if quiet else []
+        base += [] if baselines else ["--no-baselines"]
         code = run_workers(base, trials, workers, threads, seed,
                            lambda m: console.print(m, markup=False, soft_wrap=True))
         from dse.store import Store

@@ -52,12 +52,17 @@ def recipe(candidate: dict) -> str:
             f"{'' if t.get('augment', True) else ' no-aug'}")
 
 
+def _baseline_prefix(name: str | None) -> str:
+    return f"baseline {name}: " if name else ""
+
+
 def load_study_frame(name: str, storage: str | None = None,
                      store: Store | None = None) -> pd.DataFrame:
     """Every trial of a study with its state, status, measurements and config summary."""
     store = store or Store(storage, create=False)
     study = load_study(name, store)
     records = {r.number: r for r in store.trials(name)}
+    number_of = {r.id: r.number for r in records.values()}
     rows = []
     for t in study.get_trials(deepcopy=False):
         rec = records.get(t.number)
@@ -67,7 +72,9 @@ def load_study_frame(name: str, storage: str | None = None,
         if status == "running" and t.state.is_finished():  # its worker died: failed by heartbeat
             status = "failed"
         row = {"trial": t.number, "state": t.state.name.lower(), "status": status,
-               "model": summary(cand, t.user_attrs.get("summary")), "recipe": recipe(cand),
+               "model": _baseline_prefix(t.user_attrs.get("baseline"))
+               + summary(cand, t.user_attrs.get("summary")), "recipe": recipe(cand),
+               "baseline": t.user_attrs.get("baseline"),
                **{k: meas.get(k) for k in metrics.names()},
                **{k: v for k, v in meas.items() if isinstance(v, int | float)
                   and not isinstance(v, bool)},
@@ -75,10 +82,12 @@ def load_study_frame(name: str, storage: str | None = None,
                "duration_s": t.duration.total_seconds() if t.duration else None,
                "finished": t.datetime_complete, "reason": rec.reason if rec else None,
                "checkpoint": rec.checkpoint if rec else None,
+               "reused_from": number_of.get(rec.reused_from) if rec else None,
                "dse_id": rec.id if rec else None, "candidate": cand}
         rows.append(row)
-    columns = ["trial", "state", "status", "model", "recipe", *metrics.names(), "feasible",
-               "duration_s", "finished", "reason", "checkpoint", "dse_id", "candidate"]
+    columns = ["trial", "state", "status", "model", "recipe", "baseline", *metrics.names(),
+               "feasible", "duration_s", "finished", "reason", "checkpoint", "reused_from",
+               "dse_id", "candidate"]
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
     if len(frame):
         frame = _with_confirmations(frame, store, name)
@@ -117,7 +126,8 @@ def _with_confirmations(frame: pd.DataFrame, store: Store, study: str) -> pd.Dat
 
 
 def pareto_mask(frame: pd.DataFrame, objectives: list[str]) -> pd.Series:
-    """True for completed, feasible trials that no other such trial dominates on `objectives`."""
+    """True for completed, feasible trials that no other such trial dominates on `objectives`
+    (a trial that reused another's measurement is left to the trial it reused)."""
     bad = [o for o in objectives if o not in metrics.names()]
     if bad or not 2 <= len(objectives) <= 4 or len(set(objectives)) != len(objectives):
         raise ConfigError(f"--objectives takes two to four of {', '.join(metrics.names())}; "
@@ -129,6 +139,8 @@ def pareto_mask(frame: pd.DataFrame, objectives: list[str]) -> pd.Series:
     if missing:
         return mask
     ok = frame[(frame["status"] == "complete") & frame["feasible"]].dropna(subset=objectives)
+    if "reused_from" in ok:
+        ok = ok[ok["reused_from"].isna()]
     if ok.empty:
         return mask
     directions = metrics.directions(objectives)

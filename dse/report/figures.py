@@ -13,6 +13,7 @@ from dse import metrics, pareto, reference
 from dse.report.data import pareto_mask
 
 FRONT, DOMINATED, INFEASIBLE, PAPER = "#1f77b4", "#b0b0b0", "#e0e0e0", "#d62728"
+BASELINE = "#2ca02c"  # the papers' models trained by dse
 
 
 def trial_url(number: int) -> str:
@@ -126,6 +127,18 @@ def pareto_2d(frame: pd.DataFrame, x: str, y: str = "accuracy") -> go.Figure:
                     "line": {"width": 1, "color": "#555"}},
             customdata=[trial_url(n) for n in part["trial"]],
             hovertext=[hover(r) for _, r in part.iterrows()],
+            hovertemplate="%{hovertext}<extra></extra>"))
+    base = done[done["baseline"].notna()] if "baseline" in done else done.iloc[:0]
+    if len(base):  # the papers' variants as trials of this study: same fidelity, same recipe
+        fig.add_trace(go.Scatter(
+            x=base[x], y=_y(base, y), mode="markers+text", name=f"papers' variants trained "
+            f"by dse at this fidelity ({len(base)})", text=[html.escape(str(b)) for b in
+                                                             base["baseline"]],
+            textposition="bottom center", textfont={"size": 10, "color": BASELINE},
+            marker={"color": "rgba(0,0,0,0)", "size": 15, "symbol": "diamond-open",
+                    "line": {"width": 2, "color": BASELINE}},
+            customdata=[trial_url(n) for n in base["trial"]],
+            hovertext=[hover(r) for _, r in base.iterrows()],
             hovertemplate="%{hovertext}<extra></extra>"))
     pub = _published(frame.attrs.get("dataset", "cifar10"), x, y,
                      (done[x].tolist(), _y(done, y).tolist()))
@@ -304,7 +317,7 @@ def add_baselines(fig: go.Figure, base: list[dict]) -> None:
         x=[b["size_mb"] for b in pts], y=[b["test_accuracy"] * 100 for b in pts],
         mode="markers+text", text=[b["name"] for b in pts], textposition="bottom center",
         name="papers' models trained by dse the same way",
-        marker={"symbol": "square", "size": 10, "color": "#2ca02c"},
+        marker={"symbol": "square", "size": 10, "color": BASELINE},
         hovertext=[f"<b>{html.escape(b['name'])}</b> (baseline)<br>test accuracy "
                    f"{b['test_accuracy'] * 100:.2f} ± {b['test_accuracy_std'] * 100:.2f} %"
                    f"<br>{b['epochs']} epochs, {b['seeds']} seed(s)" for b in pts],

@@ -174,6 +174,10 @@ class Objective:
             self.store.finish_trial(rid, "complete", m, f"reused trial {prev.number}",
                                     prev.checkpoint, reused_from=prev.id)
             return self._finish(trial, m, "reused")
+        stopped = self.store.find_measured(key, status="pruned")
+        if stopped is not None:  # the scheduler already stopped it: not trained again
+            raise _Stopped(f"the same candidate was stopped in trial {stopped.number} "
+                           f"({stopped.reason or 'by the scheduler'}); not trained again")
         runs, ckpt = [], None
         for r in range(self.fid.repeats):
             history, model = self._train(trial, rid, cand, arch, r, model if r == 0 else None)

@@ -32,8 +32,15 @@ def samplers() -> list[str]:
 
 
 def make_sampler(space, seed: int) -> optuna.samplers.BaseSampler:
-    """The space's sampler, seeded."""
-    return _SAMPLERS[space.sampler](space, seed)
+    """The space's sampler, seeded; with architecture-only constraints, wrapped so that its
+    joint proposals that break them are redrawn before a trial is spent (dse.search.feasible)."""
+    from dse.search.feasible import ArchCheck, FeasibleSampler
+
+    sampler = _SAMPLERS[space.sampler](space, seed)
+    check = ArchCheck(space)
+    if check and space.sampler != "grid":
+        return FeasibleSampler(sampler, check)
+    return sampler
 
 
 @register_sampler("nsga2")

@@ -336,7 +336,8 @@ class SearchSpace(_Strict):
     constraints: list[Constraint] = []
     sampler: str = "nsga2"
     population_size: int = Field(default=20, ge=2, le=10_000)
-    model: ModelSpace
+    baselines: list[str] = Field(default=[], max_length=50)  # registered variants, see
+    model: ModelSpace                                         # dse.search.baselines
     training: TrainingSpace = TrainingSpace()
     fidelities: dict[str, Fidelity]
     default_fidelity: str = "proxy"
@@ -347,6 +348,16 @@ class SearchSpace(_Strict):
         if not NAME.fullmatch(v) or ".." in v:
             raise ValueError("1-100 letters, digits, '.', '_' or '-', starting with a letter or "
                              "digit (it names folders under studies/ and reports/)")
+        return v
+
+    @field_validator("baselines")
+    @classmethod
+    def _baselines(cls, v):
+        from dse.models import list_models
+
+        unknown = [b for b in v if b not in list_models()]
+        if unknown:
+            raise ValueError(f"registered model names (`dse models`); unknown: {_short(unknown)}")
         return v
 
     @field_validator("objectives")
@@ -514,20 +525,25 @@ def _decode(v: Any):
     return v
 
 
-def sample(space: SearchSpace, trial: optuna.Trial) -> dict:
-    """Draw one candidate: {"model": spec for dse.models.create, "train": TrainConfig kwargs}."""
+def sample_model(space: SearchSpace, trial: optuna.Trial) -> dict:
+    """Draw the model part of a candidate: a spec for dse.models.create."""
     m = space.model
     if m.name is not None:
-        model = {"name": _suggest(trial, "model", m.name)}
-    else:
-        model = {"name": m.family}
-        for key, dim in m.dims.items():
-            if isinstance(dim, list):  # element by element: blocks1, blocks2, ...
-                value = [_suggest(trial, f"{key}{i + 1}", d) for i, d in enumerate(dim)]
-            else:
-                value = _suggest(trial, key, dim)
-            if value is not None:
-                model[key] = value
+        return {"name": _suggest(trial, "model", m.name)}
+    model = {"name": m.family}
+    for key, dim in m.dims.items():
+        if isinstance(dim, list):  # element by element: blocks1, blocks2, ...
+            value = [_suggest(trial, f"{key}{i + 1}", d) for i, d in enumerate(dim)]
+        else:
+            value = _suggest(trial, key, dim)
+        if value is not None:
+            model[key] = value
+    return model
+
+
+def sample(space: SearchSpace, trial: optuna.Trial) -> dict:
+    """Draw one candidate: {"model": spec for dse.models.create, "train": TrainConfig kwargs}."""
+    model = sample_model(space, trial)
     t = space.training
     opt = _branch(trial, "optimizer", t.optimizer)
     sched = _branch(trial, "schedule", t.schedule)

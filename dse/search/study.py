@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dse.errors import ConfigError, Interrupted, StoreError
 from dse.paths import check_study_name
+from dse.search.baselines import enqueue_baselines
 from dse.search.display import make_display
 from dse.search.objective import Objective
 from dse.search.samplers import make_sampler
@@ -77,6 +78,11 @@ def prepare_study(space: SearchSpace, study_name: str | None, storage: str | Non
         console.print(f"feasible start: {started} random candidates that meet the "
                       f"architecture constraints were enqueued as the first trials",
                       soft_wrap=True, markup=False)
+    done = enqueue_baselines(space, study, space.baselines)
+    if console is not None and any(what != "already in the study" for _, what in done):
+        console.print("baselines (the papers' variants at this fidelity, default recipe): "
+                      + "; ".join(f"{n} {what}" for n, what in done), soft_wrap=True,
+                      markup=False)
     return name, fidelity
 
 

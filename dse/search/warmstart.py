@@ -9,9 +9,7 @@ import json
 
 import optuna
 
-from dse import metrics
-from dse.constraints import violations
-from dse.metrics import MeasureContext
+from dse.search.feasible import ArchCheck
 
 
 def feasible_candidates(space, count: int, seed: int, max_draws: int | None = None
@@ -19,28 +17,18 @@ def feasible_candidates(space, count: int, seed: int, max_draws: int | None = No
     """Up to `count` distinct random parameter sets of `space` whose candidates satisfy its
     architecture-only constraints (cheap metrics only: no latency, no training)."""
     from dse.search.space import sample
-    from dse.train.job import build_model
 
-    arch_constraints = [c for c in space.constraints if c.arch]
-    if not arch_constraints or count <= 0:
+    check = ArchCheck(space)
+    if not check or count <= 0:
         return []
-    wanted = {c.metric for c in arch_constraints}
     scratch = optuna.create_study(directions=space.directions,
                                   sampler=optuna.samplers.RandomSampler(seed=seed))
-    found, seen, cache = [], set(), {}
+    found, seen = [], set()
     for _ in range(max_draws or 50 * count):
         trial = scratch.ask()
         cand = sample(space, trial)
-        key = json.dumps(cand["model"], sort_keys=True)
-        if key not in cache:
-            model = build_model(cand["model"], space.dataset)
-            values = {}
-            for m in metrics.all_metrics():  # only what the constraints need
-                if m.arch and m.name in wanted:
-                    values.update(metrics.measure_one(m, model, MeasureContext(3)))
-            cache[key] = values
         params = json.dumps(trial.params, sort_keys=True, default=str)
-        if params in seen or violations(arch_constraints, cache[key], arch_only=True):
+        if params in seen or not check.feasible(cand["model"]):
             continue
         seen.add(params)
         found.append(dict(trial.params))

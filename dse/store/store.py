@@ -330,12 +330,14 @@ class Store:
                                                             ConfirmRecord.seed)))
 
     # ------------------------------------------------------------------ reads
-    def find_measured(self, config_hash: str) -> TrialRecord | None:
-        """A completed trial that measured this exact candidate, recipe, fidelity and seeds."""
+    def find_measured(self, config_hash: str, status: str = "complete"
+                      ) -> TrialRecord | None:
+        """A trial that measured (or, with status "pruned", stopped early) this exact
+        candidate, recipe, fidelity and seeds."""
         with self.session() as s:
             return s.scalar(select(TrialRecord).where(
-                TrialRecord.config_hash == config_hash, TrialRecord.status == "complete",
-                TrialRecord.reused_from.is_(None)).limit(1))
+                TrialRecord.config_hash == config_hash, TrialRecord.status == status,
+                TrialRecord.reused_from.is_(None)).order_by(TrialRecord.number).limit(1))
 
     def trials(self, study: str) -> list[TrialRecord]:
         """dse's records of a study's trials, by number."""

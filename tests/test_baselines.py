@@ -1,0 +1,116 @@
+"""Study baselines (the papers' variants as trials) and redrawing of infeasible proposals."""
+
+from __future__ import annotations
+
+import textwrap
+import warnings
+
+import optuna
+import pytest
+
+from dse.constraints import Constraint
+from dse.errors import ConfigError
+from dse.search.baselines import baseline_params, enqueue_baselines
+from dse.search.feasible import ArchCheck, FeasibleSampler
+from dse.search.samplers import make_sampler
+from dse.search.space import load_space, sample
+from tests.test_study import dse
+
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def test_variants_the_space_can_express_become_parameters():
+    space = load_space("hps_cifar10")
+    params, why = baseline_params(space, "hps-08-0.5x")
+    assert why == ""
+    cand = sample(space, optuna.trial.FixedTrial(params))
+    assert cand["model"]["blocks"] == [1, 2, 2, 1] and cand["model"]["width"] == 0.5
+    assert cand["train"]["optimizer"] == "sgd" and cand["train"]["lr"] == 0.1
+    assert cand["train"]["schedule"] == "cosine" and cand["train"]["batch_size"] == 128
+    params, why = baseline_params(space, "hps-06-0.4x")  # width 0.4 is not a choice
+    assert params is None and "width" in why
+
+
+def test_a_fixed_recipe_that_differs_is_not_called_a_baseline(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent("""
+        name: t
+        study: t
+        model: {family: hps, blocks: [1, 1, {int: [1, 4]}, 1], width: {choices: [0.5, 1.0]}}
+        training: {optimizer: {adam: {lr: 0.001}}}
+        baselines: [hps-06-0.5x]
+        fidelities: {proxy: {epochs: 1}}
+    """))
+    params, why = baseline_params(load_space(str(path)), "hps-06-0.5x")
+    assert params is None and "optimizer" in why
+
+
+def test_unknown_baseline_names_are_refused_at_load_time(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: t\nstudy: t\nbaselines: [hps-99-9x]\nmodel: {family: hps}\n"
+                    "fidelities: {proxy: {epochs: 1}}\n")
+    with pytest.raises(ConfigError, match="hps-99-9x"):
+        load_space(str(path))
+
+
+def test_baselines_that_break_a_constraint_are_skipped_and_not_enqueued_twice():
+    space = load_space("hps_cifar10").model_copy(update={
+        "constraints": [Constraint.parse("size_mb <= 0.5")]})
+    study = optuna.create_study(directions=space.directions)
+    done = dict(enqueue_baselines(space, study, space.baselines))
+    assert done["hps-06-0.5x"] == "enqueued"
+    assert done["hps-06-1x"].startswith("skipped")  # 1.2 MB
+    again = dict(enqueue_baselines(space, study, space.baselines))
+    assert again["hps-06-0.5x"] == "already in the study"
+    waiting = [t for t in study.trials if t.state.name == "WAITING"]
+    assert {t.user_attrs["baseline"] for t in waiting} == {n for n, w in done.items()
+                                                           if w == "enqueued"}
+
+
+def _rejected(space, sampler, trials: int) -> int:
+    check = ArchCheck(space)
+    study = optuna.create_study(directions=space.directions, sampler=sampler)
+    bad = 0
+    for i in range(trials):
+        trial = study.ask()
+        cand = sample(space, trial)
+        ok = check.feasible(cand["model"])
+        trial.set_constraint("size", 0.0 if ok else 1.0)
+        bad += not ok
+        study.tell(trial, [0.1 + 0.01 * i, 0.3, 1.0] if ok else [0.0, 1.0, 1.0])
+    return bad
+
+
+def test_redrawing_spends_fewer_trials_on_candidates_a_constraint_rejects():
+    space = load_space("hps_cifar10").model_copy(update={
+        "constraints": [Constraint.parse("size_mb <= 0.6")]})
+    wrapped = make_sampler(space, 0)
+    assert isinstance(wrapped, FeasibleSampler)
+    plain = _rejected(space, make_sampler(space, 0).inner, 40)
+    redrawn = _rejected(space, wrapped, 40)
+    assert wrapped.redrawn > 0
+    assert redrawn < plain
+
+
+def test_a_smoke_study_trains_its_baselines_and_shows_them(tmp_path, data_dir):
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent("""
+        name: t
+        study: t
+        model: {family: hps, blocks: [1, 1, {int: [1, 4]}, 1], width: {choices: [0.5, 1.0]}}
+        baselines: [hps-06-0.5x]
+        fidelities: {proxy: {epochs: 1, train_images: 200, val_images: 100,
+                             latency_repeats: 2}}
+    """))
+    r = dse("run", "--space", str(path), "--trials", "2", "--device", "cpu",
+            "--data-dir", str(data_dir), "--log-format", "plain", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "hps-06-0.5x enqueued" in r.stdout
+    study = optuna.load_study(study_name="t", storage=f"sqlite:///{tmp_path}/studies/dse.db")
+    tagged = [t for t in study.trials if t.user_attrs.get("baseline") == "hps-06-0.5x"]
+    assert len(tagged) == 1 and tagged[0].state.name == "COMPLETE"
+    r = dse("show", "--study", "t", "--trial", str(tagged[0].number), cwd=tmp_path)
+    assert r.returncode == 0 and "baseline hps-06-0.5x" in r.stdout
+    r = dse("run", "--space", str(path), "--trials", "1", "--device", "cpu", "--no-baselines",
+            "--data-dir", str(data_dir), "--log-format", "plain", cwd=tmp_path)
+    assert r.returncode == 0 and "baselines" not in r.stdout
