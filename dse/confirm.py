@@ -83,14 +83,15 @@ def baseline_candidate(name: str) -> dict:
 def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
             storage: str | None = None, device: str = "auto", data_dir=None,
             artifacts: Path = Path("studies"), say=print, progress: bool = False,
-            train_images: int | None = None, baselines: list[str] | None = None
-            ) -> list[dict]:
+            train_images: int | None = None, baselines: list[str] | None = None,
+            tta_flip: bool = False) -> list[dict]:
     """Run (or continue) the confirmation runs; returns one summary per trial.
 
     `baselines` (registered variants, e.g. the papers' hps-06-0.5x) are trained the same
     way with the default recipe and stored under negative numbers. `train_images` keeps a
     balanced subset of the training set (for quick checks; the default, all 50,000, is
-    what a confirmation means)."""
+    what a confirmation means). `tta_flip` also stores the test accuracy averaged with the
+    mirrored image, as an extra (`test_accuracy_flip`)."""
     from dse import hardware
     from dse.train import resolve_device
 
@@ -103,7 +104,7 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     run = _Runner(store, study, frame.attrs.get("dataset", "cifar10"),
                   study_folder(artifacts, study) / "confirm",
                   hardware.describe(resolve_device(device)), device, data_dir, train_images,
-                  progress, say)
+                  progress, say, tta_flip)
     for k, (number, label, cand) in enumerate(jobs, 1):
         for seed in range(repeats):
             run(f"[{k}/{len(jobs)}] {label} seed {seed}", number, cand, epochs, seed)
@@ -124,6 +125,7 @@ class _Runner:
     train_images: int | None
     progress: bool
     say: object
+    tta_flip: bool = False
 
     def __call__(self, label: str, number: int, cand: dict, epochs: int, seed: int) -> None:
         from dse.errors import Interrupted
@@ -144,7 +146,8 @@ class _Runner:
             "the whole training set"
         self.say(f"{label}: {'continuing at epoch ' + str(done + 1) if resume else 'training'}"
                  f" {epochs} epochs on {images}, testing on the test set")
-        cfg = TrainConfig(**{**cand["train"], "epochs": epochs, "seed": seed})
+        cfg = TrainConfig(**{**cand["train"], "epochs": epochs, "seed": seed,
+                             "tta_flip": self.tta_flip})
         try:
             result = run_training(cand["model"], cfg, DataPlan(
                 self.dataset, val_size=0, subset=self.train_images, seed=seed), out,
@@ -161,6 +164,8 @@ class _Runner:
         acc = final["val_acc"]  # validated on the test split (val_size 0)
         meas = {k: final[k] for k in ("params", "macs", "size_mb", "latency_ms", "epoch_time_s")
                 if k in final}
+        if "val_acc_flip" in final:  # an extra figure: test accuracy with the mirrored image
+            meas["test_accuracy_flip"] = final["val_acc_flip"]
         self.store.finish_confirmation(rec.id, "complete", acc, result["epochs"],
                                        str(out / "checkpoint.pt"), measurements=meas)
         (out / "resume.pt").unlink(missing_ok=True)

@@ -145,6 +145,40 @@ def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
     assert all("rung0" in t.user_attrs for t in study.trials)
 
 
+def test_successive_halving_decides_on_the_mean_of_repeats(tmp_path, data_dir):
+    space = tmp_path / "shr.yaml"
+    space.write_text(textwrap.dedent("""
+        name: shr
+        study: shr
+        objectives: [accuracy, size_mb]
+        sampler: random
+        model: {family: hps, blocks: [1, 1, 1, 1], width: {choices: [0.25, 0.375, 0.5]}}
+        training:
+          optimizer: {sgd: {lr: {log: [0.001, 0.2]}, momentum: 0.9}}
+          batch_size: 64
+        fidelities:
+          tiny: {epochs: 2, repeats: 2, train_images: 200, val_images: 100,
+                 latency_repeats: 2, scheduler: {halving: {min_epochs: 1, eta: 2}}}
+        default_fidelity: tiny
+    """))
+    r = dse("run", "--space", str(space), "--trials", "5", "--device", "cpu",
+            "--data-dir", str(data_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
+    recs = [r for r in store.trials("shr") if r.reused_from is None]
+    pruned = [r for r in recs if r.status == "pruned" and "not trained again" not in r.reason]
+    complete = [r for r in recs if r.status == "complete"]
+    assert pruned and complete
+    assert all("on the mean of 2 repeats" in r.reason for r in pruned)
+    for rec, epochs in [(r, 1) for r in pruned] + [(r, 2) for r in complete]:
+        rows = store.epochs([rec.id])
+        assert sorted((e.repeat, e.epoch) for e in rows) == [
+            (k, e) for k in (0, 1) for e in range(1, epochs + 1)]
+    assert all(r.measurements["repeats"] == 2 and "accuracy_std" in r.measurements
+               for r in complete)
+    assert not list((tmp_path / "studies" / "shr").glob("*repeats*"))  # no resume files left
+
+
 @pytest.mark.parametrize("args,needle,code", [
     (["--storage", "postgresql+psycopg2://dse:x@127.0.0.1:9/none"], "cannot be used", 2),
     (["--fidelity", "enormous"], "has no fidelity 'enormous'", 2),

@@ -29,12 +29,15 @@ def test_hps_06_learns_real_cifar10_in_two_epochs(small):
     assert all(r["epoch_s"] >= r["train_s"] > 0 and r["train_images_per_s"] > 0 for r in history)
 
 
-def test_resume_after_epoch_one_reproduces_epoch_two(small, tmp_path):
+@pytest.mark.parametrize("extra", [{}, {"ema_decay": 0.9, "tta_flip": True}],
+                         ids=["plain", "ema+flip"])
+def test_resume_after_epoch_one_reproduces_epoch_two(small, tmp_path, extra):
     from dse.data import Split
 
     train = Split(small[0].images[:1024], small[0].labels[:1024])
     val = Split(small[1].images[:1000], small[1].labels[:1000])
-    cfg = TrainConfig(epochs=2, seed=5, schedule="step", schedule_kwargs={"step_epochs": 1})
+    cfg = TrainConfig(epochs=2, seed=5, schedule="step", schedule_kwargs={"step_epochs": 1},
+                      **extra)
     spec = {"name": "hps-06-0.5x", "dropout": 0.3}  # dropout exercises the restored RNG
 
     torch.manual_seed(5)
@@ -56,10 +59,35 @@ def test_resume_after_epoch_one_reproduces_epoch_two(small, tmp_path):
     second = models.create("hps-06-0.5x", dropout=0.3)
     resumed = fit(second, train, val, cfg, device="cpu", spec=spec,
                   resume=load_checkpoint(tmp_path / "resume.pt"))
-    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
+    keys = ["train_loss", "train_acc", "val_loss", "val_acc", "lr"]
+    for key in keys + (["val_acc_flip"] if extra else []):
         assert resumed[1][key] == reference[1][key], key
     for a, b in zip(full.state_dict().values(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_the_weight_average_is_what_is_evaluated_and_kept(small):
+    from dse.data import Batches, Split
+    from dse.train.engine import evaluate
+
+    train = Split(small[0].images[:1024], small[0].labels[:1024])
+    val = Split(small[1].images[:1000], small[1].labels[:1000])
+    runs = {}
+    for decay in (0.0, 0.95):
+        torch.manual_seed(1)
+        model = models.create("hps-06-0.5x")
+        history = fit(model, train, val, TrainConfig(epochs=1, seed=1, ema_decay=decay,
+                                                     tta_flip=True), device="cpu")
+        ev = evaluate(model, Batches(val, "cifar10", 250, torch.device("cpu"), train=False,
+                                     channels_last=True), flip=True)
+        assert ev["accuracy"] == history[-1]["val_acc"]  # the returned weights were evaluated
+        assert ev["accuracy_flip"] == history[-1]["val_acc_flip"]
+        runs[decay] = model.state_dict()
+    assert any(not torch.equal(a, b) for a, b in zip(runs[0.0].values(), runs[0.95].values(),
+                                                     strict=True))
+    with pytest.raises(ConfigError, match="ema_decay"):
+        fit(models.create("hps-06-0.5x"), train, val, TrainConfig(epochs=1, ema_decay=1.5),
+            device="cpu")
 
 
 def test_checkpoint_round_trip_and_errors(tmp_path):

@@ -42,6 +42,9 @@ def confirm_cmd(
     train_images: Annotated[int | None, typer.Option(
         min=100, help="Train on a balanced subset of N images (quick checks) [default: the "
                       "whole training set].")] = None,
+    tta_flip: Annotated[bool, typer.Option(
+        help="Also measure test accuracy averaged with the mirrored image (stored as an "
+             "extra; the confirmed figure stays single-view).")] = False,
     storage: Storage = None,
     device: Device = "auto",
     seed: Annotated[int, typer.Option(help="Seed of --sample's draw.")] = 0,
@@ -70,7 +73,7 @@ def confirm_cmd(
     load_files(frame.attrs.get("dataset", "cifar10"), data_dir)  # missing data: fail first
     results = confirm(study, chosen, epochs, repeats, storage, device, data_dir, artifacts,
                       say=lambda m: console.print(m, markup=False), train_images=train_images,
-                      baselines=baseline, progress=True)
+                      baselines=baseline, progress=True, tta_flip=tta_flip)
     frame = load_study_frame(study, storage)
     from dse.report.build import _correlation
 

@@ -73,6 +73,12 @@ def train_cmd(
     batch_size: int = _R.batch_size,
     augment: Annotated[bool, typer.Option(help="Random crop (pad 4) + horizontal flip.")]
     = _R.augment,
+    ema_decay: Annotated[float, typer.Option(
+        min=0.0, max=0.99999, help="Evaluate and keep an exponential moving average of the "
+                                   "weights, e.g. 0.999 per step (0: off).")] = _R.ema_decay,
+    tta_flip: Annotated[bool, typer.Option(
+        help="Also report accuracy averaged with the mirrored image (an extra figure; the "
+             "reported accuracy stays single-view).")] = _R.tta_flip,
     opt_arg: Annotated[list[str] | None, typer.Option(help="Extra optimizer KEY=VALUE.")] = None,
     sched_arg: Annotated[list[str] | None, typer.Option(help="Schedule KEY=VALUE.")] = None,
     model_arg: Annotated[list[str] | None, typer.Option(
@@ -100,7 +106,8 @@ def train_cmd(
                       optimizer_kwargs={**opt_kwargs, **_kv(opt_arg, "--opt-arg")},
                       weight_decay=weight_decay, schedule=schedule,
                       schedule_kwargs=_kv(sched_arg, "--sched-arg"), warmup_epochs=warmup,
-                      label_smoothing=label_smoothing, augment=augment, seed=seed)
+                      label_smoothing=label_smoothing, augment=augment, seed=seed,
+                      ema_decay=ema_decay, tta_flip=tta_flip)
     spec = model_spec(model.lower(), **_kv(model_arg, "--model-arg"))
     out = out or Path("runs") / model.lower()
     state = load_checkpoint(resume) if resume else None
@@ -111,7 +118,9 @@ def train_cmd(
     console.print(Text("done", style="bold green"),
                   f": {spec['name']} val_acc {f['val_acc']:.4f} test_acc {f['test_acc']:.4f} "
                   f"epoch {f['epoch_time_s']:.1f}s "
-                  f"size {f['size_mb']:.3f} MB -> {out}/checkpoint.pt, {out}/metrics.json", sep="")
+                  f"size {f['size_mb']:.3f} MB -> {out}/checkpoint.pt, {out}/metrics.json"
+                  + (f"; with the mirrored image: test_acc {f['test_acc_flip']:.4f}"
+                     if "test_acc_flip" in f else ""), sep="")
 
 
 @app.command("evaluate")

@@ -12,7 +12,16 @@ from __future__ import annotations
 import optuna
 
 from dse.search.feasible import ArchCheck
-from dse.search.space import Choice, FloatRange, IntRange, LogRange, _all_dims, _encode, sample
+from dse.search.space import (
+    RECIPE_KEYS,
+    Choice,
+    FloatRange,
+    IntRange,
+    LogRange,
+    _all_dims,
+    _encode,
+    sample,
+)
 from dse.train.recipe import DEFAULT_RECIPE
 
 
@@ -42,8 +51,7 @@ def _wanted(name: str) -> dict:
     out.update({"optimizer": r.optimizer, f"{r.optimizer}.lr": r.lr, "schedule": r.schedule,
                 **{f"{r.optimizer}.{k}": v for k, v in r.optimizer_kwargs.items()},
                 **{f"{r.schedule}.{k}": v for k, v in r.schedule_kwargs.items()},
-                **{k: getattr(r, k) for k in ("batch_size", "weight_decay", "label_smoothing",
-                                              "augment", "warmup_epochs")}})
+                **{k: getattr(r, k) for k in RECIPE_KEYS}})
     return out
 
 

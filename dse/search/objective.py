@@ -26,6 +26,10 @@ class _Stopped(Exception):
     """The fidelity's scheduler stopped this trial early."""
 
 
+class _Pause(Exception):
+    """A repeat reached the rung where the scheduler decides on all repeats together."""
+
+
 def candidate_hash(candidate: dict, fidelity: Fidelity, dataset: str, seed: int) -> str:
     """Key of a measurement: same architecture, recipe, fidelity, data set and seed."""
     blob = json.dumps({"c": candidate, "f": fidelity.model_dump(), "d": dataset, "s": seed},
@@ -179,12 +183,16 @@ class Objective:
             raise _Stopped(f"the same candidate was stopped in trial {stopped.number} "
                            f"({stopped.reason or 'by the scheduler'}); not trained again")
         runs, ckpt = [], None
-        for r in range(self.fid.repeats):
-            history, model = self._train(trial, rid, cand, arch, r, model if r == 0 else None)
-            runs.append(metrics.measure_trained(model, self.context(history)))
+        if self.fid.repeats > 1 and self.fid.rungs():  # decide on the mean of the repeats
+            trained = self._train_together(trial, rid, cand, arch, model)
+        else:
+            trained = (self._train(trial, rid, cand, arch, r, model if r == 0 else None)
+                       for r in range(self.fid.repeats))
+        for r, (history, trained_model) in enumerate(trained):
+            runs.append(metrics.measure_trained(trained_model, self.context(history)))
             if r == 0:
                 path = self.artifacts / f"trial-{trial.number:05d}.pt"
-                ckpt = str(save_weights(path, model, cand["model"]))
+                ckpt = str(save_weights(path, trained_model, cand["model"]))
         m = {**arch, **metrics.mean_of_repeats(runs), "epochs": self.fid.epochs,
              "repeats": self.fid.repeats}
         if "accuracy" in runs[0]:
@@ -234,6 +242,63 @@ class Objective:
         trial.set_user_attr("measurements", {k: v for k, v in m.items() if k != "accuracies"})
         return [float(m[o]) for o in self.space.objectives]
 
+    def _train_together(self, trial, rid: int, cand: dict, arch: dict, model0
+                        ) -> list[tuple[list[dict], object]]:
+        """Train every repeat up to each rung in turn (resume states on disk between
+        segments), and let the scheduler decide at a rung on the mean of the repeats."""
+        from dse.train import load_checkpoint
+
+        scheduler, epochs, n = self.fid.make_scheduler(), self.fid.epochs, self.fid.repeats
+        folder = self.artifacts / f"trial-{trial.number:05d}-repeats"
+        folder.mkdir(parents=True, exist_ok=True)
+        models, histories, states = [], [[] for _ in range(n)], [None] * n
+        for r in range(n):
+            if r:
+                seed_everything(self.seed + r)
+            models.append(model0 if r == 0 else build_model(cand["model"],
+                                                            self.space.dataset))
+        train, val = self.splits(models[0].dse_config.input_size)
+        try:
+            for stop in [*scheduler.rungs(), epochs]:
+                for r in range(n):
+                    def on_epoch(row: dict, r: int = r, stop: int = stop) -> None:
+                        self.store.add_epoch(rid, r, row)
+                        histories[r].append(row)
+                        if self.reporter is not None:
+                            self.reporter.epoch(row)
+                        if r == 0:
+                            self._curve(trial, histories[0])
+                        if row["epoch"] == stop < epochs:
+                            raise _Pause
+                    cfg = TrainConfig(epochs=epochs, seed=self.seed + r, **cand["train"])
+                    try:
+                        fit(models[r], train, val, cfg, self.space.dataset, self.device,
+                            on_epoch=on_epoch, resume=states[r], spec=cand["model"],
+                            resume_path=folder / f"repeat-{r}.pt")
+                    except _Pause:
+                        states[r] = load_checkpoint(folder / f"repeat-{r}.pt")
+                if stop == epochs:
+                    break
+                runs = [{**arch, **metrics.measure_trained(m, self.context(h))}
+                        for m, h in zip(models, histories, strict=True)]
+                reason = scheduler.decide(EpochReport(
+                    trial, self.study, stop, metrics.mean_of_repeats(runs),
+                    self.space.objectives, self.space.directions))
+                if reason:
+                    raise _Stopped(f"{reason} (on the mean of {n} repeats)")
+        finally:
+            for path in folder.glob("repeat-*.pt"):
+                path.unlink(missing_ok=True)
+            folder.rmdir() if not any(folder.iterdir()) else None
+        return list(zip(histories, models, strict=True))
+
+    def _curve(self, trial, history: list[dict]) -> None:
+        """The first repeat's learning curve as a user attribute (optuna-dashboard shows
+        user attributes; report() is refused in multi-objective studies)."""
+        trial.set_user_attr("learning_curve", {
+            k: [_round(h[k]) for h in history]
+            for k in ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")})
+
     def _train(self, trial, rid: int, cand: dict, arch: dict, repeat: int, model=None):
         seed = self.seed + repeat
         cfg = TrainConfig(epochs=self.fid.epochs, seed=seed, **cand["train"])
@@ -249,10 +314,8 @@ class Objective:
             history.append(row)
             if self.reporter is not None:
                 self.reporter.epoch(row)
-            if repeat == 0:  # optuna-dashboard shows user attributes (report() is refused
-                trial.set_user_attr("learning_curve", {  # in multi-objective studies)
-                    k: [_round(h[k]) for h in history]
-                    for k in ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")})
+            if repeat == 0:
+                self._curve(trial, history)
             if scheduler is None or scheduler.name == "none":
                 return
             values = {**arch, **metrics.measure_trained(model, self.context(history))}

@@ -247,6 +247,10 @@ def check_dimensions(config: type, dims: dict[str, Any]) -> list[str]:
 _R = DEFAULT_RECIPE
 
 
+RECIPE_KEYS = ("batch_size", "weight_decay", "label_smoothing", "augment", "warmup_epochs",
+               "ema_decay")  # the plain recipe dimensions (optimizer and schedule branch)
+
+
 class TrainingSpace(_Strict):
     """The recipe dimensions; optimizer and schedule map each choice to its own parameters.
 
@@ -260,9 +264,10 @@ class TrainingSpace(_Strict):
     label_smoothing: Any = _R.label_smoothing
     augment: Any = _R.augment
     warmup_epochs: Any = _R.warmup_epochs
+    ema_decay: Any = _R.ema_decay
 
     _dims = field_validator("batch_size", "weight_decay", "label_smoothing", "augment",
-                            "warmup_epochs", mode="before")(
+                            "warmup_epochs", "ema_decay", mode="before")(
         classmethod(lambda cls, v: _parse_dim(v)))
 
     @field_validator("optimizer", "schedule", mode="before")
@@ -551,7 +556,7 @@ def sample(space: SearchSpace, trial: optuna.Trial) -> dict:
     train = {"optimizer": opt[0], "lr": params.pop("lr", DEFAULT_RECIPE.lr),
              "optimizer_kwargs": params,
              "schedule": sched[0], "schedule_kwargs": sched[1]}
-    for key in ("batch_size", "weight_decay", "label_smoothing", "augment", "warmup_epochs"):
+    for key in RECIPE_KEYS:
         train[key] = _suggest(trial, key, getattr(t, key))
     return {"model": model, "train": train}
 
@@ -578,8 +583,7 @@ def _all_dims(space: SearchSpace) -> dict[str, Dim]:
             dims[what] = Choice(choices=list(options))
         for name, params in options.items():
             dims.update({f"{name}.{k}": d for k, d in params.items()})
-    dims.update({k: getattr(t, k) for k in ("batch_size", "weight_decay", "label_smoothing",
-                                             "augment", "warmup_epochs")})
+    dims.update({k: getattr(t, k) for k in RECIPE_KEYS})
     return dims
 
 

@@ -50,20 +50,29 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def evaluate(model: nn.Module, batches: Batches, label_smoothing: float = 0.0) -> dict:
-    """Mean loss and accuracy of `model` over `batches` (one host sync at the end)."""
+def evaluate(model: nn.Module, batches: Batches, label_smoothing: float = 0.0,
+             flip: bool = False) -> dict:
+    """Mean loss and accuracy of `model` over `batches` (one host sync at the end); with
+    `flip`, also `accuracy_flip`: the softmax averaged with the mirrored image's."""
     device = batches.device
     crit = nn.CrossEntropyLoss(reduction="sum", label_smoothing=label_smoothing)
     loss = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
+    correct_flip = torch.zeros((), device=device, dtype=torch.long)
     model.eval()
     with torch.no_grad(), _autocast(device):
         for x, y in batches:
             out = model(x)
             loss += crit(out.float(), y)
             correct += (out.argmax(1) == y).sum()
+            if flip:
+                both = out.float().softmax(1) + model(x.flip(3)).float().softmax(1)
+                correct_flip += (both.argmax(1) == y).sum()
     n = batches.num_images
-    return {"loss": loss.item() / n, "accuracy": correct.item() / n}
+    out = {"loss": loss.item() / n, "accuracy": correct.item() / n}
+    if flip:
+        out["accuracy_flip"] = correct_flip.item() / n
+    return out
 
 
 def _autocast(device: torch.device):
@@ -107,19 +116,24 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
     scheduler = make_scheduler(cfg.schedule, opt, cfg.epochs, len(train_b), cfg.warmup_epochs,
                                **dict(cfg.schedule_kwargs))
     crit = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    ema = _ema(model, cfg.ema_decay)
     history: list[dict] = []
     if resume is not None:
-        history = _restore(resume, model, opt, scheduler, spec)
+        history = _restore(resume, model, opt, scheduler, spec, ema)
     bar = _progress(progress)
     with bar:
         task = bar.add_task("train", total=cfg.epochs * len(train_b),
                             completed=len(history) * len(train_b), stats="")
         for epoch in range(len(history), cfg.epochs):
-            row = train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task, on_batch)
+            row = train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task, on_batch,
+                              ema)
             t0 = time.perf_counter()
-            ev = evaluate(model, val_b, cfg.label_smoothing)
+            ev = evaluate(ema.module if ema is not None else model, val_b,
+                          cfg.label_smoothing, cfg.tta_flip)
             row.update(val_loss=ev["loss"], val_acc=ev["accuracy"],
                        eval_s=time.perf_counter() - t0)
+            if "accuracy_flip" in ev:
+                row["val_acc_flip"] = ev["accuracy_flip"]
             row["epoch_s"] = row["train_s"] + row["eval_s"]
             history.append(row)
             if progress:
@@ -129,17 +143,32 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
                     f"val_acc {row['val_acc']:.3f}  lr {row['lr']:.4g}  "
                     f"{row['epoch_s']:.1f}s  {row['train_images_per_s']:.0f} img/s")
             if resume_path is not None:
-                atomic_save(_resume_state(model, opt, scheduler, history, cfg, spec),
+                atomic_save(_resume_state(model, opt, scheduler, history, cfg, spec, ema),
                             resume_path)
             if on_epoch is not None:
                 on_epoch(row)
+    if ema is not None:  # the model leaves with the averaged weights it was evaluated with
+        model.load_state_dict(ema.module.state_dict())
     return history
+
+
+def _ema(model: nn.Module, decay: float):
+    """torch's AveragedModel keeping an exponential moving average (buffers too), or None."""
+    if not decay:
+        return None
+    if not 0.0 < decay < 1.0:
+        raise ConfigError(f"ema_decay is a number between 0 and 1 (0.999 is usual), "
+                          f"not {decay!r}.")
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
                 bar: Progress | None = None, task=None,
-                on_batch: EpochCallback | None = None) -> dict:
-    """One pass over `batches`: loss and accuracy summed on the device, one sync at the end."""
+                on_batch: EpochCallback | None = None, ema=None) -> dict:
+    """One pass over `batches`: loss and accuracy summed on the device, one sync at the end;
+    `ema` (an AveragedModel) is updated after every step."""
     device = batches.device
     batches.set_epoch(epoch)
     model.train()
@@ -156,6 +185,8 @@ def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
         loss.backward()
         opt.step()
         scheduler.step()
+        if ema is not None:
+            ema.update_parameters(model)
         loss_sum += loss.detach() * len(y)
         correct += (out.detach().argmax(1) == y).sum()
         seen += len(y)
@@ -192,17 +223,18 @@ def _progress(enabled: bool) -> Progress:
                     disable=not enabled, transient=False)
 
 
-def _resume_state(model, opt, scheduler, history, cfg: TrainConfig, spec) -> dict:
+def _resume_state(model, opt, scheduler, history, cfg: TrainConfig, spec, ema=None) -> dict:
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
     return {"format": RESUME, "model": spec, "train_config": cfg.to_dict(),
             "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict(),
-            "history": history, "rng": rng}
+            "history": history, "rng": rng,
+            **({"ema": ema.state_dict()} if ema is not None else {})}
 
 
-def _restore(ckpt: dict, model, opt, scheduler, spec) -> list[dict]:
+def _restore(ckpt: dict, model, opt, scheduler, spec, ema=None) -> list[dict]:
     if ckpt.get("format") != RESUME:
         raise CheckpointError("the checkpoint holds weights only, not a resume state; "
                               "resume needs the resume.pt that `dse train --resumable` writes.")
@@ -211,6 +243,11 @@ def _restore(ckpt: dict, model, opt, scheduler, spec) -> list[dict]:
     load_weights(model, ckpt)
     opt.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])
+    if ema is not None:
+        if "ema" not in ckpt:
+            raise CheckpointError("the resume checkpoint has no weight average; it was written "
+                                  "by a run without ema_decay.")
+        ema.load_state_dict(ckpt["ema"])
     torch.set_rng_state(ckpt["rng"]["torch"])
     if "cuda" in ckpt["rng"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(ckpt["rng"]["cuda"])

@@ -94,7 +94,7 @@ def evaluate_on_test(model, dataset: str, data_dir=None, download: bool = False,
     test = resize(test, input_size(model) / 32)
     model.to(dev, memory_format=torch.channels_last)
     ev = evaluate(model, Batches(test, dataset, eval_batch_size(cfg, dev), dev, False,
-                                 channels_last=True))
+                                 channels_last=True), flip=cfg.tta_flip)
     return {**ev, "images": len(test)}
 
 
@@ -122,6 +122,10 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
     if test:
         ev = evaluate_on_test(model, plan.dataset, data_dir, download, dev, cfg)
         final.update(test_acc=ev["accuracy"], test_loss=ev["loss"])
+        if "accuracy_flip" in ev:
+            final["test_acc_flip"] = ev["accuracy_flip"]
+    if "val_acc_flip" in history[-1]:
+        final["val_acc_flip"] = history[-1]["val_acc_flip"]
     result = {"model": spec, "dataset": plan.dataset, "train_config": cfg.to_dict(),
               "data": vars(plan), "train_images": len(train), "val_images": len(val),
               "hardware": hardware.describe(dev), "epochs": history, "final": final}

@@ -21,6 +21,8 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     label_smoothing: float = 0.0
     augment: bool = True
+    ema_decay: float = 0.0  # > 0: evaluate and keep an exponential moving average of weights
+    tta_flip: bool = False  # also report accuracy averaged with the mirrored image (extra)
     seed: int = 0
 
     def to_dict(self) -> dict:
