@@ -51,6 +51,10 @@ def test_unknown_baseline_names_are_refused_at_load_time(tmp_path):
                     "fidelities: {proxy: {epochs: 1}}\n")
     with pytest.raises(ConfigError, match="hps-99-9x"):
         load_space(str(path))
+    path.write_text("name: t\nstudy: t\nbaselines: [hps-09-0.5x]\nmodel: {family: hps}\n"
+                    "fidelities: {proxy: {epochs: 1}}\n")  # a CIFAR-100 model of the papers
+    with pytest.raises(ConfigError, match="another data set"):
+        load_space(str(path))
 
 
 def test_baselines_that_break_a_constraint_are_skipped_and_not_enqueued_twice():

@@ -365,6 +365,17 @@ class SearchSpace(_Strict):
             raise ValueError(f"registered model names (`dse models`); unknown: {_short(unknown)}")
         return v
 
+    @model_validator(mode="after")
+    def _baselines_fit_the_dataset(self):
+        from dse.models import get_entry
+
+        other = [b for b in self.baselines if self.dataset not in get_entry(b).datasets]
+        if other:
+            raise ValueError(f"baselines: {_short(other)} are the papers' models for another "
+                             f"data set than {self.dataset}; `dse models` lists each "
+                             f"model's data sets")
+        return self
+
     @field_validator("objectives")
     @classmethod
     def _objectives(cls, v):
