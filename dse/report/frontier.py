@@ -28,8 +28,14 @@ def _groups(store: Store, study: str) -> list[dict]:
         g = groups.setdefault((r.number, r.epochs, r.train_images), {
             "study": study, "number": r.number, "epochs": r.epochs,
             "train_images": r.train_images, "candidate": r.candidate, "accs": [],
-            "measurements": r.measurements or {}, "hardware": r.hardware or {}})
+            "measurements": dict(r.measurements or {}), "hardware": r.hardware or {},
+            "latencies": []})
         g["accs"].append(r.test_accuracy)
+        if (r.measurements or {}).get("latency_ms") is not None:
+            g["latencies"].append(r.measurements["latency_ms"])
+    for g in groups.values():  # the median over the runs: each was timed once, at its end
+        if g["latencies"]:
+            g["measurements"]["latency_ms"] = statistics.median(g["latencies"])
     return list(groups.values())
 
 
@@ -52,7 +58,8 @@ def frontier_markdown(store: Store, studies: list[str], dataset: str = "cifar10"
               "(50,000 = the whole CIFAR training set) and tested on the test set; accuracy "
               "is the mean ± population standard deviation over the seeds. Size is dse's "
               "float32 state_dict in MB; MACs per image; latency is eager PyTorch, batch 1, "
-              "as measured at the end of the run on the hardware named.", "",
+              "one thread, timed at the end of each run (median over the runs) on the "
+              "hardware named, on whatever else that machine was running then.", "",
               "| model | kind | study / trial | epochs | train images | seeds | test accuracy "
               "(%) | size (MB) | papers' size (MB) | MACs (M) | latency (ms) | hardware |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
