@@ -108,8 +108,8 @@ def test_confirm_resumes_after_an_interruption_and_reports(study, data_dir):
     r = dse("frontier", "--study", "conf", "--out", "results/frontier.md", cwd=study)
     assert r.returncode == 0, r.stderr
     md = (study / "results" / "frontier.md").read_text()
-    accs = [c.test_accuracy * 100 for c in runs if c.number < 0]
-    assert f"{statistics.fmean(accs):.2f} ± {statistics.pstdev(accs):.2f}" in md
+    accs = [c.test_accuracy for c in runs if c.number < 0]  # as stored (fractions)
+    assert f"{statistics.fmean(accs) * 100:.2f} ± {statistics.pstdev(accs) * 100:.2f}" in md
     assert "`hps-06-0.5x` | papers' model, trained by dse" in md and "| 0.370 |" in md
     assert "2,000" in md and "HPS-21-1x-v3" in md  # training images; the published rows
 
