@@ -47,7 +47,9 @@ def load_table(folder: Path = DATA) -> dict[str, dict]:
     table = {}
     for path in sorted(folder.glob("curves-*.jsonl")):
         for line in path.read_text().splitlines():
-            if line.strip():
+            try:
                 row = json.loads(line)
-                table[row["key"]] = row
+            except json.JSONDecodeError:  # a line cut short by a killed recorder
+                continue
+            table[row["key"]] = row
     return table
