@@ -10,7 +10,8 @@ import pytest
 from spaces import MINIMAL
 
 from dse.errors import ConfigError
-from dse.search.space import cardinality, grid_space, load_space, sample, shipped_spaces
+from dse.search.candidate import cardinality, grid_space, sample
+from dse.search.space import load_space, shipped_spaces
 from dse.train import TrainConfig
 from dse.train.job import build_model
 

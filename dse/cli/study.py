@@ -30,7 +30,8 @@ app.add_typer(space_app, name="space")
 @space_app.command("validate")
 def space_validate(file: Annotated[str, typer.Argument(help="YAML file or shipped name.")]):
     """Check a search space file; exit 2 with the key path and allowed values if invalid."""
-    from dse.search.space import cardinality, load_space
+    from dse.search.candidate import cardinality
+    from dse.search.space import load_space
 
     space = load_space(file)
     console.print(Text("ok", style="green"), f": {file} defines space {space.name!r} "
@@ -44,7 +45,8 @@ def space_show(name: Annotated[str, typer.Argument(help="Shipped space name or Y
     """Print a space's dimensions, cardinality and an example candidate."""
     import optuna
 
-    from dse.search.space import cardinality, describe, load_space, sample
+    from dse.search.candidate import cardinality, describe, sample
+    from dse.search.space import load_space
 
     space = load_space(name)
     table = Table(title=f"{space.name}: {space.description}")

@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import optuna
 
+from dse.search.candidate import all_dims, encode, sample
 from dse.search.feasible import ArchCheck
-from dse.search.space import (
-    RECIPE_KEYS,
-    Choice,
-    FloatRange,
-    IntRange,
-    LogRange,
-    _all_dims,
-    _encode,
-    sample,
-)
+from dse.search.space import RECIPE_KEYS, Choice, FloatRange, IntRange, LogRange
 from dse.train.recipe import DEFAULT_RECIPE
 
 
 def _contains(dim, value) -> bool:
     if isinstance(dim, Choice):
-        return _encode(value) in [_encode(c) for c in dim.choices]
+        return encode(value) in [encode(c) for c in dim.choices]
     if isinstance(dim, IntRange):
         lo, hi = dim.int
         return isinstance(value, int) and lo <= value <= hi and (value - lo) % dim.step == 0
@@ -61,7 +53,7 @@ def baseline_params(space, name: str) -> tuple[dict | None, str]:
     from dse.models.registry import make_config, model_spec
 
     wanted, params = _wanted(name), {}
-    for pname, dim in _all_dims(space).items():
+    for pname, dim in all_dims(space).items():
         if not isinstance(dim, Choice | IntRange | FloatRange | LogRange):
             continue
         branch = pname.split(".")[0] if "." in pname else None
@@ -69,7 +61,7 @@ def baseline_params(space, name: str) -> tuple[dict | None, str]:
             continue  # a parameter of a branch the recipe does not take
         if pname not in wanted or not _contains(dim, wanted[pname]):
             return None, f"{pname}={wanted.get(pname)!r} is outside the space"
-        params[pname] = _encode(wanted[pname])
+        params[pname] = encode(wanted[pname])
     try:
         cand = sample(space, optuna.trial.FixedTrial(params))
         same_model = (make_config(**_spec_args(cand["model"])).model_dump()

@@ -49,7 +49,7 @@ class ArchCheck:
 
     def params_feasible(self, params: dict) -> bool | None:
         """Feasibility of a (partial) parameter set; None when it does not fix the model."""
-        from dse.search.space import sample_model
+        from dse.search.candidate import sample_model
 
         try:
             spec = sample_model(self.space, optuna.trial.FixedTrial(params))

@@ -15,8 +15,9 @@ from dse.data import Split
 from dse.metrics import MeasureContext
 from dse.models import describe
 from dse.paths import study_folder
+from dse.search.candidate import sample
 from dse.search.schedulers import EpochReport
-from dse.search.space import Fidelity, SearchSpace, sample
+from dse.search.space import Fidelity, SearchSpace
 from dse.store import Store
 from dse.train import TrainConfig, fit, resolve_device, save_weights, seed_everything
 from dse.train.job import DataPlan, build_model, num_classes, prepare_data
@@ -289,7 +290,8 @@ class Objective:
         finally:
             for path in folder.glob("repeat-*.pt"):
                 path.unlink(missing_ok=True)
-            folder.rmdir() if not any(folder.iterdir()) else None
+            if not any(folder.iterdir()):
+                folder.rmdir()
         return list(zip(histories, models, strict=True))
 
     def _curve(self, trial, history: list[dict]) -> None:

@@ -65,6 +65,6 @@ def _random(space, seed: int):
 
 @register_sampler("grid")
 def _grid(space, seed: int):
-    from dse.search.space import grid_space
+    from dse.search.candidate import grid_space
 
     return optuna.samplers.GridSampler(grid_space(space), seed=seed)

@@ -1,8 +1,9 @@
-"""Search spaces: the YAML schema (pydantic), validation errors, and sampling with Optuna.
+"""Search spaces: the YAML schema (pydantic), loading, and validation errors.
 
 A dimension is written the same way everywhere: a fixed value (`0.9`, `relu`,
 `[2, 4, 12, 1]`), `{choices: [...]}`, `{int: [lo, hi]}` (optional `step`),
-`{float: [lo, hi]}` or `{log: [lo, hi]}` (log-uniform).
+`{float: [lo, hi]}` or `{log: [lo, hi]}` (log-uniform). Drawing candidates from a validated
+space is `dse.search.candidate`'s job.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-import optuna
 import yaml
 from pydantic import (
     BaseModel,
@@ -94,7 +94,7 @@ def _parse_dim(value: Any) -> Dim:
         cls = {"choices": Choice, "int": IntRange, "float": FloatRange, "log": LogRange}
         if len(keys) != 1 or next(iter(keys)) not in cls:
             raise ValueError(f"a range is one of {{choices: [...]}}, {{int: [lo, hi]}}, "
-                             f"{{float: [lo, hi]}}, {{log: [lo, hi]}}; got {_short(value)}")
+                             f"{{float: [lo, hi]}}, {{log: [lo, hi]}}; got {shorten(value)}")
         dim = cls[next(iter(keys))].model_validate(value)
         if isinstance(dim, Choice):
             for c in dim.choices:
@@ -130,10 +130,11 @@ def _check_values(dim: Dim, allowed: list, what: str) -> None:
         raise ValueError(f"{what} takes fixed values or choices, not a range")
     bad = [v for v in _values(dim) if v not in allowed]
     if bad:
-        raise ValueError(f"{what} {_short(bad)} not allowed; allowed: {allowed}")
+        raise ValueError(f"{what} {shorten(bad)} not allowed; allowed: {allowed}")
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def shorten(value: Any, limit: int = 60) -> str:
+    """repr(value), cut to `limit` characters."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -231,7 +232,7 @@ def check_dimensions(config: type, dims: dict[str, Any]) -> list[str]:
         for value in trials:
             why = config.check_value(key, value)
             if why:
-                errors.append(f"{path}: {_short(value)} cannot be built: {why}")
+                errors.append(f"{path}: {shorten(value)} cannot be built: {why}")
                 break
         corner[key] = trials[0]
     if not errors:
@@ -281,7 +282,7 @@ class TrainingSpace(_Strict):
         out = {}
         for name, params in v.items():
             if name not in known:
-                raise ValueError(f"{_short(name)} is not one of {known}")
+                raise ValueError(f"{shorten(name)} is not one of {known}")
             if params is not None and not isinstance(params, dict):
                 raise ValueError(f"the parameters of {name!r} must be a mapping")
             out[name] = {str(k): _parse_dim(d) for k, d in (params or {}).items()}
@@ -362,7 +363,7 @@ class SearchSpace(_Strict):
 
         unknown = [b for b in v if b not in list_models()]
         if unknown:
-            raise ValueError(f"registered model names (`dse models`); unknown: {_short(unknown)}")
+            raise ValueError(f"registered model names (`dse models`); unknown: {shorten(unknown)}")
         return v
 
     @model_validator(mode="after")
@@ -371,7 +372,7 @@ class SearchSpace(_Strict):
 
         other = [b for b in self.baselines if self.dataset not in get_entry(b).datasets]
         if other:
-            raise ValueError(f"baselines: {_short(other)} are the papers' models for another "
+            raise ValueError(f"baselines: {shorten(other)} are the papers' models for another "
                              f"data set than {self.dataset}; `dse models` lists each "
                              f"model's data sets")
         return self
@@ -382,7 +383,7 @@ class SearchSpace(_Strict):
         bad = [o for o in v if o not in metrics.study_names()]
         if bad or not 2 <= len(v) <= 4 or len(set(v)) != len(v):
             raise ValueError(f"two to four distinct objectives from {metrics.study_names()}; "
-                             f"got {_short(v)}")
+                             f"got {shorten(v)}")
         return v
 
     @field_validator("constraints", mode="before")
@@ -400,15 +401,17 @@ class SearchSpace(_Strict):
     @classmethod
     def _sampler(cls, v):
         if v not in samplers():
-            raise ValueError(f"{_short(v)} is not one of {samplers()}")
+            raise ValueError(f"{shorten(v)} is not one of {samplers()}")
         return v
 
     @model_validator(mode="after")
     def _fidelity(self):
         if self.default_fidelity not in self.fidelities:
-            raise ValueError(f"default_fidelity {_short(self.default_fidelity)} is not one of "
+            raise ValueError(f"default_fidelity {shorten(self.default_fidelity)} is not one of "
                              f"{list(self.fidelities)}")
         if self.sampler == "grid":
+            from dse.search.candidate import grid_space  # raises if the grid cannot hold it
+
             grid_space(self)
         return self
 
@@ -495,7 +498,7 @@ def validation_text(exc: ValidationError) -> str:
         loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-",
                                                                             "tagged")))
         value = e.get("input")
-        shown = f" (got {_short(value)})" if not isinstance(value, dict) else ""
+        shown = f" (got {shorten(value)})" if not isinstance(value, dict) else ""
         lines.append(f"{loc or '<top>'}: {e['msg']}{shown}")
     return "; ".join(lines)
 
@@ -514,134 +517,3 @@ def _too_big(obj: Any) -> bool:
         elif isinstance(x, list):
             stack.extend(x)
     return False
-
-
-# --------------------------------------------------------------------------- sampling
-
-def _suggest(trial: optuna.Trial, name: str, dim: Dim) -> Any:
-    if isinstance(dim, Choice):
-        encoded = [_encode(c) for c in dim.choices]
-        return _decode(trial.suggest_categorical(name, encoded))
-    if isinstance(dim, IntRange):
-        return trial.suggest_int(name, dim.int[0], dim.int[1], step=dim.step)
-    if isinstance(dim, FloatRange):
-        return trial.suggest_float(name, *dim.float)
-    if isinstance(dim, LogRange):
-        return trial.suggest_float(name, *dim.log, log=True)
-    return dim
-
-
-def _encode(v: Any):
-    return "-".join(str(x) for x in v) if isinstance(v, list) else v
-
-
-def _decode(v: Any):
-    if isinstance(v, str) and "-" in v and all(p.isdigit() for p in v.split("-")):
-        return [int(p) for p in v.split("-")]
-    return v
-
-
-def sample_model(space: SearchSpace, trial: optuna.Trial) -> dict:
-    """Draw the model part of a candidate: a spec for dse.models.create."""
-    m = space.model
-    if m.name is not None:
-        return {"name": _suggest(trial, "model", m.name)}
-    model = {"name": m.family}
-    for key, dim in m.dims.items():
-        if isinstance(dim, list):  # element by element: blocks1, blocks2, ...
-            value = [_suggest(trial, f"{key}{i + 1}", d) for i, d in enumerate(dim)]
-        else:
-            value = _suggest(trial, key, dim)
-        if value is not None:
-            model[key] = value
-    return model
-
-
-def sample(space: SearchSpace, trial: optuna.Trial) -> dict:
-    """Draw one candidate: {"model": spec for dse.models.create, "train": TrainConfig kwargs}."""
-    model = sample_model(space, trial)
-    t = space.training
-    opt = _branch(trial, "optimizer", t.optimizer)
-    sched = _branch(trial, "schedule", t.schedule)
-    params = opt[1]
-    train = {"optimizer": opt[0], "lr": params.pop("lr", DEFAULT_RECIPE.lr),
-             "optimizer_kwargs": params,
-             "schedule": sched[0], "schedule_kwargs": sched[1]}
-    for key in RECIPE_KEYS:
-        train[key] = _suggest(trial, key, getattr(t, key))
-    return {"model": model, "train": train}
-
-
-def _branch(trial: optuna.Trial, what: str, options: dict) -> tuple[str, dict]:
-    name = (next(iter(options)) if len(options) == 1
-            else trial.suggest_categorical(what, list(options)))
-    return name, {k: _suggest(trial, f"{name}.{k}", d) for k, d in options[name].items()}
-
-
-def _all_dims(space: SearchSpace) -> dict[str, Dim]:
-    """Every dimension with its Optuna parameter name (conditional ones included)."""
-    m, t, dims = space.model, space.training, {}
-    if m.name is not None:
-        dims["model"] = m.name
-    for key, dim in m.dims.items():
-        if isinstance(dim, list):
-            dims.update({f"{key}{i + 1}": d for i, d in enumerate(dim)})
-        else:
-            dims[key] = dim
-    for what in ("optimizer", "schedule"):
-        options = getattr(t, what)
-        if len(options) > 1:
-            dims[what] = Choice(choices=list(options))
-        for name, params in options.items():
-            dims.update({f"{name}.{k}": d for k, d in params.items()})
-    dims.update({k: getattr(t, k) for k in RECIPE_KEYS})
-    return dims
-
-
-def grid_space(space: SearchSpace) -> dict[str, list]:
-    """Optuna GridSampler's search space; only categorical, unconditional dimensions allowed."""
-    grid = {}
-    for name, dim in _all_dims(space).items():
-        if isinstance(dim, IntRange):
-            dim = Choice(choices=list(range(dim.int[0], dim.int[1] + 1, dim.step)))
-        if isinstance(dim, FloatRange | LogRange):
-            raise ValueError(f"the grid sampler needs choices, but {name} is a float range")
-        if isinstance(dim, Choice):
-            if "." in name and len(dim.choices) > 1:
-                raise ValueError(f"the grid sampler cannot vary {name}, which depends on another "
-                                 f"choice; fix it or use another sampler")
-            grid[name] = [_encode(c) for c in dim.choices]
-    return grid
-
-
-def cardinality(space: SearchSpace) -> float:
-    """Number of distinct candidates (math.inf with any float range)."""
-    total = 1.0
-    for dim in _all_dims(space).values():
-        if isinstance(dim, Choice):
-            total *= len(dim.choices)
-        elif isinstance(dim, IntRange):
-            total *= (dim.int[1] - dim.int[0]) // dim.step + 1
-        elif isinstance(dim, FloatRange | LogRange):
-            return math.inf
-    return total
-
-
-def describe(space: SearchSpace) -> list[tuple[str, str]]:
-    """(parameter, human-readable range) for every dimension."""
-    rows = []
-    for name, dim in _all_dims(space).items():
-        if isinstance(dim, Choice):
-            text = "one of " + ", ".join(_short(c, 30) for c in dim.choices)
-        elif isinstance(dim, IntRange):
-            text = f"int {dim.int[0]}..{dim.int[1]}" + (f" step {dim.step}" if dim.step > 1
-                                                        else "")
-        elif isinstance(dim, FloatRange):
-            text = f"float {dim.float[0]}..{dim.float[1]}"
-        elif isinstance(dim, LogRange):
-            text = f"log-uniform {dim.log[0]:g}..{dim.log[1]:g}"
-        else:
-            text = f"fixed {_short(dim)}"
-        rows.append((name, text))
-    return rows
-

@@ -16,7 +16,7 @@ def feasible_candidates(space, count: int, seed: int, max_draws: int | None = No
                         ) -> list[dict]:
     """Up to `count` distinct random parameter sets of `space` whose candidates satisfy its
     architecture-only constraints (cheap metrics only: no latency, no training)."""
-    from dse.search.space import sample
+    from dse.search.candidate import sample
 
     check = ArchCheck(space)
     if not check or count <= 0:
