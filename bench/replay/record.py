@@ -6,6 +6,8 @@ can be stopped at any time and run again. Two shards with one thread each use bo
 
     nohup python bench/replay/record.py --shard 0/2 > bench/replay/data/record-0.log 2>&1 &
     nohup python bench/replay/record.py --shard 1/2 > bench/replay/data/record-1.log 2>&1 &
+
+When one shard finishes first, `--shard 1/2 --reverse` starts on the other one from its end.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="stop after N points (checks)")
     ap.add_argument("--epochs", type=int, default=grid.EPOCHS, help="(checks only)")
     ap.add_argument("--data", type=Path, default=grid.DATA, help="table folder")
+    ap.add_argument("--reverse", action="store_true", help="take the shard's points from its "
+                    "end, into curves-<i>r.jsonl: a second recorder for a shard behind")
     args = ap.parse_args()
     i, n = (int(x) for x in args.shard.split("/"))
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -43,15 +47,18 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     args.data.mkdir(parents=True, exist_ok=True)
-    out = args.data / f"curves-{i}.jsonl"
+    out = args.data / f"curves-{i}{'r' if args.reverse else ''}.jsonl"
     done = set(grid.load_table(args.data))
     todo = [p for k, p in enumerate(grid.points()) if k % n == i and grid.key(p) not in done]
+    todo = todo[::-1] if args.reverse else todo
     print(f"shard {i}/{n}: {len(todo)} points to record, {len(done)} recorded", flush=True)
     plan = DataPlan("cifar10", val_size=5000, subset=grid.TRAIN_IMAGES,
                     val_subset=grid.VAL_IMAGES, seed=0)
     cfg = replace(DEFAULT_RECIPE, epochs=args.epochs, seed=0)
     hw = hardware.describe(torch.device("cpu"))
     for point in todo[:args.limit]:
+        if grid.key(point) in grid.load_table(args.data):  # another recorder got there first
+            continue
         t0 = time.time()
         seed_everything(0)
         model = build_model(grid.spec(point), "cifar10")

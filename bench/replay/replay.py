@@ -2,10 +2,11 @@
 
 Every strategy searches the same 108-point table (bench/replay/data, recorded by
 record.py) for (validation accuracy, float32 size, MACs); time is simulated from the
-recorded epoch times, so 25 seeds of 7 strategies take minutes, not weeks. Hypervolume is
-that of the trials that trained all epochs (for halving: the top rung), each objective
-scaled to [0, 1] over the table, reference point 1.1, as a fraction of the table's whole
-front. Budgets are fractions of the compute that training every point fully costs.
+recorded epoch times, so 25 seeds of 7 strategies take minutes, not weeks (one process
+per core). Hypervolume is that of the trials that trained all epochs (for halving: the top
+rung), each objective scaled to [0, 1] over the table, reference point 1.1, as a fraction
+of the table's whole front. Budgets are fractions of the compute that training every point
+fully costs.
 
     python bench/replay/replay.py [--seeds 25] [--budget 0.5] [--sweep]
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -63,12 +66,25 @@ def strategies(sweep: bool) -> dict[str, callable]:
            "dse halving + random": lambda t, s, b: S.dse_halving(t, "random", s, b),
            "dse halving + NSGA-II": lambda t, s, b: S.dse_halving(t, "nsga2", s, b),
            "dse halving + TPE": lambda t, s, b: S.dse_halving(t, "tpe", s, b),
+           "dse halving + TPE, no revival": lambda t, s, b: S.dse_halving(t, "tpe", s, b,
+                                                                          revive=False),
            "Syne Tune MOASHA": lambda t, s, b: S.moasha(t, s, b)}
     if sweep:
         out = {f"dse halving + TPE, min_epochs {m}, eta {e}":
                (lambda t, s, b, m=m, e=e: S.dse_halving(t, "tpe", s, b, m, e))
                for m in (1, 2, 4) for e in (2, 3, 4)}
     return out
+
+
+_STATE: dict = {}  # set by main before the worker processes fork
+
+
+def _replay_one(job: tuple[str, int]) -> list[float]:
+    """One strategy, one seed: its hypervolume curve."""
+    name, seed = job
+    st = _STATE
+    events = strategies(st["sweep"])[name](st["table"], seed, st["budget"])
+    return hv_curve(events, st["scale"], st["best"], st["points"])
 
 
 def main() -> None:
@@ -79,6 +95,8 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="halving's min_epochs x eta instead")
     ap.add_argument("--data", type=Path, default=grid.DATA)
     ap.add_argument("--out", default=None, help="results name [replay or replay-sweep]")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="worker processes [one per core]")
     args = ap.parse_args()
     table = S.Table(grid.load_table(args.data))
     scale = scaler(table)
@@ -86,11 +104,19 @@ def main() -> None:
                               [1.1] * 3)
     total = table.total_cost()
     points = [total * args.budget * i / 50 for i in range(1, 51)]
-    curves, t0 = {}, time.time()
-    for name, run in strategies(args.sweep).items():
-        curves[name] = [hv_curve(run(table, seed, total * args.budget), scale, best, points)
-                        for seed in range(args.seeds)]
-        print(f"{name}: {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    names = list(strategies(args.sweep))
+    jobs = [(name, seed) for name in names for seed in range(args.seeds)]
+    _STATE.update(table=table, scale=scale, best=best, points=points, sweep=args.sweep,
+                  budget=total * args.budget)
+    curves, t0 = {n: [None] * args.seeds for n in names}, time.time()
+    # one process per core, forked after the table is loaded; results kept in seed order
+    with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+        for k, ((name, seed), curve) in enumerate(zip(jobs, pool.imap(_replay_one, jobs),
+                                                      strict=True)):
+            curves[name][seed] = curve
+            if seed == args.seeds - 1:
+                print(f"{name}: done at {time.time() - t0:.0f}s ({k + 1}/{len(jobs)} runs)",
+                      file=sys.stderr, flush=True)
     name = args.out or ("replay-sweep" if args.sweep else "replay")
     RESULTS.mkdir(exist_ok=True)
     text = report(table, curves, points, total, args)

@@ -10,6 +10,7 @@ ask/tell; Syne Tune's MOASHA is driven through its scheduler interface.
 from __future__ import annotations
 
 import datetime
+import statistics
 import warnings
 
 import grid
@@ -18,7 +19,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 
 from dse.search.schedulers import EpochReport
-from dse.search.schedulers.halving import HalvingOptions, SuccessiveHalving
+from dse.search.schedulers.halving import HalvingOptions, SuccessiveHalving, promotable
 
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -32,18 +33,22 @@ Event = tuple[float, list[float]]
 
 
 class Table:
-    """The recorded curves: values at an epoch, cost of the first e epochs."""
+    """The recorded curves: values at an epoch, cost of the first e epochs.
+
+    An epoch's cost is its point's median recorded epoch time: robust to a few epochs
+    slowed by other work on the machine, which a sum of the raw times would carry."""
 
     def __init__(self, rows: dict[str, dict]) -> None:
         self.rows = rows
         self.epochs = min(len(r["val_acc"]) for r in rows.values())
+        self._epoch_s = {k: statistics.median(r["epoch_s"]) for k, r in rows.items()}
 
     def values(self, key: str, epoch: int) -> list[float]:
         r = self.rows[key]
         return [r["val_acc"][epoch - 1], r["size_mb"], r["macs"]]
 
     def cost(self, key: str, epochs: int) -> float:
-        return float(sum(self.rows[key]["epoch_s"][:epochs]))
+        return float(self._epoch_s[key] * epochs)
 
     def total_cost(self) -> float:
         """Seconds to train every point fully: the unit of the budgets."""
@@ -79,16 +84,28 @@ def full_fidelity(table: Table, sampler: str, seed: int, budget: float) -> list[
 
 
 def dse_halving(table: Table, sampler: str, seed: int, budget: float, min_epochs: int = 1,
-                eta: int = 3) -> list[Event]:
+                eta: int = 3, revive: bool = True) -> list[Event]:
     """dse's asynchronous successive halving (its real scheduler) under an Optuna sampler;
-    stopped trials are told as pruned; a repeat of a finished candidate is reused and a repeat
-    of a stopped one is stopped again, both at no cost (as `dse run` does)."""
+    stopped trials are told as pruned; a repeat of a finished candidate is reused at no
+    cost (as `dse run` does). A repeat of a stopped one continues from where it stopped if
+    it is now among the best 1/eta of its rung (`revive`, as `dse run` does: the rung has
+    grown since), else it is stopped again at no cost."""
     study = optuna.create_study(directions=DIRECTIONS, sampler=make_sampler(sampler, seed))
     sched = SuccessiveHalving(HalvingOptions(min_epochs=min_epochs, eta=eta), table.epochs)
-    t, events, done, stopped, idle = 0.0, [], {}, set(), 0
+    rungs = sched.rungs()
+    t, events, done, stopped, idle = 0.0, [], {}, {}, 0
     while t < budget and idle < MAX_IDLE:
         trial = study.ask(DISTS)
         key = grid.key(trial.params)
+        start = 1
+        if key in stopped and revive:
+            old, epoch = stopped[key]
+            rung = f"rung{rungs.index(epoch)}"
+            pop = [t_ for t_ in study.get_trials(deepcopy=False) if rung in t_.user_attrs]
+            idx = next(i for i, t_ in enumerate(pop) if t_.number == old)
+            if promotable([t_.user_attrs[rung] for t_ in pop], idx, eta, DIRECTIONS):
+                del stopped[key]
+                start = epoch + 1  # continues from the stopped trial's state
         if key in done or key in stopped:
             if key in done:
                 study.tell(trial, done[key])
@@ -97,14 +114,14 @@ def dse_halving(table: Table, sampler: str, seed: int, budget: float, min_epochs
             idle += 1
             continue
         idle = 0
-        for epoch in range(1, table.epochs + 1):
+        for epoch in range(start, table.epochs + 1):
             t += table.cost(key, epoch) - table.cost(key, epoch - 1)
             vals = table.values(key, epoch)
             if epoch < table.epochs and sched.decide(EpochReport(
                     trial, study, epoch, dict(zip(OBJECTIVES, vals, strict=True)),
                     OBJECTIVES, DIRECTIONS)):
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-                stopped.add(key)
+                stopped[key] = (trial.number, epoch)
                 break
         else:
             done[key] = table.values(key, table.epochs)
