@@ -77,26 +77,30 @@ def _wait_running(url: str, proc, timeout: float = 120) -> None:
     raise AssertionError("no trial started")
 
 
-def _interrupt(tmp_path, data_dir, sig: int, code: int, word: str) -> None:
+def _interrupt(tmp_path, data_dir, sig: int, code: int, word: str, workers: int = 1,
+               sigint=signal.SIG_DFL) -> None:
     space = tmp_path / "long.yaml"
     space.write_text(LONG)
     url = f"sqlite:///{tmp_path}/studies/dse.db"
     proc = subprocess.Popen([sys.executable, "-m", "dse.cli", "run", "--space", str(space),
-                             "--trials", "1", "--device", "cpu", "--data-dir", str(data_dir)],
+                             "--trials", str(workers), "--workers", str(workers),
+                             "--device", "cpu", "--data-dir", str(data_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"},
-                            # as from a terminal: a test runner started in the background
-                            # may hand down SIGINT ignored
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            # SIG_DFL: as from a terminal (a test runner started in the
+                            # background may hand down SIGINT ignored); SIG_IGN: as a
+                            # shell's background job (`dse run ... &`)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
     _wait_running(url, proc)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, (out, err)
     assert word in err and "Traceback" not in err, err
-    rec = Store(url).trials("long")[0]
-    assert rec.status == "failed" and rec.reason.startswith(("Terminated", "KeyboardInterrupt"))
+    recs = Store(url).trials("long")
+    assert recs and all(r.status == "failed" and r.reason.startswith(
+        ("Terminated", "KeyboardInterrupt")) for r in recs), [(r.status, r.reason) for r in recs]
     study = optuna.load_study(study_name="long", storage=url)
-    assert study.trials[0].state.name == "FAIL"
+    assert all(t.state.name == "FAIL" for t in study.trials)
 
 
 def test_sigterm_ends_the_trial_with_a_reason_and_exit_143(tmp_path, data_dir):
@@ -105,3 +109,9 @@ def test_sigterm_ends_the_trial_with_a_reason_and_exit_143(tmp_path, data_dir):
 
 def test_ctrl_c_ends_the_trial_with_a_reason_and_exit_130(tmp_path, data_dir):
     _interrupt(tmp_path, data_dir, signal.SIGINT, 130, "interrupted")
+
+
+def test_kill_int_reaches_background_workers(tmp_path, data_dir):
+    """`dse run --workers 2 &` (SIGINT ignored by the shell) still stops on `kill -INT`."""
+    _interrupt(tmp_path, data_dir, signal.SIGINT, 130, "interrupted", workers=2,
+               sigint=signal.SIG_IGN)

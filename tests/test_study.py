@@ -145,6 +145,76 @@ def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
     assert all("rung0" in t.user_attrs for t in study.trials)
 
 
+REVIVE = textwrap.dedent("""
+    name: rv
+    study: rv
+    objectives: [accuracy, size_mb]
+    sampler: random
+    model: {family: hps, blocks: [1, 1, 1, 1], width: WIDTH}
+    training:
+      optimizer: {sgd: {lr: LR, momentum: 0.9}}
+      batch_size: 64
+    fidelities:
+      tiny: {epochs: 2, train_images: 200, val_images: 100, latency_repeats: 2SCHED}
+    default_fidelity: tiny
+""")
+
+
+def test_a_stopped_candidate_proposed_again_continues_once_its_rung_has_grown(tmp_path,
+                                                                                data_dir):
+    """ASHA's late promotion: trial A is stopped at rung 0 (a better trial is there); once
+    the rung has grown so that A is among its best 1/eta, the same candidate proposed again
+    continues from A's state and ends exactly where training it straight through ends."""
+    from optuna.trial import TrialState, create_trial
+
+    space = tmp_path / "rv.yaml"
+    space.write_text(REVIVE.replace("WIDTH", "{choices: [0.25, 0.5]}")
+                     .replace("LR", "{choices: [0.05, 0.01]}")
+                     .replace("SCHED", ",\n         scheduler: {halving: {min_epochs: 1, eta: 2}}"))
+    url = f"sqlite:///{tmp_path}/studies/dse.db"
+    run = ["run", "--space", str(space), "--trials", "1", "--device", "cpu", "--data-dir",
+           str(data_dir)]
+    assert dse(*run, cwd=tmp_path).returncode == 0  # trial 0: first at rung 0, completes
+    study = optuna.load_study(study_name="rv", storage=url)
+    x = study.trials[0].params
+    a = {"width": x["width"], "sgd.lr": 0.01 if x["sgd.lr"] == 0.05 else 0.05}
+
+    def fake(values: list[float]) -> None:  # another trial's report at rung 0
+        study.add_trial(create_trial(state=TrialState.PRUNED, user_attrs={"rung0": values}))
+    fake([1.0, 0.0])  # dominates everything: A is not in the best 1 of 3
+    study.enqueue_trial(a)
+    r = dse(*run, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    store = Store(url)
+    stopped = store.trials("rv")[-1]
+    assert stopped.status == "pruned" and "rung 0" in stopped.reason
+    state = tmp_path / "studies" / "rv" / "stopped" / f"trial-{stopped.number:05d}.pt"
+    assert state.is_file()
+    for _ in range(4):  # four worse reports: A is now in the best 3 of 7
+        fake([0.0, 1e9])
+    study.enqueue_trial(a)
+    r = dse(*run, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    revived = store.trials("rv")[-1]
+    assert revived.status == "complete", revived.reason
+    assert f"continued trial {stopped.number} from epoch 1" in revived.reason
+    assert optuna.load_study(study_name="rv", storage=url).trials[-1].user_attrs[
+        "continues"] == stopped.number
+    assert [e.epoch for e in store.epochs([revived.id])] == [2]  # only the epoch it trained
+    assert not state.exists() and not list(state.parent.iterdir())
+    # the same candidate trained straight through, in another store, without a scheduler
+    straight = tmp_path / "straight.yaml"
+    straight.write_text(REVIVE.replace("WIDTH", str(a["width"])).replace("LR", str(a["sgd.lr"]))
+                        .replace("SCHED", ""))
+    url2 = f"sqlite:///{tmp_path}/straight.db"
+    r = dse(*run[:2], str(straight), *run[3:], "--storage", url2, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (ref,) = Store(url2).trials("rv")
+    last = store.epochs([revived.id])[-1], Store(url2).epochs([ref.id])[-1]
+    assert last[0].val_acc == last[1].val_acc and last[0].val_loss == last[1].val_loss
+    assert revived.measurements["accuracy"] == ref.measurements["accuracy"]
+
+
 def test_successive_halving_decides_on_the_mean_of_repeats(tmp_path, data_dir):
     space = tmp_path / "shr.yaml"
     space.write_text(textwrap.dedent("""

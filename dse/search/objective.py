@@ -94,7 +94,8 @@ class Objective:
             return
         grace = heartbeat()[1]
         now = time.time()
-        for tmp in self.artifacts.glob(".trial-*.pt.*"):  # atomic_save's temporary files
+        for tmp in [*self.artifacts.glob(".trial-*.pt.*"),  # atomic_save's temporary files
+                    *self.artifacts.glob("stopped/.trial-*.pt.*")]:
             if now - tmp.stat().st_mtime > grace:
                 tmp.unlink(missing_ok=True)
         done = {f"trial-{r.number:05d}.pt" for r in self.store.trials(self.study.study_name)
@@ -103,6 +104,10 @@ class Objective:
             n = ckpt.name.removeprefix("trial-").removesuffix(".pt")
             if ckpt.name not in done and n.isdigit() and finished.get(int(n)) == "FAIL":
                 ckpt.unlink(missing_ok=True)  # written, but its trial never completed
+        for state in self.artifacts.glob("stopped/trial-*.pt"):  # a dead trial's state
+            n = state.stem.removeprefix("trial-")
+            if n.isdigit() and finished.get(int(n)) == "FAIL":
+                state.unlink(missing_ok=True)
 
     def architecture(self, spec: dict, model) -> dict:
         """Architecture metrics of a spec: from this process, else from the store (once per
@@ -156,6 +161,7 @@ class Objective:
             raise
         except BaseException as exc:
             self.store.finish_trial(rid, "failed", reason=f"{type(exc).__name__}: {exc}")
+            self.state_path(trial.number).unlink(missing_ok=True)
             raise
 
     def _evaluate(self, trial, rid: int, cand: dict, arch: dict, key: str,
@@ -180,14 +186,21 @@ class Objective:
                                     prev.checkpoint, reused_from=prev.id)
             return self._finish(trial, m, "reused")
         stopped = self.store.find_measured(key, status="pruned")
-        if stopped is not None:  # the scheduler already stopped it: not trained again
-            raise _Stopped(f"the same candidate was stopped in trial {stopped.number} "
-                           f"({stopped.reason or 'by the scheduler'}); not trained again")
+        resume, note = None, None
+        if stopped is not None:  # the scheduler stopped it: continue it only if promoted now
+            resume = self._revival(stopped.number)
+            if resume is None:
+                raise _Stopped(f"the same candidate was stopped in trial {stopped.number} "
+                               f"({stopped.reason or 'by the scheduler'}); not trained again")
+            note = (f"continued trial {stopped.number} from epoch {len(resume['history'])}, "
+                    f"promoted late by the scheduler")
+            trial.set_user_attr("continues", stopped.number)
         runs, ckpt = [], None
         if self.fid.repeats > 1 and self.fid.rungs():  # decide on the mean of the repeats
             trained = self._train_together(trial, rid, cand, arch, model)
         else:
-            trained = (self._train(trial, rid, cand, arch, r, model if r == 0 else None)
+            trained = (self._train(trial, rid, cand, arch, r, model if r == 0 else None,
+                                   resume if r == 0 else None)
                        for r in range(self.fid.repeats))
         for r, (history, trained_model) in enumerate(trained):
             runs.append(metrics.measure_trained(trained_model, self.context(history)))
@@ -200,8 +213,33 @@ class Objective:
             m["accuracies"] = [r["accuracy"] for r in runs]
         if any(not math.isfinite(m[o]) for o in self.space.objectives):
             raise RuntimeError("an objective is NaN or infinite (the run diverged?)")
-        self.store.finish_trial(rid, "complete", m, checkpoint=ckpt)
-        return self._finish(trial, m, "complete")
+        self.store.finish_trial(rid, "complete", m, note, checkpoint=ckpt)
+        self.state_path(trial.number).unlink(missing_ok=True)
+        return self._finish(trial, m, "complete", note)
+
+    def state_path(self, number: int) -> Path:
+        """Where trial `number`'s training state is kept while the scheduler may stop it
+        (and after it stopped it, so that a late promotion can continue it)."""
+        return self.artifacts / "stopped" / f"trial-{number:05d}.pt"
+
+    def _revival(self, number: int) -> dict | None:
+        """The training state of stopped trial `number` if the scheduler would promote it
+        now (its rung has grown since); the state file passes to the new trial."""
+        from dse.errors import CheckpointError
+        from dse.train import load_checkpoint
+
+        path = self.state_path(number)
+        if self.fid.repeats > 1 or not path.is_file():
+            return None
+        try:
+            state = load_checkpoint(path)
+        except CheckpointError:
+            return None
+        if not self.fid.make_scheduler().revivable(self.study, number, len(state["history"]),
+                                                   self.space.directions):
+            return None
+        path.unlink()  # superseded by the new trial's own state
+        return state
 
     def _placeholder_values(self, arch: dict) -> list[float]:
         """Objective values of an untrained, infeasible candidate: measured architecture
@@ -230,12 +268,13 @@ class Objective:
         acc = values.get("accuracy")
         trial.set_constraint("learned", 0.0 if acc is None else self.chance + LEARN_MARGIN - acc)
 
-    def _finish(self, trial, m: dict, status: str) -> list[float]:
+    def _finish(self, trial, m: dict, status: str, note: str | None = None) -> list[float]:
         acc = m.get("accuracy")
         if acc is not None and acc < self.chance + LEARN_MARGIN:
             status = "not learned"
             reason = (f"did not learn: validation accuracy {acc:.1%} is within "
-                      f"{LEARN_MARGIN:.0%} of chance ({self.chance:.0%}); kept off the front")
+                      f"{LEARN_MARGIN:.0%} of chance ({self.chance:.0%}); kept off the front"
+                      + (f" ({note})" if note else ""))
             trial.set_user_attr("reason", reason)
             self.store.set_reason(trial.user_attrs["dse_id"], reason)
         trial.set_user_attr("dse_status", status)
@@ -301,7 +340,8 @@ class Objective:
             k: [_round(h[k]) for h in history]
             for k in ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")})
 
-    def _train(self, trial, rid: int, cand: dict, arch: dict, repeat: int, model=None):
+    def _train(self, trial, rid: int, cand: dict, arch: dict, repeat: int, model=None,
+               resume: dict | None = None):
         seed = self.seed + repeat
         cfg = TrainConfig(epochs=self.fid.epochs, seed=seed, **cand["train"])
         if model is None:  # repeat 0 reuses the model built (seeded) for the measurements
@@ -309,7 +349,9 @@ class Objective:
             model = build_model(cand["model"], self.space.dataset)
         train, val = self.splits(model.dse_config.input_size)
         scheduler = self.fid.make_scheduler() if repeat == 0 else None
-        history: list[dict] = []
+        history: list[dict] = list(resume["history"]) if resume else []  # stored already
+        state = self.state_path(trial.number) if scheduler is not None and self.fid.rungs() \
+            else None
 
         def on_epoch(row: dict) -> None:
             self.store.add_epoch(rid, repeat, row)
@@ -329,5 +371,5 @@ class Objective:
 
         fit(model, train, val, cfg, self.space.dataset, self.device, on_epoch=on_epoch,
             on_batch=self.reporter.batch if getattr(self.reporter, "wants_batches", False)
-            else None)
+            else None, resume=resume, resume_path=state, spec=cand["model"])
         return history, model

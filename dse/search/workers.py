@@ -35,6 +35,9 @@ def run_workers(base: list[str], trials: int | None, workers: int, threads: int,
                 say) -> int:
     """Start the workers, relay their output, and return the worst exit code."""
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    # a shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it:
+    # take it back, so that `kill -INT` reaches a `dse run --workers N &` as Ctrl-C would
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     procs = []
     for i, n in enumerate(split_trials(trials, workers)):
         if n == 0:

@@ -332,12 +332,14 @@ class Store:
     # ------------------------------------------------------------------ reads
     def find_measured(self, config_hash: str, status: str = "complete"
                       ) -> TrialRecord | None:
-        """A trial that measured (or, with status "pruned", stopped early) this exact
-        candidate, recipe, fidelity and seeds."""
+        """A trial that measured this exact candidate, recipe, fidelity and seeds (the
+        first), or with status "pruned" stopped it early (the last: a candidate continued
+        after a late promotion and stopped again got furthest there)."""
+        by = TrialRecord.number.desc() if status == "pruned" else TrialRecord.number
         with self.session() as s:
             return s.scalar(select(TrialRecord).where(
                 TrialRecord.config_hash == config_hash, TrialRecord.status == status,
-                TrialRecord.reused_from.is_(None)).order_by(TrialRecord.number).limit(1))
+                TrialRecord.reused_from.is_(None)).order_by(by).limit(1))
 
     def trials(self, study: str) -> list[TrialRecord]:
         """dse's records of a study's trials, by number."""

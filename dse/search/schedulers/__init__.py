@@ -51,6 +51,11 @@ class Scheduler:
         """None to continue, or the reason this trial stops now."""
         return None
 
+    def revivable(self, study: Any, number: int, epoch: int, directions: list[str]) -> bool:
+        """Whether trial `number`, stopped at `epoch`, would continue if it stopped now (its
+        rung has grown since): `dse run` then continues it when it is proposed again."""
+        return False
+
 
 _SCHEDULERS: dict[str, type[Scheduler]] = {}
 

@@ -4,7 +4,10 @@ At each rung (an epoch count: min_epochs, min_epochs * eta, ...), a trial compar
 objective vector with every trial that has reached the same rung so far: it continues if
 it lies in the best `max(1, n // eta)` of them, ordered by non-dominated rank and then by
 crowding distance (NSGA-II's order). Nobody waits for a rung to fill: a trial decides with
-what the storage holds when it gets there, as ASHA does.
+what the storage holds when it gets there, as ASHA does. A stopped trial keeps its training
+state; when the sampler proposes the same candidate again and it is by then among the best
+1/eta of its grown rung, it continues from where it stopped (ASHA's late promotion;
+`Objective` does this through `revivable`).
 """
 
 from __future__ import annotations
@@ -64,3 +67,14 @@ class SuccessiveHalving(Scheduler):
             return None
         return (f"stopped by successive halving at rung {k} (epoch {report.epoch}): not in the "
                 f"best 1/{self.options.eta} of {len(points)} trials")
+
+    def revivable(self, study, number: int, epoch: int, directions: list[str]) -> bool:
+        """Asynchronous successive halving's late promotion: a trial stopped at a rung is
+        promotable once it is among the best 1/eta of the (larger) rung as it is now."""
+        if epoch not in self.rungs():
+            return False
+        key = f"rung{self.rungs().index(epoch)}"
+        trials = [t for t in study.get_trials(deepcopy=False) if key in t.user_attrs]
+        index = next((i for i, t in enumerate(trials) if t.number == number), None)
+        return index is not None and promotable([t.user_attrs[key] for t in trials], index,
+                                                self.options.eta, directions)
