@@ -1,7 +1,7 @@
 """Does the replay predict a real study? Run dse's default strategy for real on the grid.
 
-Runs `dse run --space bench/replay/space.yaml` (TPE + successive halving, min_epochs 1,
-eta 3; the same 2,000 training / 1,000 validation images and 20 epochs as the table) with
+Runs `dse run --space bench/replay/space.yaml` (TPE + successive halving, min_epochs 2,
+eta 2; the same 2,000 training / 1,000 validation images and 20 epochs as the table) with
 `--seed S` for S in 0..2 (the seed also draws the 2,000-image subset: seeds 1 and 2 see
 other images than the table), two seeds at a time with one thread each (as the table was
 recorded), each until its trials have trained `--budget` of the table's compute (summed

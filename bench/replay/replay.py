@@ -184,7 +184,7 @@ def plot(curves: dict, frac: list[float], path: Path) -> None:
     fig.update_layout(title="replayed search: hypervolume against compute (median, IQR)",
                       xaxis_title="compute (% of training the whole table)",
                       yaxis_title="hypervolume (fraction of the table's front)", height=560)
-    fig.write_html(path, include_plotlyjs="cdn")
+    fig.write_html(path, include_plotlyjs="directory")  # plotly.min.js beside it, offline
 
 
 if __name__ == "__main__":

@@ -83,8 +83,9 @@ def full_fidelity(table: Table, sampler: str, seed: int, budget: float) -> list[
     return events
 
 
-def dse_halving(table: Table, sampler: str, seed: int, budget: float, min_epochs: int = 1,
-                eta: int = 3, revive: bool = True) -> list[Event]:
+def dse_halving(table: Table, sampler: str, seed: int, budget: float,
+                min_epochs: int = HalvingOptions().min_epochs, eta: int = HalvingOptions().eta,
+                revive: bool = True) -> list[Event]:
     """dse's asynchronous successive halving (its real scheduler) under an Optuna sampler;
     stopped trials are told as pruned; a repeat of a finished candidate is reused at no
     cost (as `dse run` does). A repeat of a stopped one continues from where it stopped if

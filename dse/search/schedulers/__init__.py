@@ -5,7 +5,7 @@ class with an options model (what a space's fidelity may set) and `decide`, regi
 with `@register_scheduler`. A space picks one per fidelity:
 
     fidelities:
-      proxy: {epochs: 18, scheduler: {halving: {min_epochs: 2, eta: 3}}}
+      proxy: {epochs: 18, scheduler: {halving: {min_epochs: 2, eta: 2}}}
 """
 
 from __future__ import annotations
