@@ -25,8 +25,10 @@ def worker(*args, cwd, env=None):
 
 
 def test_four_workers_share_one_study(tmp_path, data_dir, pg_url):
+    # --no-baselines: each worker runs exactly its 2 trials; workers started apart each
+    # enqueue the space's baselines (a race noted in README, Known limits)
     common = ["--space", "hps_cifar10", "--fidelity", "smoke", "--trials", "2", "--device",
-              "cpu", "--storage", pg_url, "--data-dir", str(data_dir)]
+              "cpu", "--storage", pg_url, "--data-dir", str(data_dir), "--no-baselines"]
     procs = [worker(*common, "--seed", str(seed), cwd=tmp_path) for seed in range(4)]
     for p in procs:
         _, err = p.communicate(timeout=600)
