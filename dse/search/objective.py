@@ -371,5 +371,6 @@ class Objective:
 
         fit(model, train, val, cfg, self.space.dataset, self.device, on_epoch=on_epoch,
             on_batch=self.reporter.batch if getattr(self.reporter, "wants_batches", False)
-            else None, resume=resume, resume_path=state, spec=cand["model"])
+            else None, resume=resume, resume_path=state, spec=cand["model"],
+            save_epochs=set(self.fid.rungs()))  # a trial can only stop at a rung
         return history, model

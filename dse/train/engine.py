@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -88,14 +88,15 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         device: str | torch.device = "auto", progress: bool = False,
         resume: dict | None = None, resume_path: str | Path | None = None,
         on_epoch: EpochCallback | None = None, spec: dict | None = None,
-        channels_last: bool | None = None, on_batch: EpochCallback | None = None
-        ) -> list[dict]:
+        channels_last: bool | None = None, on_batch: EpochCallback | None = None,
+        save_epochs: Collection[int] | None = None) -> list[dict]:
     """Train `model` on `train`, evaluating on `val` after every epoch.
 
     Returns one row per epoch: train/val loss and accuracy, learning rate, train_s,
     eval_s, epoch_s (train + eval, the papers' "model speed") and train_images_per_s.
     `resume` is a checkpoint from `resume_path` of an earlier, interrupted call; with it
-    the run continues exactly where it stopped. `on_epoch` sees each row and may raise
+    the run continues exactly where it stopped; `save_epochs` limits writing that state to
+    those (1-based) epochs (every epoch when None). `on_epoch` sees each row and may raise
     to stop training (multi-fidelity uses this). `on_batch` sees, at most twice a second,
     the running epoch's batch, loss, accuracy and images/s (live progress).
     """
@@ -142,7 +143,7 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
                     f"acc {row['train_acc']:.3f}  val_loss {row['val_loss']:.3f}  "
                     f"val_acc {row['val_acc']:.3f}  lr {row['lr']:.4g}  "
                     f"{row['epoch_s']:.1f}s  {row['train_images_per_s']:.0f} img/s")
-            if resume_path is not None:
+            if resume_path is not None and (save_epochs is None or epoch + 1 in save_epochs):
                 atomic_save(_resume_state(model, opt, scheduler, history, cfg, spec, ema),
                             resume_path)
             if on_epoch is not None:

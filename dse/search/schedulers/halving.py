@@ -73,9 +73,10 @@ class SuccessiveHalving(Scheduler):
     def revivable(self, study, number: int, epoch: int, directions: list[str]) -> bool:
         """Asynchronous successive halving's late promotion: a trial stopped at a rung is
         promotable once it is among the best 1/eta of the (larger) rung as it is now."""
-        if epoch not in self.rungs():
+        rungs = self.rungs()
+        if epoch not in rungs:
             return False
-        key = f"rung{self.rungs().index(epoch)}"
+        key = f"rung{rungs.index(epoch)}"
         trials = [t for t in study.get_trials(deepcopy=False) if key in t.user_attrs]
         index = next((i for i, t in enumerate(trials) if t.number == number), None)
         return index is not None and promotable([t.user_attrs[key] for t in trials], index,
