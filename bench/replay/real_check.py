@@ -5,9 +5,9 @@ eta 2; the same 2,000 training / 1,000 validation images and 20 epochs as the ta
 `--seed S` for S in 0..2 (the seed also draws the 2,000-image subset: seeds 1 and 2 see
 other images than the table), two seeds at a time with one thread each (as the table was
 recorded), each until its trials have trained `--budget` of the table's compute (summed
-epoch times), then scores each study's
-top-rung trials with the replay's hypervolume and prints them beside the replay's median
-and interquartile range at the same budget (from bench/results/replay.json).
+epoch times), then scores each study's top-rung trials with the replay's hypervolume and
+prints them beside the replay's median and interquartile range at the same budget (from
+bench/results/replay.json).
 
     python bench/replay/real_check.py [--budget 0.1] [--seeds 3]
 """
@@ -81,18 +81,23 @@ def _one_seed(seed: int, budget_s: float, scale, best: float, chunk: int
                         "--trials", str(chunk), "--storage", storage, "--threads", "1",
                         "--no-baselines", "--log-format", "plain", "--quiet"],
                        check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
-    within = [r for r in store.trials(study) if _spent(store, study, upto=r.number) <= budget_s]
+    recs = store.trials(study)  # by number: the order they trained in (one worker)
+    per_trial: dict[int, float] = {}
+    for e in store.epochs([r.id for r in recs]):
+        per_trial[e.trial_id] = per_trial.get(e.trial_id, 0.0) + (e.epoch_s or 0.0)
+    within, spent = [], 0.0
+    for r in recs:
+        if spent + per_trial.get(r.id, 0.0) > budget_s:
+            break
+        spent += per_trial.get(r.id, 0.0)
+        within.append(r)
     pts = [scale([r.measurements["accuracy"], r.measurements["size_mb"],
                   r.measurements["macs"]]) for r in within if r.status == "complete"]
     hv = pareto.hypervolume(pts, [1.1] * 3) / best if pts else 0.0
-    return hv, len(within), _spent(store, study, upto=within[-1].number if within else -1)
+    return hv, len(within), spent
 
 
-def _spent(store: Store, study: str, upto: int | None = None) -> float:
-    """Seconds of training (summed epoch times) of a study's trials (up to trial `upto`)."""
-    recs = [r for r in store.trials(study) if upto is None or r.number <= upto]
+def _spent(store: Store, study: str) -> float:
+    """Seconds of training (summed epoch times) of a study's trials."""
+    recs = store.trials(study)
     return sum(e.epoch_s or 0.0 for e in store.epochs([r.id for r in recs])) if recs else 0.0
-
-
-if __name__ == "__main__":
-    main()

@@ -58,15 +58,17 @@ def hv_curve(events: list[S.Event], scale, best: float, grid_points: list[float]
     return out
 
 
-def strategies(sweep: bool) -> dict[str, callable]:
-    """Name -> f(table, seed, budget) -> events."""
+def strategies(sweep: bool, halving: tuple[int, int] | None = None) -> dict[str, callable]:
+    """Name -> f(table, seed, budget) -> events; `halving` = (min_epochs, eta) of the halving
+    arms (dse's defaults when None)."""
+    h = dict(zip(("min_epochs", "eta"), halving, strict=True)) if halving else {}
     out = {"random (full fidelity)": lambda t, s, b: S.full_fidelity(t, "random", s, b),
            "NSGA-II (full fidelity)": lambda t, s, b: S.full_fidelity(t, "nsga2", s, b),
            "TPE (full fidelity)": lambda t, s, b: S.full_fidelity(t, "tpe", s, b),
-           "dse halving + random": lambda t, s, b: S.dse_halving(t, "random", s, b),
-           "dse halving + NSGA-II": lambda t, s, b: S.dse_halving(t, "nsga2", s, b),
-           "dse halving + TPE": lambda t, s, b: S.dse_halving(t, "tpe", s, b),
-           "dse halving + TPE, no revival": lambda t, s, b: S.dse_halving(t, "tpe", s, b,
+           "dse halving + random": lambda t, s, b: S.dse_halving(t, "random", s, b, **h),
+           "dse halving + NSGA-II": lambda t, s, b: S.dse_halving(t, "nsga2", s, b, **h),
+           "dse halving + TPE": lambda t, s, b: S.dse_halving(t, "tpe", s, b, **h),
+           "dse halving + TPE, no revival": lambda t, s, b: S.dse_halving(t, "tpe", s, b, **h,
                                                                           revive=False),
            "Syne Tune MOASHA": lambda t, s, b: S.moasha(t, s, b)}
     if sweep:
@@ -83,7 +85,7 @@ def _replay_one(job: tuple[str, int]) -> list[float]:
     """One strategy, one seed: its hypervolume curve."""
     name, seed = job
     st = _STATE
-    events = strategies(st["sweep"])[name](st["table"], seed, st["budget"])
+    events = strategies(st["sweep"], st["halving"])[name](st["table"], seed, st["budget"])
     return hv_curve(events, st["scale"], st["best"], st["points"])
 
 
@@ -93,6 +95,8 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=0.5, help="largest budget, a fraction "
                     "of the table's full-training compute")
     ap.add_argument("--sweep", action="store_true", help="halving's min_epochs x eta instead")
+    ap.add_argument("--halving", type=int, nargs=2, metavar=("MIN_EPOCHS", "ETA"),
+                    help="the halving arms' options [dse's defaults]")
     ap.add_argument("--data", type=Path, default=grid.DATA)
     ap.add_argument("--out", default=None, help="results name [replay or replay-sweep]")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -107,7 +111,7 @@ def main() -> None:
     names = list(strategies(args.sweep))
     jobs = [(name, seed) for name in names for seed in range(args.seeds)]
     _STATE.update(table=table, scale=scale, best=best, points=points, sweep=args.sweep,
-                  budget=total * args.budget)
+                  halving=args.halving, budget=total * args.budget)
     curves, t0 = {n: [None] * args.seeds for n in names}, time.time()
     # one process per core, forked after the table is loaded; results kept in seed order
     with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
@@ -140,7 +144,8 @@ def report(table: S.Table, curves: dict, points: list[float], total: float, args
     rows = next(iter(table.rows.values()))
     lines = [f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} python "
              f"bench/replay/replay.py --seeds {args.seeds} --budget {args.budget}"
-             + (" --sweep" if args.sweep else ""),
+             + (" --sweep" if args.sweep else "")
+             + (" --halving {} {}".format(*args.halving) if args.halving else ""),
              f"table: {len(table.rows)} HPS architectures x {table.epochs} epochs, "
              f"{rows['train_images']} CIFAR-10 training images, {rows['val_images']} "
              f"validation images, recorded on {rows['hardware']} with {rows['threads']} "
