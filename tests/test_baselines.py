@@ -119,3 +119,42 @@ def test_a_smoke_study_trains_its_baselines_and_shows_them(tmp_path, data_dir):
     r = dse("run", "--space", str(path), "--trials", "1", "--device", "cpu", "--no-baselines",
             "--data-dir", str(data_dir), "--log-format", "plain", cwd=tmp_path)
     assert r.returncode == 0 and "baselines" not in r.stdout
+
+
+RACE = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from dse.search.space import load_space
+    from dse.search.study import prepare_study
+    from dse.constraints import Constraint
+    space = load_space("hps_cifar10").model_copy(update={
+        "constraints": [Constraint.parse("size_mb <= 0.5")]})
+    tmp, me = Path(sys.argv[1]), sys.argv[2]
+    (tmp / f"ready-{me}").touch()
+    while not (tmp / "go").exists():
+        time.sleep(0.005)
+    prepare_study(space, "race", f"sqlite:///{tmp}/dse.db", None, "smoke", 0, sys.argv[3])
+""")
+
+
+def test_workers_starting_together_enqueue_the_start_and_baselines_once(tmp_path, data_dir):
+    """Four processes prepare one study at the same moment: one feasible start, each
+    baseline once (the check-then-enqueue holds the store's lock)."""
+    import subprocess
+    import sys
+    import time
+
+    procs = [subprocess.Popen([sys.executable, "-c", RACE, str(tmp_path), str(i),
+                               str(data_dir)], stderr=subprocess.PIPE, text=True)
+             for i in range(4)]
+    t0 = time.monotonic()
+    while len(list(tmp_path.glob("ready-*"))) < 4 and time.monotonic() - t0 < 120:
+        time.sleep(0.05)
+    (tmp_path / "go").touch()
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read()
+    study = optuna.load_study(study_name="race", storage=f"sqlite:///{tmp_path}/dse.db")
+    names = [t.user_attrs.get("baseline") for t in study.trials]
+    baselines = [n for n in names if n]
+    assert baselines and len(baselines) == len(set(baselines)), baselines
+    assert names.count(None) == 10  # one feasible start (TPE: 10 candidates)

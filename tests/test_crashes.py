@@ -10,6 +10,7 @@ import textwrap
 import time
 
 import optuna
+import pytest
 
 from dse.store import Store
 
@@ -111,7 +112,8 @@ def test_ctrl_c_ends_the_trial_with_a_reason_and_exit_130(tmp_path, data_dir):
     _interrupt(tmp_path, data_dir, signal.SIGINT, 130, "interrupted")
 
 
-def test_kill_int_reaches_background_workers(tmp_path, data_dir):
-    """`dse run --workers 2 &` (SIGINT ignored by the shell) still stops on `kill -INT`."""
-    _interrupt(tmp_path, data_dir, signal.SIGINT, 130, "interrupted", workers=2,
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_int_reaches_a_background_run(tmp_path, data_dir, workers):
+    """`dse run [--workers 2] &` (SIGINT ignored by the shell) still stops on `kill -INT`."""
+    _interrupt(tmp_path, data_dir, signal.SIGINT, 130, "interrupted", workers=workers,
                sigint=signal.SIG_IGN)

@@ -25,10 +25,10 @@ def worker(*args, cwd, env=None):
 
 
 def test_four_workers_share_one_study(tmp_path, data_dir, pg_url):
-    # --no-baselines: each worker runs exactly its 2 trials; workers started apart each
-    # enqueue the space's baselines (a race noted in README, Known limits)
+    # started together, the workers enqueue the space's baselines once (the first takes the
+    # store's advisory lock); each worker then runs its 2 trials, baselines first
     common = ["--space", "hps_cifar10", "--fidelity", "smoke", "--trials", "2", "--device",
-              "cpu", "--storage", pg_url, "--data-dir", str(data_dir), "--no-baselines"]
+              "cpu", "--storage", pg_url, "--data-dir", str(data_dir)]
     procs = [worker(*common, "--seed", str(seed), cwd=tmp_path) for seed in range(4)]
     for p in procs:
         _, err = p.communicate(timeout=600)
@@ -36,6 +36,8 @@ def test_four_workers_share_one_study(tmp_path, data_dir, pg_url):
     study = optuna.load_study(study_name="hps", storage=pg_url)
     assert sorted(t.number for t in study.trials) == list(range(8))
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials)
+    baselines = [t.user_attrs["baseline"] for t in study.trials if "baseline" in t.user_attrs]
+    assert baselines and len(baselines) == len(set(baselines)), baselines
     recs = Store(pg_url).trials("hps")
     assert sorted(r.number for r in recs) == list(range(8))  # no duplicate, no lost trial
 

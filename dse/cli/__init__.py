@@ -25,6 +25,9 @@ def main() -> None:
         raise Terminated("SIGTERM")
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    # a shell starts background jobs with SIGINT ignored and Python keeps ignoring it: make
+    # `kill -INT` stop a background `dse run` as Ctrl-C would (work saved, exit 130)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         load_plugins()
         app()

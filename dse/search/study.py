@@ -73,12 +73,13 @@ def prepare_study(space: SearchSpace, study_name: str | None, storage: str | Non
     store = Store(storage)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = open_study(space, name, store, fidelity, seed)
-    started = enqueue_feasible_start(space, study, n_trials, seed)
+    with store.exclusive():  # workers starting together: the first enqueues, the rest see it
+        started = enqueue_feasible_start(space, study, n_trials, seed)
+        done = enqueue_baselines(space, study, space.baselines)
     if started and console is not None:
         console.print(f"feasible start: {started} random candidates that meet the "
                       f"architecture constraints were enqueued as the first trials",
                       soft_wrap=True, markup=False)
-    done = enqueue_baselines(space, study, space.baselines)
     if console is not None and any(what != "already in the study" for _, what in done):
         console.print("baselines (the papers' variants at this fidelity, default recipe): "
                       + "; ".join(f"{n} {what}" for n, what in done), soft_wrap=True,

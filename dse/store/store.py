@@ -28,7 +28,8 @@ from dse.store.tables import (
 from dse.store.url import redact
 
 DEFAULT_URL = "sqlite:///studies/dse.db"
-SCHEMA_LOCK_KEY = 0x0D5E  # advisory-lock id for schema creation on PostgreSQL
+SCHEMA_LOCK_KEY = 0x0D5E  # advisory-lock ids on PostgreSQL: schema creation,
+PREPARE_LOCK_KEY = 0x0D5F  # a study's one-time enqueues (feasible start, baselines)
 # Heartbeats and stale-trial retry are marked experimental by Optuna; dse relies on them.
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 EPOCH_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "train_s",
@@ -124,7 +125,7 @@ class Store:
             if self.read_only:
                 self._check_tables()
             else:
-                with self._schema_lock():
+                with self.exclusive(SCHEMA_LOCK_KEY):
                     self._migrate()
         except (ModuleNotFoundError, ImportError, NoSuchModuleError, ArgumentError) as exc:
             raise _unsupported(self.url, exc) from None
@@ -147,12 +148,13 @@ class Store:
         return redact(self.url)
 
     @contextmanager
-    def _schema_lock(self):
-        """Serialise schema creation between workers that start at the same moment.
+    def exclusive(self, key: int = PREPARE_LOCK_KEY):
+        """Hold a lock every process on this store shares, for a check-then-write that must
+        happen once (schema creation, a study's one-time enqueues).
 
-        PostgreSQL's concurrent CREATE TABLE can collide (pg_type unique violation), so
-        workers take a session-level advisory lock; on SQLite two workers creating a new
-        file raced on Optuna's alembic_version row, so they take an flock on DB.lock.
+        PostgreSQL: a session-level advisory lock `key` (concurrent CREATE TABLE collides on
+        pg_type). SQLite file: an flock on DB.lock (two workers creating a new file raced on
+        Optuna's alembic_version row). Other databases: no lock.
         """
         file = self.url.removeprefix("sqlite:///")
         if self.engine.dialect.name == "sqlite" and self.url.startswith("sqlite:///") and \
@@ -171,11 +173,11 @@ class Store:
             yield
             return
         with self.engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEMA_LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
     def _migrate(self) -> None:
         """Create missing tables and add missing columns (additive migrations)."""
@@ -206,7 +208,7 @@ class Store:
                         self.engine_url, skip_table_creation=True,
                         skip_compatibility_check=True, engine_kwargs={"pool_pre_ping": True})
                     return self._optuna
-                with self._schema_lock():  # Optuna creates its tables here
+                with self.exclusive(SCHEMA_LOCK_KEY):  # Optuna creates its tables here
                     self._optuna = optuna.storages.RDBStorage(
                         self.url, heartbeat_interval=interval, grace_period=grace,
                         heartbeat_stale_trial_callback=retry,
