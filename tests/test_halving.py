@@ -128,3 +128,15 @@ def test_the_sampler_stops_proposing_a_constraint_violating_region():
 
     assert rejected("random", warm=False) >= 12  # about half the space is too big
     assert rejected("tpe", warm=True) <= 6  # at most 15 % after a feasible start
+
+
+def test_slack_credits_only_the_noisy_objective():
+    # (accuracy, size) at an early rung: trial 1 is dominated by trial 0 on both, by 2
+    # points of accuracy; with 4 points of slack on accuracy it is not (size is exact).
+    rung = [[0.30, 1.0], [0.28, 1.0], [0.10, 0.5], [0.05, 2.0]]
+    assert not promotable(rung, 1, eta=2, directions=MAX_MIN)
+    assert promotable(rung, 1, eta=2, directions=MAX_MIN, credit=[0.04, 0.0])
+    assert not promotable(rung, 3, eta=2, directions=MAX_MIN, credit=[0.04, 0.0])
+    from dse.search.schedulers.halving import credit
+
+    assert credit(["accuracy", "size_mb", "macs"], 0.08) == [0.08, 0.0, 0.0]

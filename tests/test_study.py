@@ -74,7 +74,7 @@ GRID = textwrap.dedent("""
 def test_size_constraint_rejects_before_training(tmp_path, data_dir):
     space = tmp_path / "grid.yaml"
     space.write_text(GRID)
-    r = dse("run", "--space", str(space), "--trials", "2", "--device", "cpu",
+    r = dse("run", "--space", str(space), "--trials", "2", "--device", "cpu", "--workers", "1",
             "--data-dir", str(data_dir), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
@@ -103,7 +103,7 @@ def test_same_candidate_is_measured_once(tmp_path, data_dir):
     space = tmp_path / "one.yaml"
     space.write_text(GRID.replace("hps-06-0.5x, hps-23-1x", "hps-06-0.5x")
                      .replace("sampler: grid", "sampler: random"))
-    r = dse("run", "--space", str(space), "--trials", "2", "--device", "cpu",
+    r = dse("run", "--space", str(space), "--trials", "2", "--device", "cpu", "--workers", "1",
             "--data-dir", str(data_dir), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
@@ -130,7 +130,7 @@ def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
                  scheduler: {halving: {min_epochs: 1, eta: 2}}}
         default_fidelity: tiny
     """))
-    r = dse("run", "--space", str(space), "--trials", "6", "--device", "cpu",
+    r = dse("run", "--space", str(space), "--trials", "6", "--device", "cpu", "--workers", "1",
             "--data-dir", str(data_dir), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
@@ -172,8 +172,8 @@ def test_a_stopped_candidate_proposed_again_continues_once_its_rung_has_grown(tm
                      .replace("LR", "{choices: [0.05, 0.01]}")
                      .replace("SCHED", ",\n         scheduler: {halving: {min_epochs: 1, eta: 2}}"))
     url = f"sqlite:///{tmp_path}/studies/dse.db"
-    run = ["run", "--space", str(space), "--trials", "1", "--device", "cpu", "--data-dir",
-           str(data_dir)]
+    run = ["run", "--space", str(space), "--trials", "1", "--device", "cpu", "--workers", "1",
+           "--data-dir", str(data_dir)]
     assert dse(*run, cwd=tmp_path).returncode == 0  # trial 0: first at rung 0, completes
     study = optuna.load_study(study_name="rv", storage=url)
     x = study.trials[0].params
@@ -231,7 +231,7 @@ def test_successive_halving_decides_on_the_mean_of_repeats(tmp_path, data_dir):
                  latency_repeats: 2, scheduler: {halving: {min_epochs: 1, eta: 2}}}
         default_fidelity: tiny
     """))
-    r = dse("run", "--space", str(space), "--trials", "5", "--device", "cpu",
+    r = dse("run", "--space", str(space), "--trials", "5", "--device", "cpu", "--workers", "1",
             "--data-dir", str(data_dir), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
@@ -253,6 +253,7 @@ def test_successive_halving_decides_on_the_mean_of_repeats(tmp_path, data_dir):
     (["--storage", "postgresql+psycopg2://dse:x@127.0.0.1:9/none"], "cannot be used", 2),
     (["--fidelity", "enormous"], "has no fidelity 'enormous'", 2),
     (["--space", "no_such_space"], "unknown search space", 2),
+    (["--workers", "lots"], "--workers is a number from 1 to 64 or auto", 2),
 ])
 def test_run_mistakes_are_clear_and_write_nothing(tmp_path, data_dir, args, needle, code):
     base = {"--space": "hps_cifar10", "--trials": "1", "--data-dir": str(data_dir)}
@@ -310,3 +311,15 @@ def test_onnxruntime_latency_objective_is_measured_once_per_architecture(tmp_pat
     assert rec_b.measurements["ort_latency_ms"] == 123.0
     r = dse("show", "--study", "b", "--trial", "0", cwd=tmp_path)
     assert json.loads(r.stdout)["ort_latency_ms"] == 123.0
+
+
+def test_workers_auto_is_one_per_core_unless_a_metric_is_timed():
+    from dse.search.workers import auto_workers
+
+    assert auto_workers(["accuracy", "size_mb"], "cpu", 2, None)[0] == 2
+    assert auto_workers(["accuracy", "size_mb"], "cpu", 8, 3)[0] == 3  # no idle worker
+    n, why = auto_workers(["accuracy", "size_mb", "latency_ms"], "cpu", 2, None)
+    assert n == 1 and "latency_ms" in why
+    assert auto_workers(["accuracy", "ort_latency_ms"], "cpu", 16, None)[0] == 1
+    assert auto_workers(["accuracy", "epoch_time_s"], "cpu", 16, None)[0] == 1
+    assert auto_workers(["accuracy", "macs"], "cuda:0", 16, None)[0] == 1

@@ -8,7 +8,7 @@ rung), each objective scaled to [0, 1] over the table, reference point 1.1, as a
 of the table's whole front. Budgets are fractions of the compute that training every point
 fully costs.
 
-    python bench/replay/replay.py [--seeds 25] [--budget 0.5] [--sweep]
+    python bench/replay/replay.py [--seeds 25] [--budget 0.5] [--sweep rungs|slack]
 """
 
 from __future__ import annotations
@@ -58,9 +58,13 @@ def hv_curve(events: list[S.Event], scale, best: float, grid_points: list[float]
     return out
 
 
-def strategies(sweep: bool, halving: tuple[int, int] | None = None) -> dict[str, callable]:
+SLACKS = (0.0, 0.02, 0.04, 0.08, 0.12, 0.16, 0.24)
+
+
+def strategies(sweep: str | None, halving: tuple[int, int] | None = None,
+               slacks: tuple[float, ...] = SLACKS) -> dict[str, callable]:
     """Name -> f(table, seed, budget) -> events; `halving` = (min_epochs, eta) of the halving
-    arms (dse's defaults when None)."""
+    arms (dse's defaults when None); `sweep`: "rungs" (min_epochs x eta) or "slack"."""
     h = dict(zip(("min_epochs", "eta"), halving, strict=True)) if halving else {}
     out = {"random (full fidelity)": lambda t, s, b: S.full_fidelity(t, "random", s, b),
            "NSGA-II (full fidelity)": lambda t, s, b: S.full_fidelity(t, "nsga2", s, b),
@@ -71,7 +75,12 @@ def strategies(sweep: bool, halving: tuple[int, int] | None = None) -> dict[str,
            "dse halving + TPE, no revival": lambda t, s, b: S.dse_halving(t, "tpe", s, b, **h,
                                                                           revive=False),
            "Syne Tune MOASHA": lambda t, s, b: S.moasha(t, s, b)}
-    if sweep:
+    if sweep == "slack":  # random search too: the goal's reference
+        out = {"random (full fidelity)": out["random (full fidelity)"]} | {
+            f"dse halving + TPE, slack {x}":
+            (lambda t, s, b, x=x: S.dse_halving(t, "tpe", s, b, **h, slack=x))
+            for x in slacks}
+    elif sweep:
         out = {f"dse halving + TPE, min_epochs {m}, eta {e}":
                (lambda t, s, b, m=m, e=e: S.dse_halving(t, "tpe", s, b, m, e))
                for m in (1, 2, 4) for e in (2, 3, 4)}
@@ -85,7 +94,8 @@ def _replay_one(job: tuple[str, int]) -> list[float]:
     """One strategy, one seed: its hypervolume curve."""
     name, seed = job
     st = _STATE
-    events = strategies(st["sweep"], st["halving"])[name](st["table"], seed, st["budget"])
+    events = strategies(st["sweep"], st["halving"], st["slacks"])[name](
+        st["table"], seed, st["budget"])
     return hv_curve(events, st["scale"], st["best"], st["points"])
 
 
@@ -94,9 +104,13 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=25)
     ap.add_argument("--budget", type=float, default=0.5, help="largest budget, a fraction "
                     "of the table's full-training compute")
-    ap.add_argument("--sweep", action="store_true", help="halving's min_epochs x eta instead")
+    ap.add_argument("--sweep", nargs="?", const="rungs", choices=["rungs", "slack"],
+                    help="halving + TPE's min_epochs x eta (rungs, the default) or its "
+                    "slack instead of the strategies")
     ap.add_argument("--halving", type=int, nargs=2, metavar=("MIN_EPOCHS", "ETA"),
                     help="the halving arms' options [dse's defaults]")
+    ap.add_argument("--slacks", type=float, nargs="+", default=list(SLACKS),
+                    help="the slacks --sweep slack replays")
     ap.add_argument("--data", type=Path, default=grid.DATA)
     ap.add_argument("--out", default=None, help="results name [replay or replay-sweep]")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -108,10 +122,10 @@ def main() -> None:
                               [1.1] * 3)
     total = table.total_cost()
     points = [total * args.budget * i / 50 for i in range(1, 51)]
-    names = list(strategies(args.sweep))
+    names = list(strategies(args.sweep, slacks=tuple(args.slacks)))
     jobs = [(name, seed) for name in names for seed in range(args.seeds)]
     _STATE.update(table=table, scale=scale, best=best, points=points, sweep=args.sweep,
-                  halving=args.halving, budget=total * args.budget)
+                  halving=args.halving, slacks=tuple(args.slacks), budget=total * args.budget)
     curves, t0 = {n: [None] * args.seeds for n in names}, time.time()
     # one process per core, forked after the table is loaded; results kept in seed order
     with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
@@ -121,7 +135,8 @@ def main() -> None:
             if seed == args.seeds - 1:
                 print(f"{name}: done at {time.time() - t0:.0f}s ({k + 1}/{len(jobs)} runs)",
                       file=sys.stderr, flush=True)
-    name = args.out or ("replay-sweep" if args.sweep else "replay")
+    name = args.out or {None: "replay", "rungs": "replay-sweep",
+                        "slack": "replay-slack"}[args.sweep]
     RESULTS.mkdir(exist_ok=True)
     text = report(table, curves, points, total, args)
     (RESULTS / f"{name}.txt").write_text(text)
@@ -144,7 +159,9 @@ def report(table: S.Table, curves: dict, points: list[float], total: float, args
     rows = next(iter(table.rows.values()))
     lines = [f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} python "
              f"bench/replay/replay.py --seeds {args.seeds} --budget {args.budget}"
-             + (" --sweep" if args.sweep else "")
+             + (f" --sweep {args.sweep}" if args.sweep else "")
+             + (" --slacks " + " ".join(map(str, args.slacks)) if args.sweep == "slack"
+                else "")
              + (" --halving {} {}".format(*args.halving) if args.halving else ""),
              f"table: {len(table.rows)} HPS architectures x {table.epochs} epochs, "
              f"{rows['train_images']} CIFAR-10 training images, {rows['val_images']} "

@@ -19,7 +19,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 
 from dse.search.schedulers import EpochReport
-from dse.search.schedulers.halving import HalvingOptions, SuccessiveHalving, promotable
+from dse.search.schedulers.halving import HalvingOptions, SuccessiveHalving
 
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -85,15 +85,16 @@ def full_fidelity(table: Table, sampler: str, seed: int, budget: float) -> list[
 
 def dse_halving(table: Table, sampler: str, seed: int, budget: float,
                 min_epochs: int = HalvingOptions().min_epochs, eta: int = HalvingOptions().eta,
-                revive: bool = True) -> list[Event]:
+                revive: bool = True, slack: float = HalvingOptions().slack) -> list[Event]:
     """dse's asynchronous successive halving (its real scheduler) under an Optuna sampler;
     stopped trials are told as pruned; a repeat of a finished candidate is reused at no
     cost (as `dse run` does). A repeat of a stopped one continues from where it stopped if
     it is now among the best 1/eta of its rung (`revive`, as `dse run` does: the rung has
     grown since), else it is stopped again at no cost."""
     study = optuna.create_study(directions=DIRECTIONS, sampler=make_sampler(sampler, seed))
-    sched = SuccessiveHalving(HalvingOptions(min_epochs=min_epochs, eta=eta), table.epochs)
-    rungs = sched.rungs()
+    study.set_user_attr("objectives", OBJECTIVES)
+    sched = SuccessiveHalving(HalvingOptions(min_epochs=min_epochs, eta=eta, slack=slack),
+                              table.epochs)
     t, events, done, stopped, idle = 0.0, [], {}, {}, 0
     while t < budget and idle < MAX_IDLE:
         trial = study.ask(DISTS)
@@ -101,10 +102,7 @@ def dse_halving(table: Table, sampler: str, seed: int, budget: float,
         start = 1
         if key in stopped and revive:
             old, epoch = stopped[key]
-            rung = f"rung{rungs.index(epoch)}"
-            pop = [t_ for t_ in study.get_trials(deepcopy=False) if rung in t_.user_attrs]
-            idx = next(i for i, t_ in enumerate(pop) if t_.number == old)
-            if promotable([t_.user_attrs[rung] for t_ in pop], idx, eta, DIRECTIONS):
+            if sched.revivable(study, old, epoch, DIRECTIONS):  # dse's own rule
                 del stopped[key]
                 start = epoch + 1  # continues from the stopped trial's state
         if key in done or key in stopped:

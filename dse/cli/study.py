@@ -95,8 +95,10 @@ def run_cmd(
              "line per event, for logs).")] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="One line per trial, nothing else.")] = False,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Local worker processes on one "
-                                         "store; --trials is split between them.")] = 1,
+    workers: Annotated[str, typer.Option(
+        help="Local worker processes on one store (--trials is split between them), or "
+             "auto: one single-threaded worker per CPU core, but 1 when a timed metric "
+             "(latency, epoch time) is an objective or constraint, or on a GPU.")] = "auto",
     threads: Annotated[int | None, typer.Option(min=1, max=256, help="Threads per worker "
                                                 "[default: the CPU cores / --workers].")]
     = None,
@@ -124,7 +126,11 @@ def run_cmd(
     if log_format not in ("auto", "rich", "plain"):
         raise ConfigError(f"--log-format is auto, rich or plain, not {log_format[:30]!r}.")
     cores = os.cpu_count() or 1
+    workers, why = _workers(workers, sp, device, cores, trials)
     threads = threads or max(1, cores // workers)
+    if why and workers > 1 and not quiet:
+        console.print(f"--workers auto: {workers} ({why}; --workers 1 for one process)",
+                      markup=False, soft_wrap=True)
     if workers > 1:
         import optuna
 
@@ -159,6 +165,26 @@ def run_cmd(
     result = run_study(sp, study, storage, trials, parse_duration(timeout), fidelity, device,
                        seed, data_dir, download, artifacts, console, log_format, quiet)
     console.print(_study_line(result), soft_wrap=True)
+
+
+def _workers(value: str, space, device: str, cores: int, trials: int | None
+             ) -> tuple[int, str]:
+    """--workers N or auto -> (workers, why auto chose them; '' when given)."""
+    from dse.search.workers import auto_workers
+
+    if value == "auto":
+        names = [*space.objectives, *(c.metric for c in space.constraints)]
+        return auto_workers(names, device if device != "auto" else _auto_device(), cores,
+                            trials)
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise ConfigError(f"--workers is a number from 1 to 64 or auto, not {value[:30]!r}.")
+    return int(value), ""
+
+
+def _auto_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _study_line(study) -> str:

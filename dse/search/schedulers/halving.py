@@ -28,14 +28,26 @@ class HalvingOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     min_epochs: int = Field(default=2, ge=1)
     eta: int = Field(default=2, ge=2)
+    slack: float = Field(default=0.0, ge=0.0)
 
 
 def promotable(rung_values: Sequence[Sequence[float]], index: int, eta: int,
-               directions: Sequence[str]) -> bool:
-    """Whether the point at `index` is among the best max(1, n // eta) of its rung."""
+               directions: Sequence[str], credit: Sequence[float] | None = None) -> bool:
+    """Whether the point at `index` is among the best max(1, n // eta) of its rung, after
+    crediting it `credit` (per objective, in its improving direction)."""
     points = [to_minimise(v, directions) for v in rung_values]
+    if credit:
+        points[index] = [p - c for p, c in zip(points[index], credit, strict=True)]
     keep = max(1, len(points) // eta)
     return index in order(points)[:keep]
+
+
+def credit(objectives: Sequence[str], slack: float) -> list[float]:
+    """`slack` for the objectives measured by training (noisy at an early rung), 0 for the
+    architecture's (exact)."""
+    from dse.metrics import get_metric
+
+    return [0.0 if get_metric(o).arch else slack for o in objectives]
 
 
 @register_scheduler
@@ -65,7 +77,8 @@ class SuccessiveHalving(Scheduler):
         others = [t.user_attrs[key] for t in report.study.get_trials(deepcopy=False)
                   if key in t.user_attrs and t.number != report.trial.number]
         points = [*others, vector]
-        if promotable(points, len(points) - 1, self.options.eta, report.directions):
+        if promotable(points, len(points) - 1, self.options.eta, report.directions,
+                      credit(report.objectives, self.options.slack)):
             return None
         return (f"stopped by successive halving at rung {k} (epoch {report.epoch}): not in the "
                 f"best 1/{self.options.eta} of {len(points)} trials")
@@ -79,5 +92,8 @@ class SuccessiveHalving(Scheduler):
         key = f"rung{rungs.index(epoch)}"
         trials = [t for t in study.get_trials(deepcopy=False) if key in t.user_attrs]
         index = next((i for i, t in enumerate(trials) if t.number == number), None)
+        objectives = study.user_attrs.get("objectives", [])
+        extra = credit(objectives, self.options.slack) if len(objectives) == len(
+            directions) else None
         return index is not None and promotable([t.user_attrs[key] for t in trials], index,
-                                                self.options.eta, directions)
+                                                self.options.eta, directions, extra)
