@@ -127,7 +127,7 @@ def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
           batch_size: 64
         fidelities:
           tiny: {epochs: 2, train_images: 200, val_images: 100, latency_repeats: 2,
-                 scheduler: {halving: {min_epochs: 1, eta: 2}}}
+                 scheduler: {halving: {min_epochs: 1, eta: 2, slack: 0}}}  # stop on any gap
         default_fidelity: tiny
     """))
     r = dse("run", "--space", str(space), "--trials", "6", "--device", "cpu", "--workers", "1",
@@ -228,7 +228,7 @@ def test_successive_halving_decides_on_the_mean_of_repeats(tmp_path, data_dir):
           batch_size: 64
         fidelities:
           tiny: {epochs: 2, repeats: 2, train_images: 200, val_images: 100,
-                 latency_repeats: 2, scheduler: {halving: {min_epochs: 1, eta: 2}}}
+                 latency_repeats: 2, scheduler: {halving: {min_epochs: 1, eta: 2, slack: 0}}}
         default_fidelity: tiny
     """))
     r = dse("run", "--space", str(space), "--trials", "5", "--device", "cpu", "--workers", "1",

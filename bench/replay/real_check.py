@@ -1,7 +1,8 @@
 """Does the replay predict a real study? Run dse's default strategy for real on the grid.
 
-Runs `dse run --space bench/replay/space.yaml` (TPE + successive halving, min_epochs 2,
-eta 2; the same 2,000 training / 1,000 validation images and 20 epochs as the table) with
+Runs `dse run --space bench/replay/space.yaml` (TPE + successive halving at dse's
+defaults: min_epochs 2, eta 2, slack 0.12; the same 2,000 training / 1,000 validation
+images and 20 epochs as the table) with
 `--seed S` for S in 0..2 (the seed also draws the 2,000-image subset: seeds 1 and 2 see
 other images than the table), two seeds at a time with one thread each (as the table was
 recorded), each until its trials have trained `--budget` of the table's compute (summed
@@ -78,7 +79,8 @@ def _one_seed(seed: int, budget_s: float, scale, best: float, chunk: int
     while _spent(store, study) < budget_s:  # a few trials per call until the budget is used
         subprocess.run([sys.executable, "-m", "dse.cli", "run", "--space",
                         str(HERE / "space.yaml"), "--study", study, "--seed", str(seed),
-                        "--trials", str(chunk), "--storage", storage, "--threads", "1",
+                        "--trials", str(chunk), "--storage", storage, "--workers", "1",
+                        "--threads", "1",
                         "--no-baselines", "--log-format", "plain", "--quiet"],
                        check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     recs = store.trials(study)  # by number: the order they trained in (one worker)

@@ -3,11 +3,13 @@
 At each rung (an epoch count: min_epochs, min_epochs * eta, ...), a trial compares its
 objective vector with every trial that has reached the same rung so far: it continues if
 it lies in the best `max(1, n // eta)` of them, ordered by non-dominated rank and then by
-crowding distance (NSGA-II's order). Nobody waits for a rung to fill: a trial decides with
-what the storage holds when it gets there, as ASHA does. A stopped trial keeps its training
-state; when the sampler proposes the same candidate again and it is by then among the best
-1/eta of its grown rung, it continues from where it stopped (ASHA's late promotion;
-`Objective` does this through `revivable`).
+crowding distance (NSGA-II's order), after its accuracy is credited `slack` (accuracy
+after a few epochs ranks candidates loosely; size and MACs are exact, and a small model
+a few points behind at epoch 2 is often on the final front). Nobody waits for a rung to
+fill: a trial decides with what the storage holds when it gets there, as ASHA does. A
+stopped trial keeps its training state; when the sampler proposes the same candidate
+again and it is by then among the best 1/eta of its grown rung, it continues from where
+it stopped (ASHA's late promotion; `Objective` does this through `revivable`).
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from dse.search.schedulers import EpochReport, Scheduler, register_scheduler
 
 
 class HalvingOptions(BaseModel):
-    """Successive halving's first rung and reduction factor. The defaults (rungs at 2, 4,
-    8, 16 epochs of 20) came first of 9 settings replayed on 108 real learning curves
-    (`python bench/replay/replay.py --sweep`, BENCHMARKS.md)."""
+    """Successive halving's first rung, reduction factor and slack: accuracy credited to a
+    trial at a rung before it is ranked (0.12 = 12 points), because early-epoch accuracy is
+    noisy while size and MACs are exact. The defaults (rungs at 2, 4, 8, 16 epochs of 20,
+    slack 0.12) were best or near best at every budget of 30 settings replayed on 108 real
+    learning curves (`python bench/replay/replay.py --sweep slack`, BENCHMARKS.md)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     min_epochs: int = Field(default=2, ge=1)
     eta: int = Field(default=2, ge=2)
-    slack: float = Field(default=0.0, ge=0.0)
+    slack: float = Field(default=0.12, ge=0.0, le=1.0)
 
 
 def promotable(rung_values: Sequence[Sequence[float]], index: int, eta: int,
@@ -43,11 +47,12 @@ def promotable(rung_values: Sequence[Sequence[float]], index: int, eta: int,
 
 
 def credit(objectives: Sequence[str], slack: float) -> list[float]:
-    """`slack` for the objectives measured by training (noisy at an early rung), 0 for the
-    architecture's (exact)."""
+    """`slack` for the accuracy-like objectives (measured by training, fractions shown in %:
+    noisy at an early rung), 0 for the others (the architecture's are exact)."""
     from dse.metrics import get_metric
 
-    return [0.0 if get_metric(o).arch else slack for o in objectives]
+    return [slack if not (m := get_metric(o)).arch and m.unit == "%" else 0.0
+            for o in objectives]
 
 
 @register_scheduler
