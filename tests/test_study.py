@@ -113,6 +113,36 @@ def test_same_candidate_is_measured_once(tmp_path, data_dir):
     assert second.measurements == first.measurements
 
 
+def test_a_candidate_another_worker_is_training_is_not_trained_twice(tmp_path, data_dir):
+    """Parallel workers that draw the same candidate: the later trial skips it (pruned, with
+    the reason) instead of training a duplicate; once the twin is done, it is reused."""
+    from dse.search.candidate import sample
+    from dse.search.objective import candidate_hash
+    from dse.search.space import load_space
+
+    path = tmp_path / "one.yaml"
+    path.write_text(GRID.replace("hps-06-0.5x, hps-23-1x", "hps-06-0.5x")
+                    .replace("sampler: grid", "sampler: random"))
+    space = load_space(str(path))
+    cand = sample(space, optuna.trial.FixedTrial({"model": "hps-06-0.5x"}))
+    key = candidate_hash(cand, space.fidelities["smoke"], "cifar10", 0)
+    url = f"sqlite:///{tmp_path}/studies/dse.db"
+    store = Store(url)
+    other = store.start_trial("gridtest", 99, "smoke", cand, key, {})  # another worker's
+    run = ["run", "--space", str(path), "--trials", "1", "--device", "cpu", "--workers", "1",
+           "--data-dir", str(data_dir)]
+    r = dse(*run, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (mine,) = [t for t in store.trials("gridtest") if t.number != 99]
+    assert mine.status == "pruned" and "being trained by trial 99" in mine.reason
+    assert store.epochs([mine.id]) == []
+    store.finish_trial(other, "failed", reason="the other worker died")
+    r = dse(*run, cwd=tmp_path)  # no twin running any more: trained here
+    assert r.returncode == 0, r.stderr
+    mine = [t for t in store.trials("gridtest") if t.number != 99]
+    assert [t.status for t in mine] == ["pruned", "complete"]
+
+
 def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
     space = tmp_path / "sh.yaml"
     space.write_text(textwrap.dedent("""

@@ -43,6 +43,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=2, help="seeds run at once (one thread each)")
     ap.add_argument("--chunk", type=int, default=8, help="trials per `dse run` call")
+    ap.add_argument("--tag", default="", help="names the studies real-check-TAG-sN (a "
+                    "re-run at other settings keeps the earlier studies)")
     ap.add_argument("--strategy", default="dse halving + TPE",
                     help="the replayed strategy the real runs are compared with")
     args = ap.parse_args()
@@ -52,8 +54,8 @@ def main() -> None:
                               [1.1] * 3)
     budget_s = table.total_cost() * args.budget
     with ThreadPoolExecutor(args.jobs) as pool:
-        scores = list(pool.map(lambda s: _one_seed(s, budget_s, scale, best, args.chunk),
-                               range(args.seeds)))
+        scores = list(pool.map(lambda s: _one_seed(s, budget_s, scale, best, args.chunk,
+                                                   args.tag), range(args.seeds)))
     rep = json.loads((Path(replay.RESULTS) / "replay.json").read_text())
     i = min(range(len(rep["compute_fraction"])),
             key=lambda k: abs(rep["compute_fraction"][k] - args.budget))
@@ -61,7 +63,8 @@ def main() -> None:
     q = statistics.quantiles(runs, n=4)
     print(f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} python "
           f"bench/replay/real_check.py --budget {args.budget} --seeds {args.seeds} "
-          f"--jobs {args.jobs} --strategy '{args.strategy}'")
+          f"--jobs {args.jobs} --strategy '{args.strategy}'"
+          + (f" --tag {args.tag}" if args.tag else ""))
     print(f"budget {args.budget:.0%} of the table's compute ({budget_s / 3600:.2f} h of "
           f"training, summed epoch times; {args.jobs} studies at once, one thread each)")
     for seed, (score, n, spent) in enumerate(scores):
@@ -71,11 +74,12 @@ def main() -> None:
           f"{q[1]:.3f}, IQR {q[0]:.3f}-{q[2]:.3f} over {len(runs)} seeds")
 
 
-def _one_seed(seed: int, budget_s: float, scale, best: float, chunk: int
+def _one_seed(seed: int, budget_s: float, scale, best: float, chunk: int, tag: str = ""
               ) -> tuple[float, int, float]:
     """Run dse on the grid space until `budget_s` of training; score its top-rung trials."""
-    storage = f"sqlite:///{HERE / 'data' / f'real-check-s{seed}.db'}"
-    study, store = f"real-check-s{seed}", Store(storage)
+    name = f"real-check-{tag}-s{seed}" if tag else f"real-check-s{seed}"
+    storage = f"sqlite:///{HERE / 'data' / f'{name}.db'}"
+    study, store = name, Store(storage)
     while _spent(store, study) < budget_s:  # a few trials per call until the budget is used
         subprocess.run([sys.executable, "-m", "dse.cli", "run", "--space",
                         str(HERE / "space.yaml"), "--study", study, "--seed", str(seed),
@@ -103,3 +107,7 @@ def _spent(store: Store, study: str) -> float:
     """Seconds of training (summed epoch times) of a study's trials."""
     recs = store.trials(study)
     return sum(e.epoch_s or 0.0 for e in store.epochs([r.id for r in recs])) if recs else 0.0
+
+
+if __name__ == "__main__":
+    main()

@@ -185,6 +185,14 @@ class Objective:
             self.store.finish_trial(rid, "complete", m, f"reused trial {prev.number}",
                                     prev.checkpoint, reused_from=prev.id)
             return self._finish(trial, m, "reused")
+        twin = self.store.find_running(key, self.study.study_name, before=rid)
+        if twin is not None:  # parallel workers drew it twice: one trains, this one skips
+            why = (f"the same candidate is being trained by trial {twin.number} (another "
+                   f"worker); not trained twice")
+            # reused_from: not a measurement of its own (a later proposal reuses the twin's)
+            self.store.finish_trial(rid, "pruned", reason=why, reused_from=twin.id)
+            trial.set_user_attr("dse_status", "pruned")
+            raise optuna.TrialPruned(why)
         stopped = self.store.find_measured(key, status="pruned")
         resume, note = None, None
         if stopped is not None:  # the scheduler stopped it: continue it only if promoted now

@@ -343,6 +343,15 @@ class Store:
                 TrialRecord.config_hash == config_hash, TrialRecord.status == status,
                 TrialRecord.reused_from.is_(None)).order_by(by).limit(1))
 
+    def find_running(self, config_hash: str, study: str, before: int) -> TrialRecord | None:
+        """A trial of `study` started before record `before` that is training this exact
+        candidate now (another worker's)."""
+        with self.session() as s:
+            return s.scalar(select(TrialRecord).where(
+                TrialRecord.config_hash == config_hash, TrialRecord.study_name == study,
+                TrialRecord.status == "running", TrialRecord.id < before)
+                .order_by(TrialRecord.id).limit(1))
+
     def trials(self, study: str) -> list[TrialRecord]:
         """dse's records of a study's trials, by number."""
         with self.session() as s:
