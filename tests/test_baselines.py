@@ -116,6 +116,15 @@ def test_a_smoke_study_trains_its_baselines_and_shows_them(tmp_path, data_dir):
     assert len(tagged) == 1 and tagged[0].state.name == "COMPLETE"
     r = dse("show", "--study", "t", "--trial", str(tagged[0].number), cwd=tmp_path)
     assert r.returncode == 0 and "baseline hps-06-0.5x" in r.stdout
+    # confirmed, it is listed as the papers' model, beside the published figures
+    r = dse("confirm", "--study", "t", "--trials", str(tagged[0].number), "--epochs", "1",
+            "--train-images", "200", "--device", "cpu", "--data-dir", str(data_dir),
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = dse("frontier", "--study", "t", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (f"| `hps-06-0.5x` | papers' model, a baseline trial of the study | `t` / "
+            f"{tagged[0].number} |") in r.stdout and "| 0.370 |" in r.stdout
     r = dse("run", "--space", str(path), "--trials", "1", "--device", "cpu", "--no-baselines",
             "--data-dir", str(data_dir), "--log-format", "plain", cwd=tmp_path)
     assert r.returncode == 0 and "baselines" not in r.stdout

@@ -19,14 +19,31 @@ def _code(text: str) -> str:
     return "`" + str(text).replace("`", "'").replace("|", "/").replace("\n", " ") + "`"
 
 
+def _study_baselines(store: Store, study: str) -> dict[int, str]:
+    """Trial number -> variant name, for the study's baseline trials (the papers' models
+    trained as trials of the study)."""
+    from dse.report.data import load_study_frame
+
+    try:
+        frame = load_study_frame(study, store=store)
+    except Exception:  # noqa: BLE001  (no such study in Optuna's tables: no baselines)
+        return {}
+    if "baseline" not in frame:
+        return {}
+    return {int(t): b for t, b in zip(frame["trial"], frame["baseline"], strict=True)
+            if isinstance(b, str) and b}
+
+
 def _groups(store: Store, study: str) -> list[dict]:
     """Complete confirmation runs of a study grouped by (trial, epochs, training images)."""
     groups: dict[tuple[int, int, int], dict] = {}
+    named = _study_baselines(store, study)
     for r in store.confirmations(study):
         if r.status != "complete" or r.test_accuracy is None:
             continue
         g = groups.setdefault((r.number, r.epochs, r.train_images), {
-            "study": study, "number": r.number, "epochs": r.epochs,
+            "study": study, "number": r.number, "baseline": named.get(r.number),
+            "epochs": r.epochs,
             "train_images": r.train_images, "candidate": r.candidate, "accs": [],
             "measurements": dict(r.measurements or {}), "hardware": r.hardware or {},
             "latencies": []})
@@ -67,13 +84,15 @@ def frontier_markdown(store: Store, studies: list[str], dataset: str = "cifar10"
         m, cand = g["measurements"], g["candidate"] or {}
         accs = g["accs"]
         std = statistics.pstdev(accs) if len(accs) > 1 else 0.0
-        name = cand.get("model", {}).get("name", "?")
-        baseline = g["number"] < 0
+        name = g["baseline"] or cand.get("model", {}).get("name", "?")
+        baseline = g["number"] < 0 or g["baseline"] is not None
         pub = reference.lookup(_paper_name(name), dataset) if baseline else None
         lines.append("| " + " | ".join([
             _code(name if baseline else summary(cand)),
-            "papers' model, trained by dse" if baseline else "found by the study",
-            _code(g["study"]) + ("" if baseline else f" / {g['number']}"),
+            ("papers' model, trained by dse" if g["number"] < 0 else
+             "papers' model, a baseline trial of the study") if baseline
+            else "found by the study",
+            _code(g["study"]) + ("" if g["number"] < 0 else f" / {g['number']}"),
             str(g["epochs"]), f"{g['train_images'] or 50000:,}", str(len(accs)),
             f"{statistics.fmean(accs) * 100:.2f} ± {std * 100:.2f}",
             _num(m.get("size_mb"), ".3f"), _num(pub["size_mb"] if pub else None, ".3f"),
