@@ -141,7 +141,8 @@ def frontier_cmd(
 
     frames = [load_study_frame(s, storage) for s in study]  # unknown study: exit 2
     args = [redact(a) for a in sys.argv[1:]]
-    text = frontier_markdown(Store(storage, create=False), study,
+    text = frontier_markdown(Store(storage, create=False), dict(zip(study, frames,
+                                                                   strict=True)),
                              frames[0].attrs.get("dataset", "cifar10"),
                              "dse " + shlex.join(args))
     if out is None:

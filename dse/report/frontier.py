@@ -19,25 +19,19 @@ def _code(text: str) -> str:
     return "`" + str(text).replace("`", "'").replace("|", "/").replace("\n", " ") + "`"
 
 
-def _study_baselines(store: Store, study: str) -> dict[int, str]:
-    """Trial number -> variant name, for the study's baseline trials (the papers' models
-    trained as trials of the study)."""
-    from dse.report.data import load_study_frame
-
-    try:
-        frame = load_study_frame(study, store=store)
-    except Exception:  # noqa: BLE001  (no such study in Optuna's tables: no baselines)
-        return {}
+def _study_baselines(frame) -> dict[int, str]:
+    """Trial number -> variant name, for a study's baseline trials (the papers' models
+    trained as trials of the study), from its frame (`load_study_frame`)."""
     if "baseline" not in frame:
         return {}
     return {int(t): b for t, b in zip(frame["trial"], frame["baseline"], strict=True)
             if isinstance(b, str) and b}
 
 
-def _groups(store: Store, study: str) -> list[dict]:
-    """Complete confirmation runs of a study grouped by (trial, epochs, training images)."""
+def _groups(store: Store, study: str, named: dict[int, str]) -> list[dict]:
+    """Complete confirmation runs of a study grouped by (trial, epochs, training images);
+    `named`: its baseline trials' variant names."""
     groups: dict[tuple[int, int, int], dict] = {}
-    named = _study_baselines(store, study)
     for r in store.confirmations(study):
         if r.status != "complete" or r.test_accuracy is None:
             continue
@@ -63,10 +57,10 @@ def _hardware(hw: dict) -> str:
     return f"{hw.get('cpu', '?')} ({hw.get('device', 'cpu')}{threads})"
 
 
-def frontier_markdown(store: Store, studies: list[str], dataset: str = "cifar10",
+def frontier_markdown(store: Store, frames: dict, dataset: str = "cifar10",
                       command: str = "") -> str:
-    """The whole page as Markdown."""
-    rows = [g for s in studies for g in _groups(store, s)]
+    """The whole page as Markdown; `frames`: study name -> its `load_study_frame`."""
+    rows = [g for s, f in frames.items() for g in _groups(store, s, _study_baselines(f))]
     rows.sort(key=lambda g: -statistics.fmean(g["accs"]))
     lines = ["# Confirmed models and the papers' models", ""]
     if command:
