@@ -111,6 +111,8 @@ def main() -> None:
                     help="the halving arms' options [dse's defaults]")
     ap.add_argument("--slacks", type=float, nargs="+", default=list(SLACKS),
                     help="the slacks --sweep slack replays")
+    ap.add_argument("--front", action="store_true", help="describe the table's front (its "
+                    "points, their early accuracies, greedy hypervolume shares) and stop")
     ap.add_argument("--data", type=Path, default=grid.DATA)
     ap.add_argument("--out", default=None, help="results name [replay or replay-sweep]")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -121,6 +123,11 @@ def main() -> None:
     best = pareto.hypervolume([scale(table.values(k, table.epochs)) for k in table.rows],
                               [1.1] * 3)
     total = table.total_cost()
+    if args.front:
+        text = describe_front(table, scale, best, total)
+        (RESULTS / "replay-front.txt").write_text(text)
+        print(text)
+        return
     points = [total * args.budget * i / 50 for i in range(1, 51)]
     names = list(strategies(args.sweep, slacks=tuple(args.slacks)))
     jobs = [(name, seed) for name in names for seed in range(args.seeds)]
@@ -144,6 +151,31 @@ def main() -> None:
         {"compute_fraction": [p / total for p in points], "hypervolume_fraction": curves}))
     plot(curves, [p / total for p in points], RESULTS / f"{name}.html")
     print(text)
+
+
+def describe_front(table: S.Table, scale, best: float, total: float) -> str:
+    """The table's non-dominated points, added greedily by hypervolume: what each adds and
+    costs, and its accuracy at halving's default rungs."""
+    final = {k: table.values(k, table.epochs) for k in table.rows}
+    mask = pareto.nondominated_mask([pareto.to_minimise(v, S.DIRECTIONS)
+                                     for v in final.values()])
+    front = [k for k, keep in zip(final, mask, strict=True) if keep]
+    chosen, lines = [], [f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} python "
+                         f"bench/replay/replay.py --front",
+                         f"{len(front)} of {len(final)} points on the front; added greedily "
+                         "by hypervolume (fraction of the whole front's):", "",
+                         f"{'point':<28}{'hv so far':>10}{'cost so far':>12}   "
+                         "val_acc at epoch 2, 4, 8, 16, 20"]
+    while front:
+        k = max(front, key=lambda c: pareto.hypervolume(
+            [scale(final[j]) for j in [*chosen, c]], [1.1] * 3))
+        chosen.append(k)
+        front.remove(k)
+        hv = pareto.hypervolume([scale(final[j]) for j in chosen], [1.1] * 3) / best
+        cost = sum(table.cost(j, table.epochs) for j in chosen) / total
+        accs = ", ".join(f"{table.rows[k]['val_acc'][e - 1]:.3f}" for e in (2, 4, 8, 16, 20))
+        lines.append(f"{k:<28}{hv:>10.3f}{cost:>11.1%}   {accs}")
+    return "\n".join(lines) + "\n"
 
 
 def _median_iqr(xs: list[float]) -> str:
