@@ -84,14 +84,15 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
             storage: str | None = None, device: str = "auto", data_dir=None,
             artifacts: Path = Path("studies"), say=print, progress: bool = False,
             train_images: int | None = None, baselines: list[str] | None = None,
-            tta_flip: bool = False) -> list[dict]:
+            tta_flip: bool = False, compile: str = "auto") -> list[dict]:
     """Run (or continue) the confirmation runs; returns one summary per trial.
 
     `baselines` (registered variants, e.g. the papers' hps-06-0.5x) are trained the same
     way with the default recipe and stored under negative numbers. `train_images` keeps a
     balanced subset of the training set (for quick checks; the default, all 50,000, is
     what a confirmation means). `tta_flip` also stores the test accuracy averaged with the
-    mirrored image, as an extra (`test_accuracy_flip`)."""
+    mirrored image, as an extra (`test_accuracy_flip`). `compile` (auto, on, off): whether
+    the training step is compiled (`dse.train.compiling`; auto: where it pays)."""
     from dse import hardware
     from dse.train import resolve_device
 
@@ -104,7 +105,7 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     run = _Runner(store, study, frame.attrs.get("dataset", "cifar10"),
                   study_folder(artifacts, study) / "confirm",
                   hardware.describe(resolve_device(device)), device, data_dir, train_images,
-                  progress, say, tta_flip)
+                  progress, say, tta_flip, compile)
     for k, (number, label, cand) in enumerate(jobs, 1):
         for seed in range(repeats):
             run(f"[{k}/{len(jobs)}] {label} seed {seed}", number, cand, epochs, seed)
@@ -126,6 +127,7 @@ class _Runner:
     progress: bool
     say: object
     tta_flip: bool = False
+    compile: str = "auto"
 
     def __call__(self, label: str, number: int, cand: dict, epochs: int, seed: int) -> None:
         from dse.errors import Interrupted
@@ -152,7 +154,8 @@ class _Runner:
             result = run_training(cand["model"], cfg, DataPlan(
                 self.dataset, val_size=0, subset=self.train_images, seed=seed), out,
                 self.device, self.data_dir, progress=self.progress, resumable=True,
-                resume=resume, test=False, latency_repeats=10)
+                resume=resume, test=False, latency_repeats=10, compile=self.compile,
+                say=self.say)
         except Interrupted as exc:
             self.store.finish_confirmation(rec.id, "interrupted", reason=str(exc)[:300])
             raise
@@ -166,6 +169,7 @@ class _Runner:
                 if k in final}
         if "val_acc_flip" in final:  # an extra figure: test accuracy with the mirrored image
             meas["test_accuracy_flip"] = final["val_acc_flip"]
+        meas["compiled"] = result["compiled"]  # epoch times differ; the figures do not
         self.store.finish_confirmation(rec.id, "complete", acc, result["epochs"],
                                        str(out / "checkpoint.pt"), measurements=meas)
         (out / "resume.pt").unlink(missing_ok=True)

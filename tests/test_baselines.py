@@ -125,6 +125,22 @@ def test_a_smoke_study_trains_its_baselines_and_shows_them(tmp_path, data_dir):
     assert r.returncode == 0, r.stderr
     assert (f"| `hps-06-0.5x` | papers' model, a baseline trial of the study | `t` / "
             f"{tagged[0].number} |") in r.stdout and "| 0.370 |" in r.stdout
+    # studies in different stores go on one page: --storage once per --study
+    import sqlite3
+
+    src = sqlite3.connect(tmp_path / "studies" / "dse.db")
+    dst = sqlite3.connect(tmp_path / "other.db")
+    src.backup(dst)
+    src.close()
+    dst.close()
+    main, other = f"sqlite:///{tmp_path}/studies/dse.db", f"sqlite:///{tmp_path}/other.db"
+    r = dse("frontier", "--study", "t", "--storage", main, "--study", "t", "--storage", other,
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("papers' model, a baseline trial of the study") == 2
+    r = dse("frontier", "--study", "t", "--study", "t", "--study", "t", "--storage", main,
+            "--storage", other, cwd=tmp_path)
+    assert r.returncode == 2 and "once per --study" in r.stderr
     r = dse("run", "--space", str(path), "--trials", "1", "--device", "cpu", "--no-baselines",
             "--data-dir", str(data_dir), "--log-format", "plain", cwd=tmp_path)
     assert r.returncode == 0 and "baselines" not in r.stdout

@@ -90,6 +90,29 @@ def test_the_weight_average_is_what_is_evaluated_and_kept(small):
             device="cpu")
 
 
+def test_the_weight_average_warms_up():
+    from torch.optim.swa_utils import AveragedModel
+
+    from dse.train.engine import ema_update
+
+    model = torch.nn.Linear(2, 1)
+    ema = AveragedModel(model, multi_avg_fn=ema_update(0.999), use_buffers=True)
+    expected = None
+    for step, value in enumerate((1.0, 5.0, -3.0, 2.0)):
+        with torch.no_grad():
+            model.weight.fill_(value)
+        ema.update_parameters(model)
+        d = min(0.999, (1 + step) / (10 + step))  # step 0 copies the weights
+        expected = value if step == 0 else d * expected + (1 - d) * value
+        assert ema.module.weight[0, 0].item() == pytest.approx(expected, rel=1e-6)
+    with torch.no_grad():
+        model.weight.fill_(5.0)
+    for _ in range(20):
+        ema.update_parameters(model)
+    # early on it follows the model, not its random start (plain 0.999 would be at ~1.1)
+    assert ema.module.weight[0, 0].item() > 4.5
+
+
 def test_checkpoint_round_trip_and_errors(tmp_path):
     model = models.create("hps-06-0.5x")
     path = save_weights(tmp_path / "c.pt", model, {"name": "hps-06-0.5x"})

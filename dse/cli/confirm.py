@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dse.cli.common import (
+    Compile,
     DataDir,
     Device,
     Storage,
@@ -45,6 +46,7 @@ def confirm_cmd(
     tta_flip: Annotated[bool, typer.Option(
         help="Also measure test accuracy averaged with the mirrored image (stored as an "
              "extra; the confirmed figure stays single-view).")] = False,
+    compile: Compile = "auto",
     storage: Storage = None,
     device: Device = "auto",
     seed: Annotated[int, typer.Option(help="Seed of --sample's draw.")] = 0,
@@ -58,8 +60,10 @@ def confirm_cmd(
     """
     from dse.confirm import choose, confirm
     from dse.report.data import load_study_frame
+    from dse.train.compiling import check_mode
     from dse.train.job import load_files
 
+    check_mode(compile)
     frame = load_study_frame(study, storage)
     asked = None
     if trials:
@@ -73,7 +77,7 @@ def confirm_cmd(
     load_files(frame.attrs.get("dataset", "cifar10"), data_dir)  # missing data: fail first
     results = confirm(study, chosen, epochs, repeats, storage, device, data_dir, artifacts,
                       say=lambda m: console.print(m, markup=False), train_images=train_images,
-                      baselines=baseline, progress=True, tta_flip=tta_flip)
+                      baselines=baseline, progress=True, tta_flip=tta_flip, compile=compile)
     frame = load_study_frame(study, storage)
     from dse.report.build import _correlation
 
@@ -126,7 +130,10 @@ def frontier_cmd(
                                              "(repeatable).")],
     out: Annotated[Path | None, typer.Option(help="Write the Markdown here [default: "
                                              "print it].")] = None,
-    storage: Storage = None,
+    storage: Annotated[list[str] | None, typer.Option(
+        help="SQLAlchemy URL of the store: one for every --study, or one per --study in "
+             "the same order [default: $DSE_STORAGE, else sqlite:///studies/dse.db].")]
+    = None,
 ):
     """Every confirmed model beside the baselines dse trained and the papers' published
     figures, as a Markdown table (results/frontier.md)."""
@@ -139,11 +146,21 @@ def frontier_cmd(
     from dse.store import Store
     from dse.store.url import redact
 
-    frames = [load_study_frame(s, storage) for s in study]  # unknown study: exit 2
+    urls = list(storage or [None])
+    if len(urls) == 1:
+        urls *= len(study)
+    if len(urls) != len(study):
+        raise ConfigError(f"--storage was given {len(urls)} times for {len(study)} --study "
+                          f"options: give it once (all studies in one store) or once per "
+                          f"--study, in the same order.")
+    stores: dict[str | None, Store] = {}
+    sources = []
+    for name, url in zip(study, urls, strict=True):
+        frame = load_study_frame(name, url)  # unknown study or store: exit 2
+        store = stores.setdefault(url, Store(url, create=False))
+        sources.append((store, name, frame))
     args = [redact(a) for a in sys.argv[1:]]
-    text = frontier_markdown(Store(storage, create=False), dict(zip(study, frames,
-                                                                   strict=True)),
-                             frames[0].attrs.get("dataset", "cifar10"),
+    text = frontier_markdown(sources, sources[0][2].attrs.get("dataset", "cifar10"),
                              "dse " + shlex.join(args))
     if out is None:
         console.print(text, markup=False, highlight=False, soft_wrap=True)

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from dse.cli.common import (
     _R,
+    Compile,
     DataDir,
     Dataset,
     Device,
@@ -87,6 +88,7 @@ def train_cmd(
              "each family's dimensions.")] = None,
     seed: int = 0,
     device: Device = "auto",
+    compile: Compile = "auto",
     out: Annotated[Path | None, typer.Option(help="Output folder [default: runs/<model>].")]
     = None,
     resumable: Annotated[bool, typer.Option(
@@ -98,8 +100,10 @@ def train_cmd(
     """Train one model from scratch; writes OUT/checkpoint.pt and OUT/metrics.json."""
     from dse.models import model_spec
     from dse.train import TrainConfig, load_checkpoint
+    from dse.train.compiling import check_mode
     from dse.train.job import DataPlan, run_training
 
+    check_mode(compile)
     opt_kwargs = {"sgd": {"momentum": momentum, "nesterov": nesterov},
                   "rmsprop": {"momentum": momentum}}.get(optimizer.lower(), {})
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
@@ -113,7 +117,8 @@ def train_cmd(
     state = load_checkpoint(resume) if resume else None
     result = run_training(spec, cfg, DataPlan(dataset, val_size, subset, seed=seed), out, device,
                           data_dir, download, progress=True, resumable=resumable or bool(resume),
-                          resume=state)
+                          resume=state, compile=compile,
+                          say=lambda m: console.print(m.strip(), markup=False))
     f = result["final"]
     console.print(Text("done", style="bold green"),
                   f": {spec['name']} val_acc {f['val_acc']:.4f} test_acc {f['test_acc']:.4f} "

@@ -57,10 +57,11 @@ def _hardware(hw: dict) -> str:
     return f"{hw.get('cpu', '?')} ({hw.get('device', 'cpu')}{threads})"
 
 
-def frontier_markdown(store: Store, frames: dict, dataset: str = "cifar10",
+def frontier_markdown(sources: list[tuple[Store, str, object]], dataset: str = "cifar10",
                       command: str = "") -> str:
-    """The whole page as Markdown; `frames`: study name -> its `load_study_frame`."""
-    rows = [g for s, f in frames.items() for g in _groups(store, s, _study_baselines(f))]
+    """The whole page as Markdown; `sources`: (store, study name, its `load_study_frame`)
+    for each study listed (studies may live in different stores)."""
+    rows = [g for store, s, f in sources for g in _groups(store, s, _study_baselines(f))]
     rows.sort(key=lambda g: -statistics.fmean(g["accs"]))
     lines = ["# Confirmed models and the papers' models", ""]
     if command:

@@ -89,7 +89,7 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         resume: dict | None = None, resume_path: str | Path | None = None,
         on_epoch: EpochCallback | None = None, spec: dict | None = None,
         channels_last: bool | None = None, on_batch: EpochCallback | None = None,
-        save_epochs: Collection[int] | None = None) -> list[dict]:
+        save_epochs: Collection[int] | None = None, compile_model: bool = False) -> list[dict]:
     """Train `model` on `train`, evaluating on `val` after every epoch.
 
     Returns one row per epoch: train/val loss and accuracy, learning rate, train_s,
@@ -99,6 +99,8 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
     those (1-based) epochs (every epoch when None). `on_epoch` sees each row and may raise
     to stop training (multi-fidelity uses this). `on_batch` sees, at most twice a second,
     the running epoch's batch, loss, accuracy and images/s (live progress).
+    `compile_model` trains through `torch.compile(model)` (dse.train.compiling decides when);
+    evaluation and the saved states use the eager model, which shares its weights.
     """
     device = resolve_device(device) if isinstance(device, str) else device
     if channels_last is None:  # faster on CUDA and on CPU (bench/engine_options.py)
@@ -108,6 +110,7 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
     model.to(device)
     if channels_last:
         model.to(memory_format=torch.channels_last)
+    step_model = torch.compile(model) if compile_model else None
     train_b = Batches(train, dataset, cfg.batch_size, device, train=True, augment=cfg.augment,
                       seed=cfg.seed, channels_last=channels_last)
     val_b = Batches(val, dataset, eval_batch_size(cfg, device), device, train=False,
@@ -127,7 +130,7 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
                             completed=len(history) * len(train_b), stats="")
         for epoch in range(len(history), cfg.epochs):
             row = train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task, on_batch,
-                              ema)
+                              ema, step_model)
             t0 = time.perf_counter()
             ev = evaluate(ema.module if ema is not None else model, val_b,
                           cfg.label_smoothing, cfg.tta_flip)
@@ -160,16 +163,35 @@ def _ema(model: nn.Module, decay: float):
     if not 0.0 < decay < 1.0:
         raise ConfigError(f"ema_decay is a number between 0 and 1 (0.999 is usual), "
                           f"not {decay!r}.")
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    from torch.optim.swa_utils import AveragedModel
 
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    return AveragedModel(model, multi_avg_fn=ema_update(decay), use_buffers=True)
+
+
+def ema_update(decay: float):
+    """The average's update, with timm's warm-up: step n uses min(decay, (1 + n) / (10 + n)),
+    so the average forgets the random initial weights within a short run (without it, 0.999
+    left hps-06-0.5x at chance after 780 steps: bench/results/recipe-options-*.txt).
+    Integer buffers (batch-norm's batch counts) take the model's value."""
+
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n) -> None:
+        d = min(decay, (1.0 + float(n)) / (10.0 + float(n)))
+        for a, c in zip(averaged, current, strict=True):
+            if a.is_floating_point():
+                a.lerp_(c, 1.0 - d)
+            else:
+                a.copy_(c)
+    return update
 
 
 def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
                 bar: Progress | None = None, task=None,
-                on_batch: EpochCallback | None = None, ema=None) -> dict:
+                on_batch: EpochCallback | None = None, ema=None, step_model=None) -> dict:
     """One pass over `batches`: loss and accuracy summed on the device, one sync at the end;
-    `ema` (an AveragedModel) is updated after every step."""
+    `ema` (an AveragedModel) is updated after every step; `step_model` (a compiled `model`)
+    runs the forward pass when given."""
+    forward = step_model if step_model is not None else model
     device = batches.device
     batches.set_epoch(epoch)
     model.train()
@@ -180,7 +202,7 @@ def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
     seen = 0
     for i, (x, y) in enumerate(batches):
         with _autocast(device):
-            out = model(x)
+            out = forward(x)
             loss = crit(out.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

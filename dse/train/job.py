@@ -98,19 +98,46 @@ def evaluate_on_test(model, dataset: str, data_dir=None, download: bool = False,
     return {**ev, "images": len(test)}
 
 
+def _verify_compile(model, train: Split, dataset: str, batch_size: int,
+                    dev: torch.device) -> str | None:
+    """`compiling.verify` on the first training batch (unaugmented), as the run will see
+    it: on `dev`, channels_last, the run's batch size."""
+    from dse.train.compiling import verify
+
+    x, y = next(iter(Batches(train, dataset, batch_size, dev, train=False,
+                             channels_last=True)))
+    probe = model.to(dev).to(memory_format=torch.channels_last)
+    return verify(probe, x, y)
+
+
 def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None = None,
                  device: str = "auto", data_dir=None, download: bool = False,
                  progress: bool = False, resumable: bool = False, resume: dict | None = None,
-                 test: bool = True, latency_repeats: int = 50) -> dict:
-    """Train one model and return (and write to `out`) its curves and final figures."""
+                 test: bool = True, latency_repeats: int = 50, compile: str = "off",
+                 say=None) -> dict:
+    """Train one model and return (and write to `out`) its curves and final figures.
+
+    `compile` (off, on, auto) decides whether the training step is compiled
+    (`dse.train.compiling.decide`); `say`, when given, is told the decision."""
+    from dse.train.compiling import decide
+
     dev = resolve_device(device)
     seed_everything(cfg.seed)
     model = build_model(spec, plan.dataset)
     train, val, _ = prepare_data(plan, input_size(model) / 32, data_dir, download, test=False)
     resume_path = out / "resume.pt" if (out is not None and resumable) else None
+    to_go = (cfg.epochs - len(resume["history"] if resume else [])) * len(train)
+    compiled, why = decide(compile, dev, to_go)
+    if compiled:
+        problem = _verify_compile(model, train, plan.dataset, cfg.batch_size, dev)
+        if problem:
+            compiled, why = False, f"not compiled: {problem}; training eagerly"
+    if say is not None:
+        say(f"    {why}")
     try:
         history = fit(model, train, val, cfg, plan.dataset, dev, progress=progress,
-                      resume=resume, resume_path=resume_path, spec=spec)
+                      resume=resume, resume_path=resume_path, spec=spec,
+                      compile_model=compiled)
     except Diverged as exc:
         raise TrainingError(f"{spec['name']} {exc}; no checkpoint was written.") from None
     except KeyboardInterrupt as exc:
@@ -128,7 +155,8 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
         final["val_acc_flip"] = history[-1]["val_acc_flip"]
     result = {"model": spec, "dataset": plan.dataset, "train_config": cfg.to_dict(),
               "data": vars(plan), "train_images": len(train), "val_images": len(val),
-              "hardware": hardware.describe(dev), "epochs": history, "final": final}
+              "hardware": hardware.describe(dev), "compiled": compiled, "epochs": history,
+              "final": final}
     if out is not None:
         save_weights(out / "checkpoint.pt", model, spec)
         atomic_write_text(json.dumps(result, indent=2), out / "metrics.json")
