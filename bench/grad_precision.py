@@ -2,9 +2,9 @@
 
 One forward and backward pass of the same initial weights on the same real CIFAR-10 batch:
 eager NCHW, eager channels_last (the engine's default layout) and compiled channels_last
-(`--compile on`), each compared with eager float64: relative error of the loss and of the
-whole gradient (norm of the difference over the norm of the float64 gradient), and of
-batch norm alone (forward) in both layouts.
+(`--compile on`), each compared with eager float64: relative error of the logits, of the
+loss and of the whole gradient (norm of the difference over the norm of the float64
+one), and of batch norm alone (forward) in both layouts. Training mode, as in a run.
 
     python bench/grad_precision.py [--model hps-06-0.5x] [--batch 128]
 """
@@ -22,8 +22,8 @@ from dse.models import create
 
 
 def step(model_name: str, x: torch.Tensor, y: torch.Tensor, dtype: torch.dtype,
-         channels_last: bool, compiled: bool) -> tuple[float, torch.Tensor]:
-    """Loss and flattened gradient of one step from the seed-0 initial weights."""
+         channels_last: bool, compiled: bool) -> tuple[torch.Tensor, float, torch.Tensor]:
+    """Logits, loss and flattened gradient of one step from the seed-0 initial weights."""
     torch.manual_seed(0)
     model = create(model_name).to(dtype).train()
     x = x.to(dtype)
@@ -31,9 +31,11 @@ def step(model_name: str, x: torch.Tensor, y: torch.Tensor, dtype: torch.dtype,
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     run = torch.compile(model) if compiled else model
-    loss = torch.nn.functional.cross_entropy(run(x), y)
+    logits = run(x)
+    loss = torch.nn.functional.cross_entropy(logits, y)
     loss.backward()
-    return loss.item(), torch.cat([p.grad.flatten().double() for p in model.parameters()])
+    return (logits.detach().double(), loss.item(),
+            torch.cat([p.grad.flatten().double() for p in model.parameters()]))
 
 
 def batch_norm_error(channels_last: bool) -> float:
@@ -57,18 +59,20 @@ def main() -> None:
     train, _ = load_cifar("cifar10")
     x = train.images[: args.batch].float().div(255)
     y = train.labels[: args.batch].long()
-    l_ref, g_ref = step(args.model, x, y, torch.float64, False, False)
+    o_ref, l_ref, g_ref = step(args.model, x, y, torch.float64, False, False)
     print(f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} python "
           f"bench/grad_precision.py --model {args.model} --batch {args.batch}")
     print(f"model {args.model}, seed-0 initial weights, the first {args.batch} CIFAR-10 "
           f"training images (pixels / 255); CPU {hardware.cpu_name()}, "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}")
-    print(f"{'float32 path':<28} {'loss rel. error':>16} {'gradient rel. error':>20}")
+    print(f"{'float32 path':<28} {'logits rel. error':>18} {'loss rel. error':>16} "
+          f"{'gradient rel. error':>20}")
     for label, cl, comp in (("eager NCHW", False, False),
                             ("eager channels_last", True, False),
                             ("compiled channels_last", True, True)):
-        loss, g = step(args.model, x, y, torch.float32, cl, comp)
-        print(f"{label:<28} {abs(loss - l_ref) / abs(l_ref):>16.1e} "
+        o, loss, g = step(args.model, x, y, torch.float32, cl, comp)
+        print(f"{label:<28} {((o - o_ref).norm() / o_ref.norm()).item():>18.1e} "
+              f"{abs(loss - l_ref) / abs(l_ref):>16.1e} "
               f"{((g - g_ref).norm() / g_ref.norm()).item():>20.1e}")
     print(f"BatchNorm2d alone, training-mode forward: NCHW {batch_norm_error(False):.1e}, "
           f"channels_last {batch_norm_error(True):.1e}")

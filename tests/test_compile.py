@@ -19,7 +19,7 @@ CPU, GPU = torch.device("cpu"), torch.device("cuda")
 def test_auto_compiles_long_cpu_runs_only(monkeypatch):
     assert decide("auto", CPU, PAYS_FROM_IMAGES)[0]
     assert not decide("auto", CPU, PAYS_FROM_IMAGES - 1)[0]
-    assert "pays from" in decide("auto", CPU, 1000)[1]
+    assert "can pay from" in decide("auto", CPU, 1000)[1]
     assert not decide("auto", GPU, 10 * PAYS_FROM_IMAGES)[0]  # not measured there
     assert not decide("off", CPU, 10 * PAYS_FROM_IMAGES)[0]
     assert decide("on", CPU, 1)[0]
@@ -69,27 +69,39 @@ def test_a_compiled_step_is_exact_and_fit_trains_through_it(data_dir):
     assert any(not torch.equal(after[k], before[k]) for k in before)  # it trained
 
 
-def test_verify_catches_a_miscompile(monkeypatch):
+def test_the_check_catches_a_miscompile(monkeypatch):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(),
                                 torch.nn.BatchNorm2d(8), torch.nn.Flatten(),
                                 torch.nn.Linear(8 * 14 * 14, 10))
     x, y = torch.randn(16, 3, 16, 16), torch.randint(0, 10, (16,))
-    assert compiling.verify(model, x, y) is None  # a correct compile passes
+    assert compiling.check(model, x, y, timed=False)[0] is None  # a correct compile passes
 
     def nan_gradients(out):
         out.register_hook(lambda g: g * float("nan"))
         return out
-    for wrong, says in ((lambda out: out * 1.1, "outputs differ from the eager"),
-                        (lambda out: out + float("nan"), "outputs differ from the eager"),
+    for wrong, says in ((lambda out: out * 1.1, "from an exact evaluation"),
+                        (lambda out: out + float("nan"), "from an exact evaluation"),
                         (nan_gradients, "gradients are not finite")):
         monkeypatch.setattr(torch, "compile", lambda m, wrong=wrong: (lambda z: wrong(m(z))))
-        assert says in compiling.verify(model, x, y)
+        assert says in compiling.check(model, x, y, timed=False)[0]
 
     def broken(m):
         raise RuntimeError("no compiler today")
     monkeypatch.setattr(torch, "compile", broken)
-    assert "compiling failed" in compiling.verify(model, x, y)
+    assert "compiling failed" in compiling.check(model, x, y, timed=False)[0]
+
+
+def test_auto_keeps_a_compile_only_if_right_and_faster(monkeypatch):
+    x, y = torch.zeros(1), torch.zeros(1)
+    for verdict, mode, compiled, says in (((None, 1.2), "auto", True, "1.20x"),
+                                         ((None, 1.01), "auto", False, "from 1.05x"),
+                                         (("wrong", 0.0), "auto", False, "wrong"),
+                                         (("wrong", 0.0), "on", False, "training eagerly"),
+                                         ((None, 1.0), "on", True, "checked")):
+        monkeypatch.setattr(compiling, "check", lambda *a, verdict=verdict, **k: verdict)
+        got, why = compiling.choose(mode, torch.nn.Identity(), x, y, "500,000 images to go")
+        assert got is compiled and says in why
 
 
 def test_compiling_never_changes_the_model_a_run_trains(data_dir, tmp_path):

@@ -98,16 +98,16 @@ def evaluate_on_test(model, dataset: str, data_dir=None, download: bool = False,
     return {**ev, "images": len(test)}
 
 
-def _verify_compile(model, train: Split, dataset: str, batch_size: int,
-                    dev: torch.device) -> str | None:
-    """`compiling.verify` on the first training batch (unaugmented), as the run will see
+def _choose_compile(mode: str, model, train: Split, dataset: str, batch_size: int,
+                    dev: torch.device, why: str) -> tuple[bool, str]:
+    """`compiling.choose` on the first training batch (unaugmented), as the run will see
     it: on `dev`, channels_last, the run's batch size."""
-    from dse.train.compiling import verify
+    from dse.train.compiling import choose
 
     x, y = next(iter(Batches(train, dataset, batch_size, dev, train=False,
                              channels_last=True)))
     probe = model.to(dev).to(memory_format=torch.channels_last)
-    return verify(probe, x, y)
+    return choose(mode, probe, x, y, why)
 
 
 def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None = None,
@@ -129,9 +129,8 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
     to_go = (cfg.epochs - len(resume["history"] if resume else [])) * len(train)
     compiled, why = decide(compile, dev, to_go)
     if compiled:
-        problem = _verify_compile(model, train, plan.dataset, cfg.batch_size, dev)
-        if problem:
-            compiled, why = False, f"not compiled: {problem}; training eagerly"
+        compiled, why = _choose_compile(compile, model, train, plan.dataset, cfg.batch_size,
+                                        dev, why)
     if say is not None:
         say(f"    {why}")
     try:
