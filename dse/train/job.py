@@ -107,7 +107,11 @@ def _choose_compile(mode: str, model, train: Split, dataset: str, batch_size: in
     x, y = next(iter(Batches(train, dataset, batch_size, dev, train=False,
                              channels_last=True)))
     probe = model.to(dev).to(memory_format=torch.channels_last)
-    return choose(mode, probe, x, y, why)
+    rng = torch.get_rng_state()  # the run's random draws do not depend on the probe
+    try:
+        return choose(mode, probe, x, y, why)
+    finally:
+        torch.set_rng_state(rng)
 
 
 def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None = None,
