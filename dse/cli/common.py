@@ -27,8 +27,9 @@ Download = Annotated[bool, typer.Option(help="Download with torchvision if files
 Device = Annotated[str, typer.Option(help="auto (CUDA if present), cpu, cuda, cuda:N.")]
 Dataset = Annotated[str, typer.Option(help="cifar10 or cifar100.")]
 Compile = Annotated[str, typer.Option(
-    help="Compile the training step with torch.compile: auto (on a CPU, for runs long enough "
-         "to pay for the ~45 s of compiling: bench/compile_speed.py), on, off.")]
+    help="Compile the training step with torch.compile: auto (on a CPU, for runs of "
+         "400,000+ training images, if a probe finds the compiled step right and faster), "
+         "on (still checked against an exact evaluation), off.")]
 Storage = Annotated[str | None, typer.Option(
     help="SQLAlchemy URL of the study store [default: $DSE_STORAGE, else "
          "sqlite:///studies/dse.db].")]
