@@ -28,7 +28,7 @@ Device = Annotated[str, typer.Option(help="auto (CUDA if present), cpu, cuda, cu
 Dataset = Annotated[str, typer.Option(help="cifar10 or cifar100.")]
 Compile = Annotated[str, typer.Option(
     help="Compile the training step with torch.compile: auto (on a CPU, for runs of "
-         "400,000+ training images, if a probe finds the compiled step right and faster), "
+         "500,000+ training images, if a probe finds the compiled step right and faster), "
          "on (still checked against an exact evaluation), off.")]
 Storage = Annotated[str | None, typer.Option(
     help="SQLAlchemy URL of the study store [default: $DSE_STORAGE, else "
