@@ -176,12 +176,12 @@ def ema_update(decay: float):
 
     @torch.no_grad()
     def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n) -> None:
+        # AveragedModel calls this once per (device, dtype) group: all float or all integer
         d = min(decay, (1.0 + float(n)) / (10.0 + float(n)))
-        for a, c in zip(averaged, current, strict=True):
-            if a.is_floating_point():
-                a.lerp_(c, 1.0 - d)
-            else:
-                a.copy_(c)
+        if averaged[0].is_floating_point():
+            torch._foreach_lerp_(averaged, current, 1.0 - d)  # as torch's own EMA does
+        else:
+            torch._foreach_copy_(averaged, current)
     return update
 
 
