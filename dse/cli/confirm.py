@@ -157,8 +157,9 @@ def frontier_cmd(
     sources = []
     for name, url in zip(study, urls, strict=True):
         frame = load_study_frame(name, url)  # unknown study or store: exit 2
-        store = stores.setdefault(url, Store(url, create=False))
-        sources.append((store, name, frame))
+        if url not in stores:
+            stores[url] = Store(url, create=False)
+        sources.append((stores[url], name, frame))
     args = [redact(a) for a in sys.argv[1:]]
     text = frontier_markdown(sources, sources[0][2].attrs.get("dataset", "cifar10"),
                              "dse " + shlex.join(args))
