@@ -55,26 +55,33 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--model-arg", action="append", default=[],
                     help="a dimension of the model's family, KEY=VALUE (repeatable)")
+    ap.add_argument("--probes", type=int, default=1,
+                    help="run dse.train.compiling.check this many times (its timing's spread)")
+    ap.add_argument("--probe-only", action="store_true", help="skip the timed passes")
     args = ap.parse_args()
     spec = model_spec(args.model, **{k: yaml.safe_load(v) for k, v in
                                      (a.split("=", 1) for a in args.model_arg)})
     train, _ = load_cifar("cifar10")
     print(f"# {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} python "
           f"bench/compile_speed.py --model {args.model} --steps {args.steps} "
-          f"--rounds {args.rounds}" + "".join(f" --model-arg {a}" for a in args.model_arg))
+          f"--rounds {args.rounds} --probes {args.probes}"
+          + " --probe-only" * args.probe_only
+          + "".join(f" --model-arg {a}" for a in args.model_arg))
     print(f"model {summary({'model': spec})}, CPU {hardware.cpu_name()}, "
           f"{torch.get_num_threads()} threads, "
           f"torch {torch.__version__}, batches of 128 (channels_last, augmented)")
-    try:
-        timing(spec, train, args.steps, args.rounds)
-    except Diverged as exc:
-        print(f"compiled training diverged ({exc}); eager training did not")
+    if not args.probe_only:
+        try:
+            timing(spec, train, args.steps, args.rounds)
+        except Diverged as exc:
+            print(f"compiled training diverged ({exc}); eager training did not")
     b = Batches(train, "cifar10", 128, torch.device("cpu"), train=False, channels_last=True)
     x, y = next(iter(b))
-    problem, speedup = check(build(spec).to(memory_format=torch.channels_last), x, y)
-    print("dse.train.compiling.check (what --compile auto runs): " + (
-        f"right; a compiled step at {speedup:.2f}x the eager speed" if problem is None
-        else f"NO: {problem}"))
+    for _ in range(args.probes):
+        problem, speedup = check(build(spec).to(memory_format=torch.channels_last), x, y)
+        print("dse.train.compiling.check (what --compile auto runs): " + (
+            f"right; a compiled step at {speedup:.2f}x the eager speed" if problem is None
+            else f"NO: {problem}"))
 
 
 def timing(spec: dict, train: Split, steps: int, rounds: int) -> None:
