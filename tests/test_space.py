@@ -15,8 +15,8 @@ from dse.search.space import load_space, shipped_spaces
 from dse.train import TrainConfig
 from dse.train.job import build_model
 
-SHIPPED = ["hps_cifar10", "hps_cifar100", "squeezenext_cifar10", "paper_cifar10",
-           "paper_cifar100"]
+SHIPPED = ["hps_cifar10", "hps_arch_cifar10", "hps_paperdims_cifar10", "hps_cifar100",
+           "squeezenext_cifar10", "paper_cifar10", "paper_cifar100"]
 
 
 def test_shipped_spaces_validate_and_name_their_studies():

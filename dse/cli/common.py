@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +32,21 @@ Compile = Annotated[str, typer.Option(
     help="Compile the training step with torch.compile: auto (on a CPU, for runs of "
          "500,000+ training images, if a probe finds the compiled step right and faster), "
          "on (still checked against an exact evaluation), off.")]
+@contextmanager
+def progress_callback(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A `tick(done, todo)` drawing a transient progress bar on a terminal, and doing
+    nothing when output goes to a file or a pipe (logs get no bars)."""
+    if not err.is_terminal:
+        yield lambda done, todo: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(description, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(description)
+        yield lambda done, todo: bar.update(task, completed=done, total=todo)
+
+
 Storage = Annotated[str | None, typer.Option(
     help="SQLAlchemy URL of the study store [default: $DSE_STORAGE, else "
          "sqlite:///studies/dse.db].")]

@@ -40,15 +40,45 @@ def space_validate(file: Annotated[str, typer.Argument(help="YAML file or shippe
                   f"{', '.join(space.fidelities)})", sep="")
 
 
+def _with_constraints(space, constraint: list[str] | None):
+    """The space with extra `--constraint` texts added (exit 2 naming a bad one)."""
+    if not constraint:
+        return space
+    from dse.constraints import parse_all
+
+    try:
+        extra = parse_all(constraint)
+    except ConfigError as exc:
+        raise ConfigError(f"--constraint: {exc}") from None
+    return space.model_copy(update={"constraints": [*space.constraints, *extra]})
+
+
 @space_app.command("show")
-def space_show(name: Annotated[str, typer.Argument(help="Shipped space name or YAML path.")]):
-    """Print a space's dimensions, cardinality and an example candidate."""
+def space_show(
+    name: Annotated[str, typer.Argument(help="Shipped space name or YAML path.")],
+    constraint: Annotated[list[str] | None, typer.Option(
+        help="Count the architectures meeting it, e.g. 'size_mb <= 0.37' (repeatable; "
+             "architecture metrics: size_mb, params, macs).")] = None,
+    samples: Annotated[int, typer.Option(
+        min=10, max=1_000_000, help="Combinations drawn to estimate the count when the "
+                                    "space has more than 2,000 architectures.")] = 1000,
+):
+    """Print a space's dimensions, cardinality, fidelities and an example candidate; with
+    --constraint, how many distinct architectures meet it (counted, or estimated by
+    sampling: the method is printed)."""
     import optuna
 
+    from dse.cli.common import progress_callback
     from dse.search.candidate import cardinality, describe, sample
+    from dse.search.census import census
     from dse.search.space import load_space
 
-    space = load_space(name)
+    space = _with_constraints(load_space(name), constraint)
+    timed = [str(c) for c in space.constraints if not c.arch]
+    if timed:
+        raise ConfigError(f"cannot count architectures under {', '.join(timed)}: only "
+                          f"architecture metrics (size_mb, params, macs) are known before "
+                          f"training; drop those constraints to count.")
     table = Table(title=f"{space.name}: {space.description}")
     table.add_column("dimension", no_wrap=True)
     table.add_column("values")
@@ -67,6 +97,11 @@ def space_show(name: Annotated[str, typer.Argument(help="Shipped space name or Y
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     trial = optuna.create_study(directions=space.directions).ask()
     console.print("example candidate:", sample(space, trial))
+    if space.constraints:
+        with progress_callback("measuring architectures") as tick:
+            result = census(space, samples=samples, progress=tick)
+        console.print(f"under {' and '.join(str(c) for c in space.constraints)}: "
+                      f"{result.text()}")
 
 
 
@@ -110,15 +145,7 @@ def run_cmd(
     from dse.search.space import load_space
     from dse.search.study import parse_duration, run_study
 
-    sp = load_space(space)
-    if constraint:
-        from dse.constraints import parse_all
-
-        try:
-            extra = parse_all(constraint)
-        except ConfigError as exc:
-            raise ConfigError(f"--constraint: {exc}") from None
-        sp = sp.model_copy(update={"constraints": [*sp.constraints, *extra]})
+    sp = _with_constraints(load_space(space), constraint)
     if not baselines:
         sp = sp.model_copy(update={"baselines": []})
     if trials is None and timeout is None:

@@ -52,6 +52,11 @@ class FamilyConfig(BaseModel):
         d.pop("num_classes")
         return d
 
+    def canonical(self) -> dict:
+        """The architecture in one form: two configs with equal canonical dicts build the
+        same network (families with redundant dimensions override this)."""
+        return self.to_spec()
+
     def summary(self) -> str:
         """Short text for tables: the family, key dimensions, then non-default ones."""
         defaults = type(self)()

@@ -34,7 +34,10 @@ def _wanted(name: str) -> dict:
     from dse.models.registry import make_config
 
     out = {"model": name}
-    for key, value in make_config(name).model_dump().items():
+    cfg = make_config(name)
+    resolved = cfg.canonical()  # a width's channels, for spaces that search channels
+    dims = {k: (resolved.get(k) if v is None else v) for k, v in cfg.model_dump().items()}
+    for key, value in dims.items():
         if isinstance(value, list | tuple):  # element by element: blocks1, blocks2, ...
             out.update({f"{key}{i + 1}": v for i, v in enumerate(value)})
         else:
@@ -64,8 +67,8 @@ def baseline_params(space, name: str) -> tuple[dict | None, str]:
         params[pname] = encode(wanted[pname])
     try:
         cand = sample(space, optuna.trial.FixedTrial(params))
-        same_model = (make_config(**_spec_args(cand["model"])).model_dump()
-                      == make_config(**_spec_args(model_spec(name))).model_dump())
+        same_model = (make_config(**_spec_args(cand["model"])).canonical()
+                      == make_config(**_spec_args(model_spec(name))).canonical())
     except Exception as exc:  # a branch parameter the recipe has no value for, ...
         return None, f"not expressible in the space ({type(exc).__name__})"
     want_train = baseline_candidate(name)["train"]

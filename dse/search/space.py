@@ -236,13 +236,33 @@ def check_dimensions(config: type, dims: dict[str, Any]) -> list[str]:
                 break
         corner[key] = trials[0]
     if not errors:
+        errors += _check_combinations(config, dims, corner)
+    return errors
+
+
+def _check_combinations(config: type, dims: dict[str, Any], corner: dict,
+                        draws: int = 200) -> list[str]:
+    """Dimensions valid one by one may still be impossible together (a rule of the
+    family's config across dimensions): try the corner and `draws` seeded random
+    combinations of the values that bound each dimension."""
+    import random
+
+    rng = random.Random(0)
+    pools = {k: ([_values(d) for d in dim] if isinstance(dim, list) else _values(dim))
+             for k, dim in dims.items()}
+    combos = [corner] + [
+        {k: ([rng.choice(p) for p in pool] if isinstance(dims[k], list) else rng.choice(pool))
+         for k, pool in pools.items()} for _ in range(draws)]
+    for combo in combos:
         try:
-            config(**corner)
+            config(**combo)
         except ValidationError as exc:
             e = exc.errors()[0]
             where = ".".join(str(x) for x in e["loc"])
-            errors.append(f"model{'.' + where if where else ''}: {e['msg']}")
-    return errors
+            given = ", ".join(f"{k}={shorten(v, 30)}" for k, v in combo.items())
+            return [f"model{'.' + where if where else ''}: {e['msg'].removeprefix('Value error, ')}"
+                    f" (for example {given})"]
+    return []
 
 
 _R = DEFAULT_RECIPE
