@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -122,6 +123,38 @@ def test_confirm_resumes_after_an_interruption_and_reports(study, data_dir):
     seed0 = next(c for c in runs if c.number == trial and c.seed == 0)  # the one exported
     assert card["trial"] == trial and "dse confirm, seed 0" in card["training"]
     assert card["float32"]["test_accuracy"] == pytest.approx(seed0.test_accuracy, abs=2e-4)
+
+
+def _whole(out: str) -> None:
+    """No cell cropped, no row wrapped, no progress bar: what a log must look like."""
+    assert "…" not in out, out
+    assert not re.search(r"━+\s+\d+/\d+", out), out  # a bar followed by 12/345
+    rows = [line for line in out.splitlines() if line.startswith(("┃", "│"))]
+    assert rows and len({line.count("│") + line.count("┃") for line in rows}) == 1, out
+
+
+def test_output_through_a_pipe_is_whole(study, data_dir):
+    """`dse run`, `dse confirm` and `dse pareto` into a pipe (no COLUMNS: as under nohup,
+    tee or CI) print whole tables and sentences, and no progress bars."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+    def piped(*args):
+        r = subprocess.run([sys.executable, "-m", "dse.cli", *args], capture_output=True,
+                           text=True, cwd=study, env=env)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    out = piped("confirm", "--study", "conf", "--trials", "0", "--epochs", "1",
+                "--train-images", "500", "--baseline", "hps-06-0.5x", "--device", "cpu",
+                "--data-dir", str(data_dir))
+    _whole(out)
+    assert re.search(r"\d+\.\d\d ± \d+\.\d\d", out) or re.search(r"\d+\.\d\d %", out)
+    out = piped("pareto", "--study", "conf")
+    _whole(out)
+    assert "test_accuracy (%)" in out and "test_accuracy_std (%)" in out
+    out = piped("run", "--space", "s.yaml", "--study", "conf-pipe", "--trials", "1",
+                "--device", "cpu", "--data-dir", str(data_dir))
+    assert not re.search(r"━+\s+\d+/\d+", out) and "…" not in out, out
 
 
 def test_confirm_mistakes_are_clear(study):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -52,13 +53,28 @@ def test_onnx_export_is_verified_and_carded(trained, exported):
     for key in ("torch", "onnx", "onnxruntime"):
         assert exported["versions"][key]
     assert "4 epochs" in exported["training"]
+    # the card travels: the checkpoint by its path in the project and its hash, no home folder
+    ck = trained / "run" / "checkpoint.pt"
+    assert exported["checkpoint"] == {"file": "run/checkpoint.pt",
+                                      "sha256": hashlib.sha256(ck.read_bytes()).hexdigest()}
+    for card in ("m.onnx.card.json", "m.onnx.card.md"):
+        assert str(trained) not in (trained / "out" / card).read_text()
 
 
 def test_int8_loses_at_most_two_points(exported, trained):
     q, f32 = exported["int8"], exported["float32"]
     assert (trained / "out" / "m.int8.onnx").is_file() and q["calibration_images"] == 512
-    assert q["file_mb"] < f32["file_mb"]
+    assert q["file_mb"] <= 0.5 * f32["file_mb"]  # int8 weights, short names, no debug info
+    assert "conv-bn-act" in q["order_note"]  # HPS order: the card says what to choose
+    assert "choose order conv-bn-act" in (trained / "out" / "m.onnx.card.md").read_text()
     assert f32["test_accuracy"] - q["test_accuracy"] <= 0.02, (f32, q)
+
+
+def test_onnx_file_is_the_model_size_plus_a_little(exported, trained):
+    from dse import measure, models
+
+    state_dict_mb = measure.size_mb(models.create("hps-06-0.5x"))
+    assert exported["float32"]["file_mb"] <= 1.05 * state_dict_mb
 
 
 def test_pt2_export_reloads_and_agrees(trained, data_dir):
@@ -156,3 +172,27 @@ def test_export_refuses_wrong_suffix_and_int8_for_pt2(trained):
     with pytest.raises(ConfigError, match="--int8"):
         export_model(create("hps-06-0.5x"), {"name": "hps-06-0.5x"}, "cifar10", "pt2",
                      trained / "x.pt2", int8=True)
+
+
+def test_compact_int8_graph_computes_the_same(tmp_path):
+    """Short tensor names change the file, not a single output value."""
+    import onnx
+    import torch
+
+    from dse import models
+    from dse.deploy.exporters import get_exporter
+    from dse.deploy.ort import session
+    from dse.deploy.quantize import compact
+
+    fp = tmp_path / "m.onnx"
+    get_exporter("onnx").export(models.create("hps-06-0.5x").eval(), torch.randn(2, 3, 32, 32),
+                                fp, {})
+    full = onnx.load(fp)
+    small = compact(onnx.load(fp))
+    onnx.save(small, tmp_path / "s.onnx")
+    x = np.random.RandomState(0).randn(4, 3, 32, 32).astype(np.float32)
+    a = session(fp, 1).run(None, {"input": x})[0]
+    b = session(tmp_path / "s.onnx", 1).run(None, {"input": x})[0]
+    assert np.array_equal(a, b)
+    assert len(small.SerializeToString()) < len(full.SerializeToString())
+    assert max(len(t.name) for t in small.graph.initializer) <= 4

@@ -17,9 +17,22 @@ from dse.train.recipe import DEFAULT_RECIPE
 app = typer.Typer(help="Design-space exploration for compact CNNs on CIFAR (HPS, SqueezeNext).",
                   no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]})
-# User strings (study names, paths, constraints, error text) are never read as rich markup.
-console = Console(markup=False)
-err = Console(stderr=True, markup=False, highlight=False)
+
+
+def make_console(stderr: bool = False, **kwargs) -> Console:
+    """A console that never reads user strings as rich markup. On a terminal it wraps to the
+    window; into a file or a pipe (logs, CI, tee, nohup) it neither crops nor wraps: tables
+    take the width they need and sentences stay on one line."""
+    probe = Console(stderr=stderr)
+    if probe.is_terminal:
+        return Console(stderr=stderr, markup=False, **kwargs)
+    return Console(stderr=stderr, markup=False, width=LOG_WIDTH, soft_wrap=True, **kwargs)
+
+
+#: Width of a console writing to a file or a pipe: wider than any table dse prints.
+LOG_WIDTH = 1000
+console = make_console()
+err = make_console(stderr=True, highlight=False)
 _R = DEFAULT_RECIPE
 
 DataDir = Annotated[Path | None, typer.Option(

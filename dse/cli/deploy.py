@@ -144,6 +144,7 @@ def export_cmd(
     data_dir: DataDir = None,
 ):
     """Export a trained model, verify it on real test images, write a model card beside it."""
+    from dse.deploy.card import portable
     from dse.deploy.export import export_model
 
     net, spec, facts, meas, ckpt = _model_from(study, trial, model, checkpoint, storage,
@@ -151,7 +152,7 @@ def export_cmd(
     card = export_model(net, spec, facts.pop("dataset"), fmt, out, int8=int8,
                         data_dir=data_dir, verify_images=verify_images,
                         calibration=calibration, threads=threads,
-                        provenance={**facts, "checkpoint": str(ckpt), "measurements": meas},
+                        provenance={**facts, "checkpoint": portable(ckpt), "measurements": meas},
                         command="dse " + " ".join(sys.argv[1:]),
                         progress=lambda m: err.print(m))
     f32 = card["float32"]

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from dse.fileio import atomic_write_text
+
+
+def portable(path: Path, root: Path | None = None) -> dict:
+    """A file as a card records it: its path relative to `root` (the working folder) when
+    it lies inside it, else its name alone, and its SHA-256, so a card shared elsewhere
+    names the file without a machine's home folder and can still be checked against it."""
+    path, root = Path(path).resolve(), (root or Path.cwd()).resolve()
+    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"file": shown, "sha256": digest.hexdigest()}
 
 
 def paths(out: Path) -> tuple[Path, Path]:
@@ -52,6 +66,9 @@ def markdown(card: dict) -> str:
             lines.append(f"- {label}: {card['measurements'][key]:,.3f}".rstrip("0").rstrip("."))
     if "training" in card:
         lines.append(f"- training: {card['training']}")
+    ck = card.get("checkpoint")
+    if isinstance(ck, dict):
+        lines.append(f"- trained weights: `{ck['file']}` (SHA-256 {ck['sha256']})")
     lines += ["", "## Accuracy, size and latency (measured at export)", "",
               "| | float32 | int8 |", "|---|---|---|",
               f"| test accuracy (whole test set) | {_pct(f32.get('test_accuracy'))} | "
@@ -71,6 +88,8 @@ def markdown(card: dict) -> str:
         lines.append(f"int8: onnxruntime static quantisation, {q['format']}, {q['weights']}, "
                      f"{q['activations']}, {q['calibration']} calibration on "
                      f"{q['calibration_images']:,} training images.")
+        if q.get("order_note"):
+            lines += ["", q["order_note"]]
     lines += ["", "## Versions and hardware", "",
               f"- {', '.join(f'{k} {val}' for k, val in v.items())}",
               f"- {hw.get('cpu')} ({hw.get('machine')}, {hw.get('cpu_count')} CPUs)", ""]

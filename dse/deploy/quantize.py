@@ -28,6 +28,35 @@ class _Reader:
         self.i = 0
 
 
+def compact(model):
+    """The int8 graph with short tensor names ('t1f'), no node names and no value_info.
+
+    The quantiser names every tensor after the float32 one it comes from, plus a suffix
+    ('stages.0.0.main.0.0.bias_quantized_zero_point'), and each name is stored once per
+    use: for hps-06-0.5x that is a third of the file. The runtime needs names only to be
+    unique; the graph's input and output keep theirs, value_info is re-inferred at load.
+    """
+    graph = model.graph
+    keep = {v.name for v in (*graph.input, *graph.output)} | {""}
+    names: dict[str, str] = {}
+
+    def short(name: str) -> str:
+        if name in keep:
+            return name
+        if name not in names:
+            names[name] = f"t{len(names):x}"
+        return names[name]
+
+    for t in graph.initializer:
+        t.name = short(t.name)
+    for node in graph.node:
+        node.name = ""
+        node.input[:] = [short(n) for n in node.input]
+        node.output[:] = [short(n) for n in node.output]
+    del graph.value_info[:]
+    return model
+
+
 def quantize_int8(fp32: Path, out: Path, calibration: np.ndarray) -> dict:
     """Write the int8 QDQ model of `fp32` to `out`; returns what was done, for the card."""
     import onnx
@@ -45,7 +74,7 @@ def quantize_int8(fp32: Path, out: Path, calibration: np.ndarray) -> dict:
                         quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         calibrate_method=CalibrationMethod.MinMax)
-        model = onnx.load(q)
+        model = compact(onnx.load(q))
     del model.metadata_props[:]
     for key, value in {**meta, "dse.precision": "int8"}.items():
         entry = model.metadata_props.add()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection
 from contextlib import nullcontext
 from pathlib import Path
 
+import rich
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch import nn
@@ -243,7 +244,8 @@ def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
 def _progress(enabled: bool) -> Progress:
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
-                    disable=not enabled, transient=False)
+                    disable=not (enabled and rich.get_console().is_terminal),
+                    transient=False)  # no bars in logs: a pipe or file gets epoch lines
 
 
 def _resume_state(model, opt, scheduler, history, cfg: TrainConfig, spec, ema=None) -> dict:
