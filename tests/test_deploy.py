@@ -196,3 +196,35 @@ def test_compact_int8_graph_computes_the_same(tmp_path):
     assert np.array_equal(a, b)
     assert len(small.SerializeToString()) < len(full.SerializeToString())
     assert max(len(t.name) for t in small.graph.initializer) <= 4
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height pixels, with a few bytes of image data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def test_deploy_run_skips_an_image_bomb_and_a_truncated_image(trained, exported, tmp_path):
+    from PIL import Image
+
+    src = tmp_path / "photos"
+    src.mkdir()
+    (src / "bomb.png").write_bytes(_png_header_only(60_000, 60_000))
+    (src / "big.png").write_bytes(_png_header_only(6_000, 5_000))  # 30 MP: dse's own limit
+    Image.fromarray(np.full((32, 32, 3), 128, np.uint8)).save(src / "ok.png")
+    (src / "cut.png").write_bytes((src / "ok.png").read_bytes()[:60])
+    r = dse("deploy", "run", "--model", "out/m.onnx", "--source", str(src), cwd=trained,
+            check=False)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "bomb.png: its header claims too many pixels" in r.stderr, r.stderr
+    assert "big.png: 6,000 x 5,000 pixels is more than" in r.stderr
+    assert "cut.png: unreadable" in r.stderr
+    assert "1 frames" in r.stdout or "1 frame" in r.stdout

@@ -254,3 +254,40 @@ def test_generated_checkpoint_specs_load_or_raise_the_user_error(tmp_path, spec)
     with pytest.raises(CheckpointError):  # an empty state_dict never fits a real model
         load_model(path)
     assert time.perf_counter() - t0 < 4
+
+
+# ----------------------------------------------------------------- the last bad inputs
+
+@pytest.mark.parametrize("training,where", [
+    ("optimizer: {sgd: {lr: abc}}", "training.optimizer: sgd.lr: Input should be a valid number"),
+    ("optimizer: {sgd: {lr: 0.1, nesterov: {choices: [true, 'yes']}}}", "sgd.nesterov"),
+    ("schedule: {step: {gama: 0.1}}", "step.gama: Extra inputs are not permitted"),
+    ("schedule: {onecycle: {pct_start: {float: [0.2, 1.5]}}}", "onecycle.pct_start"),
+    ("schedule: {cosnie: {}}", "unknown learning-rate schedule 'cosnie'"),
+])
+def test_recipe_options_are_checked_when_a_space_loads(tmp_path, training, where):
+    f = tmp_path / "s.yaml"
+    f.write_text(MINIMAL + f"training:\n  {training}\n")
+    r = clean(dse("space", "validate", str(f), cwd=tmp_path))
+    assert where in r.stderr and "training." in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1  # one paragraph
+
+
+def test_a_schedule_argument_that_is_not_yaml_is_a_clear_error(tmp_path):
+    r = clean(dse("train", "--model", "hps-06-0.5x", "--sched-arg", "gamma=[1", cwd=tmp_path))
+    assert "--sched-arg 'gamma=[1'" in r.stderr and "ParserError" not in r.stderr
+    r = clean(dse("train", "--model", "hps-06-0.5x", "--schedule", "step", "--sched-arg",
+                  "gama=0.1", cwd=tmp_path))
+    assert "step.gama" in r.stderr and "gamma" in r.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_store_path_naming_a_photo_is_left_alone(tmp_path, data_dir):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    before = photo.read_bytes()
+    r = clean(dse("run", "--space", "hps_cifar10", "--trials", "1", "--fidelity", "smoke",
+                  "--storage", f"sqlite:///{photo}", "--data-dir", str(data_dir), cwd=tmp_path))
+    assert "is not an SQLite database" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]  # no .lock, no studies/
+    assert photo.read_bytes() == before

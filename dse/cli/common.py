@@ -71,7 +71,13 @@ def _kv(pairs: list[str] | None, flag: str) -> dict:
         if "=" not in pair:
             raise ConfigError(f"{flag} expects KEY=VALUE, got {pair!r}.")
         key, value = pair.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or "not a value"
+            raise ConfigError(f"{flag} {pair[:80]!r}: the value is not a number, word or "
+                              f"[list] ({problem}); write e.g. {key.strip()[:40]}=0.1 or "
+                              f"{key.strip()[:40]}=[30,60].") from None
     return out
 
 

@@ -111,7 +111,7 @@ def train_cmd(
                       weight_decay=weight_decay, schedule=schedule,
                       schedule_kwargs=_kv(sched_arg, "--sched-arg"), warmup_epochs=warmup,
                       label_smoothing=label_smoothing, augment=augment, seed=seed,
-                      ema_decay=ema_decay, tta_flip=tta_flip)
+                      ema_decay=ema_decay, tta_flip=tta_flip).check()
     spec = model_spec(model.lower(), **_kv(model_arg, "--model-arg"))
     out = out or Path("runs") / model.lower()
     state = load_checkpoint(resume) if resume else None

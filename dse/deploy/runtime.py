@@ -86,6 +86,11 @@ class Frame:
     label: int | None
 
 
+#: Largest image decoded (24 MP: any camera photo; its RGB array is 72 MB). Larger headers
+#: are skipped before decoding, so a hostile file cannot exhaust memory.
+MAX_PIXELS = 24_000_000
+
+
 def frames(source: str | Path, classes: list[str], warn=print) -> Iterator[Frame]:
     """Frames of a folder of images (labels from sub-folder names when they are class names)
     or of a CIFAR batch file (binary or python layout); unreadable files are skipped with one
@@ -109,8 +114,17 @@ def _folder(root: Path, classes: list[str], warn) -> Iterator[Frame]:
             warn(f"skipped {path.relative_to(root)}: not an image file")
             continue
         try:
-            with Image.open(path) as im:
+            with Image.open(path) as im:  # reads the header only
+                w, h = im.size
+                if w * h > MAX_PIXELS:  # a decompression bomb, or a photo far too big
+                    warn(f"skipped {path.relative_to(root)}: {w:,} x {h:,} pixels is more "
+                         f"than the {MAX_PIXELS:,} the runtime decodes; resize it first")
+                    continue
                 image = np.asarray(im.convert("RGB"))
+        except Image.DecompressionBombError:  # PIL's own guard, from the header alone
+            warn(f"skipped {path.relative_to(root)}: its header claims too many pixels (a "
+                 f"decompression bomb, or a photo far larger than {MAX_PIXELS:,} pixels)")
+            continue
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             warn(f"skipped {path.relative_to(root)}: unreadable ({type(exc).__name__})")
             continue

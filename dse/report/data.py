@@ -48,7 +48,9 @@ def recipe(candidate: dict) -> str:
     t = candidate.get("train", {})
     if not t:
         return ""
-    return (f"{t['optimizer']} lr={t['lr']:.3g} {t['schedule']} b{t['batch_size']}"
+    lr = t.get("lr")  # a store written before spaces checked types may hold any value
+    lr = f"{lr:.3g}" if isinstance(lr, int | float) else str(lr)[:20]
+    return (f"{t.get('optimizer')} lr={lr} {t.get('schedule')} b{t.get('batch_size')}"
             f"{'' if t.get('augment', True) else ' no-aug'}")
 
 

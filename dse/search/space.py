@@ -29,10 +29,12 @@ from dse.constraints import Constraint
 from dse.errors import ConfigError
 from dse.models import get_family, list_models
 from dse.paths import NAME
+from dse.registry import check_options
 from dse.search.samplers import samplers
 from dse.search.schedulers import Scheduler, get_scheduler, schedulers
-from dse.train.optim import OPTIMIZERS, SCHEDULES
+from dse.train.optim import OPTIMIZERS, optimizer_options
 from dse.train.recipe import DEFAULT_RECIPE
+from dse.train.schedules import SCHEDULES
 
 REPO_SPACES = Path(__file__).resolve().parents[2] / "search_spaces"
 
@@ -298,22 +300,18 @@ class TrainingSpace(_Strict):
             v = {v: {}}
         if not isinstance(v, dict) or not v:
             raise ValueError("a name, or a mapping of names to their parameters")
-        known = list(OPTIMIZERS) if info.field_name == "optimizer" else list(SCHEDULES)
+        registry = OPTIMIZERS if info.field_name == "optimizer" else SCHEDULES
         out = {}
         for name, params in v.items():
-            if name not in known:
-                raise ValueError(f"{shorten(name)} is not one of {known}")
+            registry.get(name)  # UnknownName (a ValueError) lists what exists
             if params is not None and not isinstance(params, dict):
                 raise ValueError(f"the parameters of {name!r} must be a mapping")
             out[name] = {str(k): _parse_dim(d) for k, d in (params or {}).items()}
-            if info.field_name == "optimizer":
-                import inspect
-
-                takes = set(inspect.signature(OPTIMIZERS[name].__init__).parameters)
-                bad = sorted(set(out[name]) - takes - {"lr"})
-                if bad:
-                    raise ValueError(f"optimizer {name!r} does not take {bad}; it takes "
-                                     f"{sorted(takes - {'self', 'params', 'kwargs'})}")
+            options = (optimizer_options(name) if info.field_name == "optimizer"
+                       else SCHEDULES.get(name).Options)
+            for key, dim in out[name].items():  # every value a dimension can reach
+                for value in _values(dim):
+                    check_options(options, {key: value}, name)
         return out
 
 
@@ -519,7 +517,7 @@ def validation_text(exc: ValidationError) -> str:
                                                                             "tagged")))
         value = e.get("input")
         shown = f" (got {shorten(value)})" if not isinstance(value, dict) else ""
-        lines.append(f"{loc or '<top>'}: {e['msg']}{shown}")
+        lines.append(f"{loc or '<top>'}: {e['msg'].removeprefix('Value error, ')}{shown}")
     return "; ".join(lines)
 
 

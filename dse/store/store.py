@@ -103,6 +103,30 @@ def _secrets(url: str) -> list[str]:
     return [str(pw)] if pw else []
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """An existing file must be an SQLite database (or empty) before anything is written
+    beside it: a photo or a text file given by mistake is left alone, with no .lock."""
+    if path.is_dir():
+        raise StoreError(f"the study store {path} is a folder; give a database file, e.g. "
+                         f"--storage sqlite:///{path}/dse.db.")
+    if not path.exists():
+        return
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"the study store {path} cannot be read ({exc.strerror}); check its "
+                         f"permissions.") from None
+    if head and head != SQLITE_HEADER:
+        raise StoreError(f"{path} is not an SQLite database (its first bytes are not an "
+                         f"SQLite header), so dse will not write to it or beside it; give a "
+                         f"new file name or an existing dse store with --storage "
+                         f"sqlite:///PATH. Nothing was written.")
+
+
 class Store:
     """Opens (creating and migrating) a database holding Optuna studies and dse's tables."""
 
@@ -119,6 +143,7 @@ class Store:
                                      f"--storage URL.")
                 self.engine_url = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
             else:
+                _check_sqlite_file(path)
                 path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine = create_engine(self.engine_url, pool_pre_ping=True)

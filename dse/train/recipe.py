@@ -25,6 +25,24 @@ class TrainConfig:
     tta_flip: bool = False  # also report accuracy averaged with the mirrored image (extra)
     seed: int = 0
 
+    def check(self) -> TrainConfig:
+        """Refuse an unknown optimizer or schedule, or options they do not take (ConfigError
+        naming the option), before any data is read."""
+        from dse.errors import ConfigError
+        from dse.registry import check_options
+        from dse.train.optim import OPTIMIZERS, optimizer_options
+        from dse.train.schedules import SCHEDULES
+
+        try:
+            OPTIMIZERS.get(self.optimizer)
+            check_options(optimizer_options(self.optimizer.lower()),
+                          {"lr": self.lr, **self.optimizer_kwargs}, f"optimizer {self.optimizer}")
+            check_options(SCHEDULES.get(self.schedule).Options, self.schedule_kwargs,
+                          f"schedule {self.schedule}")
+        except ValueError as exc:
+            raise ConfigError(f"{exc}.") from None
+        return self
+
     def to_dict(self) -> dict:
         """Plain-data form."""
         return asdict(self)

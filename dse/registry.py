@@ -1,0 +1,92 @@
+"""One registry type for every kind of extension: model families and variants, metrics,
+samplers, multi-fidelity schedulers, learning-rate schedules, optimizers and exporters.
+
+    SCHEDULES = Registry("learning-rate schedule")
+    SCHEDULES.register("cosine", Cosine)
+    SCHEDULES.get("cosnie")  # UnknownName: unknown learning-rate schedule 'cosnie';
+                             # learning-rate schedules: constant, cosine, ...
+
+An unknown name is always `UnknownName`, both a ConfigError (the CLI prints it, exit 2)
+and a ValueError (pydantic reports it under the key path of a space file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from dse.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class UnknownName(ConfigError, ValueError):
+    """A name that no entry of a registry has."""
+
+
+class NoOptions(BaseModel):
+    """Options of an entry that takes none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Registry(Generic[T]):
+    """Named entries of one kind; names are case-insensitive and registered once."""
+
+    def __init__(self, kind: str, plural: str | None = None):
+        self.kind, self.plural = kind, plural or kind + "s"
+        self._items: dict[str, T] = {}
+
+    def register(self, name: str, item: T, replace: bool = False) -> T:
+        """Add `item` under `name`; a second registration of a name is a ValueError."""
+        key = str(name).lower()
+        if not key or (key in self._items and not replace):
+            raise ValueError(f"{self.kind} name {name!r} is empty or already registered")
+        self._items[key] = item
+        return item
+
+    def decorator(self, name: str | None = None, attr: str = "name") -> Callable[[T], T]:
+        """`@REG.decorator("x")`, or `@REG.decorator()` for a class with a `name`."""
+        def wrap(item: T) -> T:
+            self.register(name if name is not None else getattr(item, attr), item)
+            return item
+        return wrap
+
+    def get(self, name: Any) -> T:
+        """The entry `name`, or UnknownName saying what was given and what exists."""
+        try:
+            return self._items[str(name).lower()]
+        except KeyError:
+            raise UnknownName(f"unknown {self.kind} {str(name)[:60]!r}; {self.plural}: "
+                              f"{', '.join(self.names()) or 'none registered'}") from None
+
+    def names(self) -> list[str]:
+        """Registered names, sorted."""
+        return sorted(self._items)
+
+    def remove(self, name: str) -> None:
+        """Forget `name` (a registration that failed its own checks)."""
+        self._items.pop(str(name).lower(), None)
+
+    def __contains__(self, name: object) -> bool:
+        return str(name).lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def check_options(options_model: type[BaseModel], given: Any, what: str) -> BaseModel:
+    """`given` validated by an entry's options model; ValueError naming the option."""
+    try:
+        return options_model.model_validate(given or {})
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        loc = ".".join(str(x) for x in e["loc"])
+        allowed = ", ".join(options_model.model_fields) or "none"
+        raise ValueError(f"{what}{'.' + loc if loc else ''}: {e['msg']} "
+                         f"(got {repr(e.get('input'))[:40]}); its options: {allowed}") from None
