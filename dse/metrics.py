@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dse.errors import ConfigError
+from dse.registry import Registry
 
 
 @dataclass
@@ -75,7 +75,7 @@ class Metric:
         return format(self.shown(value), self.digits)
 
 
-_METRICS: dict[str, Metric] = {}
+METRICS: Registry[Metric] = Registry("metric")
 
 
 def register_metric(metric: Metric, replace: bool = False) -> Metric:
@@ -84,35 +84,28 @@ def register_metric(metric: Metric, replace: bool = False) -> Metric:
         raise ValueError(f"metric names are identifiers, got {metric.name!r}")
     if metric.direction not in ("maximize", "minimize"):
         raise ValueError(f"direction is 'maximize' or 'minimize', got {metric.direction!r}")
-    if metric.name in _METRICS and not replace:
-        raise ValueError(f"metric {metric.name!r} is already registered")
-    _METRICS[metric.name] = metric
-    return metric
+    return METRICS.register(metric.name, metric, replace=replace)
 
 
 def get_metric(name: str) -> Metric:
-    """The registered metric `name`, or a ConfigError listing the metrics that exist."""
-    try:
-        return _METRICS[name]
-    except KeyError:
-        raise ConfigError(f"unknown metric {str(name)[:60]!r}; metrics: "
-                          f"{', '.join(_METRICS)}.") from None
+    """The registered metric `name`, or an UnknownName listing the metrics that exist."""
+    return METRICS.get(name)
 
 
 def all_metrics() -> list[Metric]:
     """Every registered metric, built-ins first, in registration order."""
-    return list(_METRICS.values())
+    return METRICS.values()
 
 
 def names() -> list[str]:
     """Names of every registered metric."""
-    return list(_METRICS)
+    return [m.name for m in METRICS.values()]
 
 
 def study_names() -> list[str]:
     """Metrics a study measures itself (objectives and constraints may use only these;
     `test_accuracy` comes from `dse confirm`)."""
-    return [m.name for m in _METRICS.values() if m.by_study]
+    return [m.name for m in METRICS.values() if m.by_study]
 
 
 def directions(metric_names: Iterable[str]) -> list[str]:

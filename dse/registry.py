@@ -35,8 +35,8 @@ class NoOptions(BaseModel):
 class Registry(Generic[T]):
     """Named entries of one kind; names are case-insensitive and registered once."""
 
-    def __init__(self, kind: str, plural: str | None = None):
-        self.kind, self.plural = kind, plural or kind + "s"
+    def __init__(self, kind: str, plural: str | None = None, hint: str = ""):
+        self.kind, self.plural, self.hint = kind, plural or kind + "s", hint
         self._items: dict[str, T] = {}
 
     def register(self, name: str, item: T, replace: bool = False) -> T:
@@ -60,11 +60,16 @@ class Registry(Generic[T]):
             return self._items[str(name).lower()]
         except KeyError:
             raise UnknownName(f"unknown {self.kind} {str(name)[:60]!r}; {self.plural}: "
-                              f"{', '.join(self.names()) or 'none registered'}") from None
+                              f"{', '.join(self.names()) or 'none registered'}"
+                              f"{'; ' + self.hint if self.hint else ''}.") from None
 
     def names(self) -> list[str]:
         """Registered names, sorted."""
         return sorted(self._items)
+
+    def values(self) -> list[T]:
+        """The entries in registration order (built-ins first, then plugins)."""
+        return list(self._items.values())
 
     def remove(self, name: str) -> None:
         """Forget `name` (a registration that failed its own checks)."""

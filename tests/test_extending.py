@@ -21,13 +21,14 @@ TOY_SPACE = textwrap.dedent("""
     name: toy
     study: toy
     objectives: [accuracy, conv_layers]
-    sampler: random
+    sampler: {shifted_random: {shift: 3}}
     model:
       family: tiny
       channels: {int: [2, 32]}
       depth: {int: [1, 3]}
     training:
       optimizer: {sgd: {lr: 0.05, momentum: 0.9}}
+      schedule: {halfway: {factor: {choices: [0.5, 0.1]}}}
       batch_size: 64
     fidelities:
       smoke: {epochs: 2, train_images: 1000, val_images: 200, latency_repeats: 2,
@@ -49,7 +50,7 @@ def test_plugin_family_metric_and_scheduler_in_a_real_study(tmp_path, data_dir):
     r = dse("space", "validate", str(space), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     r = dse("run", "--space", str(space), "--trials", "4", "--device", "cpu", "--data-dir",
-            str(data_dir), cwd=tmp_path)
+            str(data_dir), "--workers", "1", cwd=tmp_path)  # one sampler, seeded 0 (+ 3)
     assert r.returncode == 0, r.stderr
 
     from dse.store import Store
@@ -59,6 +60,18 @@ def test_plugin_family_metric_and_scheduler_in_a_real_study(tmp_path, data_dir):
     assert len(trained) >= 3
     assert all(r.status == ("pruned" if r.number % 2 else "complete") for r in trained)
     assert all("toy scheduler" in r.reason for r in recs if r.status == "pruned")
+    # the toy sampler drew trial 0 (seed 0 + shift 3), the toy schedule trained every trial
+    sys.path.insert(0, str(PLUGINS))
+    import optuna
+    import toy_plugin  # noqa: F401  (registers the toy entries in this process too)
+
+    from dse.search.candidate import sample
+
+    first = sample(load_space(str(space)), optuna.create_study(
+        sampler=optuna.samplers.RandomSampler(seed=3)).ask())
+    assert next(r for r in recs if r.number == 0).candidate == first
+    assert all(r.candidate["train"]["schedule"] == "halfway" for r in recs)
+    assert {r.candidate["train"]["schedule_kwargs"]["factor"] for r in recs} <= {0.5, 0.1}
     for rec in recs:  # the toy metric was measured on the toy family's model
         if rec.measurements:
             assert rec.measurements["conv_layers"] == rec.candidate["model"]["depth"]
@@ -95,6 +108,20 @@ def test_plugin_dimensions_are_checked_at_load_time(tmp_path):
     space.write_text(TOY_SPACE.replace("{int: [1, 3]}", "{int: [1, 9]}"))
     r = dse("space", "validate", str(space), cwd=tmp_path)
     assert r.returncode == 2 and "model.depth" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("old,new,where", [
+    ("shift: 3", "shfit: 3", "sampler: shifted_random.shfit"),
+    ("shift: 3", "shift: -1", "sampler: shifted_random.shift"),
+    ("factor: {choices: [0.5, 0.1]}", "factr: 0.5", "halfway.factr"),
+    ("factor: {choices: [0.5, 0.1]}", "factor: {choices: [0.5, 2.0]}", "halfway.factor"),
+])
+def test_plugin_sampler_and_schedule_options_are_checked_at_load_time(tmp_path, old, new,
+                                                                        where):
+    space = tmp_path / "toy.yaml"
+    space.write_text(TOY_SPACE.replace(old, new))
+    r = dse("space", "validate", str(space), cwd=tmp_path)
+    assert r.returncode == 2 and where in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 def test_a_broken_plugin_is_a_clear_error(tmp_path):

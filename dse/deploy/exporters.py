@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from dse.errors import ConfigError
+from dse.registry import Registry
 
 Runner = Callable[[np.ndarray], np.ndarray]
 
@@ -35,28 +35,22 @@ class Exporter:
         raise NotImplementedError
 
 
-_EXPORTERS: dict[str, type[Exporter]] = {}
+EXPORTERS: Registry[type[Exporter]] = Registry("export format")
 
 
 def register_exporter(cls: type[Exporter]) -> type[Exporter]:
     """Class decorator: make an export format available to `dse export --format`."""
-    if not cls.name or cls.name in _EXPORTERS:
-        raise ValueError(f"exporter name {cls.name!r} is empty or already registered")
-    _EXPORTERS[cls.name] = cls
-    return cls
+    return EXPORTERS.register(cls.name, cls)
 
 
 def exporters() -> list[str]:
     """Registered format names."""
-    return sorted(_EXPORTERS)
+    return EXPORTERS.names()
 
 
 def get_exporter(name: str) -> Exporter:
-    """A new exporter for format `name`; a ConfigError listing the formats otherwise."""
-    if name not in _EXPORTERS:
-        raise ConfigError(f"unknown export format {str(name)[:40]!r}; formats: "
-                          f"{', '.join(exporters())}.")
-    return _EXPORTERS[name]()
+    """A new exporter for format `name`; an UnknownName listing the formats otherwise."""
+    return EXPORTERS.get(name)()
 
 
 def strip_debug_info(proto):

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from dse.errors import ConfigError
 from dse.models.config import FamilyConfig
+from dse.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -49,18 +50,20 @@ class ModelEntry:
         return make_config(self.name, num_classes)
 
 
-_FAMILIES: dict[str, Family] = {}
-_MODELS: dict[str, ModelEntry] = {}
+FAMILIES: Registry[Family] = Registry("model family", "families")
+MODELS: Registry[ModelEntry] = Registry(
+    "model", hint="`dse models` shows them with their sizes; a family name with dimensions "
+                  "builds any other network of it")
 
 
 def register_family(name: str, config: type[FamilyConfig], description: str = ""):
     """Decorator: register `builder(cfg) -> nn.Module` as family `name` with its config."""
     def wrap(builder):
-        if name in _FAMILIES or name in _MODELS:
-            raise ValueError(f"model family {name!r} is already registered")
+        if name in MODELS:
+            raise ValueError(f"model family {name!r} is already a model name")
         config.family = name
-        _FAMILIES[name] = Family(name, config, builder,
-                                 description or (builder.__doc__ or "").strip().split("\n")[0])
+        FAMILIES.register(name, Family(name, config, builder, description or (
+            builder.__doc__ or "").strip().split("\n")[0]))
         return builder
     return wrap
 
@@ -68,58 +71,47 @@ def register_family(name: str, config: type[FamilyConfig], description: str = ""
 def register_model(name: str, family: str, paper_name: str | None = None,
                    datasets: tuple[str, ...] = ("cifar10",), **dims) -> ModelEntry:
     """Register a named variant of `family`; its dimensions are validated now."""
-    if name in _MODELS or name in _FAMILIES:
-        raise ValueError(f"model {name!r} is already registered")
-    entry = ModelEntry(name, family, dims, paper_name, tuple(datasets))
-    _MODELS[name] = entry
+    if name in FAMILIES:
+        raise ValueError(f"model {name!r} is already a family name")
+    entry = MODELS.register(name, ModelEntry(name, family, dims, paper_name, tuple(datasets)))
     try:
         make_config(name)
     except ConfigError:
-        del _MODELS[name]
+        MODELS.remove(name)
         raise
     return entry
 
 
 def families() -> list[str]:
     """Names of the registered families."""
-    return sorted(_FAMILIES)
+    return FAMILIES.names()
 
 
 def get_family(name: str) -> Family:
-    """The family `name`, or a ConfigError listing the families."""
-    try:
-        return _FAMILIES[str(name).lower()]
-    except KeyError:
-        raise ConfigError(f"unknown model family {str(name)[:60]!r}; families: "
-                          f"{', '.join(families())}.") from None
+    """The family `name`, or an UnknownName listing the families."""
+    return FAMILIES.get(name)
 
 
 def list_models(pattern: str = "*") -> list[str]:
     """Registered variant names matching a shell-style pattern, e.g. "hps-*"."""
-    return sorted(n for n in _MODELS if fnmatch.fnmatch(n, pattern.lower()))
+    return [n for n in MODELS.names() if fnmatch.fnmatch(n, pattern.lower())]
 
 
 def get_entry(name: str) -> ModelEntry:
-    """The registry entry of `name`, or a ConfigError listing the names that exist."""
-    try:
-        return _MODELS[str(name).lower()]
-    except KeyError:
-        raise ConfigError(
-            f"unknown model {str(name)[:60]!r}. Registered models: {', '.join(list_models())}; "
-            f"families: {', '.join(families())}; `dse models` shows them with their sizes."
-        ) from None
+    """The registry entry of `name`, or an UnknownName listing the names that exist."""
+    return MODELS.get(name)
 
 
 def family_of(name: str) -> Family:
     """The family of a variant or family name."""
     key = str(name).lower()
-    return _FAMILIES[key] if key in _FAMILIES else get_family(get_entry(key).family)
+    return FAMILIES.get(key) if key in FAMILIES else get_family(get_entry(key).family)
 
 
 def make_config(name: str, num_classes: int = 10, **overrides) -> FamilyConfig:
     """The validated config of a variant or family with `overrides` applied."""
     fam = family_of(name)
-    dims = {} if str(name).lower() in _FAMILIES else dict(get_entry(name).dims)
+    dims = {} if str(name).lower() in FAMILIES else dict(get_entry(name).dims)
     dims.update(overrides)
     try:
         return fam.config(num_classes=num_classes, **dims)
@@ -147,7 +139,7 @@ def create(name: str, num_classes: int = 10, **overrides):
 def describe(spec: dict, cfg: FamilyConfig) -> str:
     """A named variant's name when the spec is just that name, else the config's summary."""
     name = str(spec.get("name", ""))
-    if set(spec) == {"name"} and name.lower() in _MODELS:
+    if set(spec) == {"name"} and name.lower() in MODELS:
         return name.lower()
     return cfg.summary()
 

@@ -30,7 +30,7 @@ from dse.errors import ConfigError
 from dse.models import get_family, list_models
 from dse.paths import NAME
 from dse.registry import check_options
-from dse.search.samplers import samplers
+from dse.search.samplers import SAMPLERS
 from dse.search.schedulers import Scheduler, get_scheduler, schedulers
 from dse.train.optim import OPTIMIZERS, optimizer_options
 from dse.train.recipe import DEFAULT_RECIPE
@@ -358,8 +358,9 @@ class SearchSpace(_Strict):
     dataset: Literal["cifar10", "cifar100"] = "cifar10"
     objectives: list[str] = ["accuracy", "size_mb", "epoch_time_s"]
     constraints: list[Constraint] = []
-    sampler: str = "nsga2"
-    population_size: int = Field(default=20, ge=2, le=10_000)
+    sampler: str = "nsga2"  # a name, or {name: {options}} in the file
+    sampler_options: dict[str, Any] = {}
+    population_size: int | None = Field(default=None, ge=2, le=10_000)  # = nsga2's option
     baselines: list[str] = Field(default=[], max_length=50)  # registered variants, see
     model: ModelSpace                                         # dse.search.baselines
     training: TrainingSpace = TrainingSpace()
@@ -415,12 +416,34 @@ class SearchSpace(_Strict):
     def _constraints_text(self, v: list[Constraint]) -> list[str]:
         return [str(c) for c in v]
 
-    @field_validator("sampler")
+    @model_validator(mode="before")
     @classmethod
-    def _sampler(cls, v):
-        if v not in samplers():
-            raise ValueError(f"{shorten(v)} is not one of {samplers()}")
-        return v
+    def _sampler_branch(cls, raw):
+        """`sampler: {name: {options}}` -> sampler + sampler_options; the older top-level
+        `population_size` is NSGA-II's option of that name."""
+        if not isinstance(raw, dict):
+            return raw
+        raw = dict(raw)
+        v = raw.get("sampler", "nsga2")
+        if isinstance(v, dict):
+            if len(v) != 1:
+                raise _keyed([f"sampler: one name, or {{name: {{options}}}}; samplers: "
+                              f"{', '.join(SAMPLERS.names())}"])
+            (v, options), = v.items()
+            raw["sampler"], raw["sampler_options"] = v, options or {}
+        if raw.get("population_size") is not None and str(raw.get("sampler")) == "nsga2":
+            raw["sampler_options"] = {"population_size": raw["population_size"],
+                                      **dict(raw.get("sampler_options") or {})}
+        return raw
+
+    @model_validator(mode="after")
+    def _sampler(self):
+        try:
+            entry = SAMPLERS.get(self.sampler)
+            entry.options(self.sampler_options)
+        except ValueError as exc:
+            raise _keyed([f"sampler: {exc}"]) from None
+        return self
 
     @model_validator(mode="after")
     def _fidelity(self):

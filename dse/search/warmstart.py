@@ -39,13 +39,9 @@ def feasible_candidates(space, count: int, seed: int, max_draws: int | None = No
 
 def start_count(space, n_trials: int | None) -> int:
     """How many feasible candidates to enqueue: the first generation of the sampler."""
-    if space.sampler == "nsga2":
-        return space.population_size
-    if space.sampler in ("tpe", "gp"):
-        return 10
-    if space.sampler == "random":
-        return n_trials or 50
-    return 0
+    from dse.search.samplers import first_generation
+
+    return first_generation(space, n_trials)
 
 
 def enqueue_feasible_start(space, study: optuna.Study, n_trials: int | None, seed: int) -> int:

@@ -1,4 +1,5 @@
-"""A toy model family, metric and scheduler, registered from test code only.
+"""A toy model family, metric, scheduler, sampler and learning-rate schedule, registered
+from test code only.
 
 Loaded by the CLI through DSE_PLUGINS=toy_plugin (with this folder on PYTHONPATH), to show
 that dse grows without edits to its own files (tests/test_extending.py).
@@ -6,12 +7,16 @@ that dse grows without edits to its own files (tests/test_extending.py).
 
 from __future__ import annotations
 
+import optuna
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
 
 from dse.metrics import Metric, register_metric
 from dse.models import FamilyConfig, register_family, register_model
+from dse.search.samplers import register_sampler
 from dse.search.schedulers import Scheduler, register_scheduler
+from dse.train.schedules import SCHEDULES, Schedule
 
 
 class TinyConfig(FamilyConfig):
@@ -68,3 +73,35 @@ class EveryOther(Scheduler):
             return (f"toy scheduler: trial {report.trial.number} stopped at epoch "
                     f"{report.epoch} with conv_layers={report.values['conv_layers']:.0f}")
         return None
+
+
+class ShiftedOptions(BaseModel):
+    """A random sampler whose seed is shifted by `shift`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    shift: int = Field(default=0, ge=0)
+
+
+@register_sampler("shifted_random", ShiftedOptions, first_generation=lambda o, n: 0)
+def shifted_random(space, seed: int, options: ShiftedOptions):
+    """Optuna's random sampler, seeded with seed + shift."""
+    return optuna.samplers.RandomSampler(seed=seed + options.shift)
+
+
+class HalfwayOptions(BaseModel):
+    """Multiply the learning rate by `factor` once, halfway through the run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    factor: float = Field(default=0.5, gt=0.0, le=1.0)
+
+
+@SCHEDULES.decorator()
+class Halfway(Schedule):
+    """A one-step toy schedule: full rate, then `factor` times it from the middle on."""
+
+    name, Options = "halfway", HalfwayOptions
+
+    @classmethod
+    def build(cls, opt, o, epochs, spe, steps):
+        half = max(1, steps // 2)
+        return LambdaLR(opt, lambda step: 1.0 if step < half else o.factor)

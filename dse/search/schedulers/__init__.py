@@ -13,13 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-
-class NoOptions(BaseModel):
-    """A scheduler without options."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from dse.registry import NoOptions, Registry
 
 
 @dataclass
@@ -57,29 +53,22 @@ class Scheduler:
         return False
 
 
-_SCHEDULERS: dict[str, type[Scheduler]] = {}
+SCHEDULERS: Registry[type[Scheduler]] = Registry("scheduler")
 
 
 def register_scheduler(cls: type[Scheduler]) -> type[Scheduler]:
     """Class decorator: make a scheduler available to spaces under `cls.name`."""
-    if not cls.name or cls.name in _SCHEDULERS:
-        raise ValueError(f"scheduler name {cls.name!r} is empty or already registered")
-    _SCHEDULERS[cls.name] = cls
-    return cls
+    return SCHEDULERS.register(cls.name, cls)
 
 
 def schedulers() -> list[str]:
     """Registered scheduler names."""
-    return sorted(_SCHEDULERS)
+    return SCHEDULERS.names()
 
 
 def get_scheduler(name: str) -> type[Scheduler]:
-    """The scheduler class `name`; ValueError listing the registered ones."""
-    try:
-        return _SCHEDULERS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown scheduler {str(name)[:60]!r}; schedulers: "
-                         f"{', '.join(schedulers())}") from None
+    """The scheduler class `name`; UnknownName (a ValueError) listing the registered ones."""
+    return SCHEDULERS.get(name)
 
 
 @register_scheduler
