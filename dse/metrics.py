@@ -208,6 +208,12 @@ def _ort_int8_latency(model, ctx: MeasureContext) -> Mapping[str, float]:
     return _ort_latency(model, ctx, int8=True)
 
 
+def _predicted_latency(model, ctx: MeasureContext) -> float:
+    from dse.deploy.latency_model import active_profile
+
+    return active_profile().predict(model)
+
+
 for _m in (
     Metric("accuracy", "maximize", "validation accuracy", "%", False, _accuracy, scale=100,
            digits=".2f", published="accuracy_pct"),
@@ -225,6 +231,8 @@ for _m in (
            scale=100, digits=".2f", published="accuracy_pct", by_study=False),
     Metric("ort_latency_ms", "minimize", "onnxruntime float32 latency, batch 1, 1 thread",
            "ms", True, _ort_latency, digits=".3f", expensive=True, timed=True),
+    Metric("predicted_latency_ms", "minimize", "predicted onnxruntime latency, batch 1, "
+           "1 thread (latency model)", "ms", True, _predicted_latency, digits=".3f"),
     Metric("ort_int8_latency_ms", "minimize", "onnxruntime int8 latency, batch 1, 1 thread",
            "ms", True, _ort_int8_latency, digits=".3f", expensive=True, timed=True),
 ):
