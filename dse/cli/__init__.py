@@ -1,6 +1,7 @@
 """The `dse` command line. Each module holds one group of commands and registers it on the
 shared app: models.py (zoo, train, evaluate), study.py (spaces, run, studies, show,
-pareto, report), confirm.py, deploy.py (export, latency, deploy run)."""
+pareto, report), fidelity.py (fidelity check), confirm.py, deploy.py (export, latency,
+latency-model, deploy run)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from rich.text import Text
 from dse.cli.common import app, err
 from dse.errors import DseError, Interrupted, Terminated
 
-for _group in ("models", "study", "confirm", "deploy"):  # registers the commands, in the
-    importlib.import_module(f"dse.cli.{_group}")       # order of the journey
+# registers the commands, in the order of the journey
+for _group in ("models", "study", "fidelity", "confirm", "deploy"):
+    importlib.import_module(f"dse.cli.{_group}")
 
 
 def main() -> None:

@@ -90,10 +90,26 @@ def space_show(
     console.print(f"study {space.study!r} on {space.dataset}; objectives {goals}; "
                   f"constraints {space.constraints or 'none'}; sampler {space.sampler}; "
                   f"cardinality {cardinality(space):g}")
+    from dse.calibration import find_summary
+
     for fname, fid in space.fidelities.items():
         mark = " (default)" if fname == space.default_fidelity else ""
         console.print(f"fidelity {fname}{mark}: {fid.model_dump(exclude_none=True)}"
                       + (f", rungs at epochs {fid.rungs()}" if fid.rungs() else ""))
+        cal = find_summary(space.study, fname)
+        if cal:
+            f = cal["fidelities"][fname]
+            s = f["signals"][f["best_signal"]]
+            ref = cal["reference"]
+            console.print(f"  calibrated against {ref['epochs']} epochs on "
+                          f"{ref['train_images'] or 'all'} training images, {ref['split']} "
+                          f"set ({cal['references_done']} candidates): best "
+                          f"signal {f['best_signal']}, Kendall {s['kendall']:.2f} "
+                          f"[{s['kendall_ci'][0]:.2f}, {s['kendall_ci'][1]:.2f}], within size "
+                          f"bins {s['kendall_within_bins']:.2f}; size only (params) Kendall "
+                          f"{f['signals']['params']['kendall']:.2f}; "
+                          f"{f['cost_vs_reference']:.1%} of the reference's compute",
+                          soft_wrap=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     trial = optuna.create_study(directions=space.directions).ask()
     console.print("example candidate:", sample(space, trial))

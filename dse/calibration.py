@@ -1,0 +1,282 @@
+"""Fidelity calibration: does a short training rank candidates as a long one would?
+
+`dse fidelity check` draws a random sample of feasible candidates from a space, trains each
+at the candidate fidelities (their curves stored) and at a reference (all training images,
+the test set, N epochs), then reports, per fidelity and ranking signal, Kendall's tau and
+Spearman's rho against the reference accuracy with bootstrap 95 % intervals, overall and
+within size bins (what matters to a size-constrained search), and the compute each costs.
+
+Every run is one folder under OUT/runs/ holding a resume checkpoint while it trains and
+result.json when done, so running the command again continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from dse.errors import ConfigError
+from dse.fileio import atomic_write_text
+
+#: Ranking signals computed from one candidate-fidelity curve (higher ranks higher).
+SIGNALS = {
+    "last_val_acc": "validation accuracy at the last epoch",
+    "best_val_acc": "best validation accuracy of any epoch",
+    "neg_train_loss_sum": "minus the sum of the epochs' training losses",
+    "extrapolated": "accuracy extrapolated to infinite epochs (fit of a + b / epoch)",
+    "params": "parameter count alone (the zero-cost baseline a signal must beat)",
+}
+
+
+def signals(history: list[dict], params: float) -> dict[str, float]:
+    """Every ranking signal of one training curve."""
+    acc = [r["val_acc"] for r in history]
+    out = {"last_val_acc": acc[-1], "best_val_acc": max(acc),
+           "neg_train_loss_sum": -sum(r["train_loss"] for r in history), "params": params}
+    if len(acc) >= 2:
+        e = np.arange(1, len(acc) + 1, dtype=float)
+        design = np.stack([np.ones_like(e), 1 / e], 1)
+        (a, _), *_ = np.linalg.lstsq(design, np.asarray(acc), rcond=None)
+        out["extrapolated"] = float(a)
+    else:
+        out["extrapolated"] = acc[-1]
+    return out
+
+
+def rank_stats(x: list[float], y: list[float], boot: int = 2000, seed: int = 0) -> dict:
+    """Kendall's tau and Spearman's rho of x against y with percentile bootstrap 95 %
+    intervals (resampling candidates); NaN where fewer than 3 distinct pairs."""
+    from scipy.stats import kendalltau, spearmanr
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n = len(x)
+    if n < 3 or len(set(x)) < 2 or len(set(y)) < 2:
+        return {"n": n, "kendall": math.nan, "spearman": math.nan, "kendall_ci": [math.nan] * 2,
+                "spearman_ci": [math.nan] * 2}
+    rng = np.random.default_rng(seed)
+    ks, ss = [], []
+    for _ in range(boot):
+        i = rng.integers(0, n, n)
+        if len(set(x[i])) < 2 or len(set(y[i])) < 2:
+            continue
+        ks.append(kendalltau(x[i], y[i]).statistic)
+        ss.append(spearmanr(x[i], y[i]).statistic)
+    def ci(v: list[float]) -> list[float]:
+        v = [a for a in v if not math.isnan(a)]
+        return [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if v else \
+            [math.nan, math.nan]
+
+    return {"n": n, "kendall": float(kendalltau(x, y).statistic),
+            "spearman": float(spearmanr(x, y).statistic), "kendall_ci": ci(ks),
+            "spearman_ci": ci(ss)}
+
+
+def size_bins(sizes: list[float], bins: int = 3) -> list[list[int]]:
+    """Candidate indices split into `bins` groups of consecutive sizes (quantiles)."""
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    return [order[b * len(order) // bins:(b + 1) * len(order) // bins] for b in range(bins)]
+
+
+def draw(space, count: int, seed: int) -> list[dict]:
+    """`count` distinct candidates drawn at random from `space` that meet its
+    architecture-only constraints (at most 200 x count draws)."""
+    import optuna
+
+    from dse.search.candidate import sample
+    from dse.search.feasible import ArchCheck
+
+    check = ArchCheck(space)
+    study = optuna.create_study(directions=space.directions,
+                                sampler=optuna.samplers.RandomSampler(seed=seed))
+    out, seen = [], set()
+    for _ in range(200 * count):
+        cand = sample(space, study.ask())
+        key = json.dumps(cand, sort_keys=True, default=str)
+        if key in seen or (check and not check.feasible(cand["model"])):
+            continue
+        seen.add(key)
+        out.append(cand)
+        if len(out) == count:
+            return out
+    raise ConfigError(f"only {len(out)} of {count} feasible candidates found in "
+                      f"{200 * count:,} draws; loosen the constraints or sample fewer.")
+
+
+class Calibration:
+    """One calibration folder: its plan (plan.json) and its runs (runs/NAME/result.json)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    @property
+    def plan_path(self) -> Path:  # noqa: D102
+        return self.folder / "plan.json"
+
+    def plan(self) -> dict:
+        """The plan written when the calibration started."""
+        try:
+            return json.loads(self.plan_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{self.plan_path} cannot be read ({type(exc).__name__}); is "
+                              f"{self.folder} a calibration folder?") from None
+
+    def start(self, plan: dict) -> dict:
+        """Write `plan`, or check that it is the one already there (a re-run continues)."""
+        if self.plan_path.exists():
+            old = self.plan()
+            keys = ("space", "fidelities", "reference", "sample", "seed", "constraints")
+            diff = [k for k in keys if old.get(k) != plan.get(k)]
+            if diff:
+                raise ConfigError(f"{self.folder} holds a calibration with other "
+                                  f"{', '.join(diff)}; give another --out or the same options.")
+            return old
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(json.dumps(plan, indent=1), self.plan_path)
+        return plan
+
+    def run_dir(self, index: int, fidelity: str) -> Path:
+        """Folder of candidate `index` trained at `fidelity` ('reference' for the reference)."""
+        return self.folder / "runs" / f"c{index:03d}-{fidelity}"
+
+    def result(self, index: int, fidelity: str) -> dict | None:
+        """The finished run's result, or None."""
+        path = self.run_dir(index, fidelity) / "result.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def jobs(self) -> list[tuple[int, str]]:
+        """(candidate, fidelity) in the order they run: all short runs first, then the
+        references, so an interrupted calibration already says something."""
+        plan = self.plan()
+        n = len(plan["candidates"])
+        return ([(i, f) for i in range(n) for f in plan["fidelities"]]
+                + [(i, "reference") for i in range(n)])
+
+    def summary(self, boot: int = 2000) -> dict:
+        """Rank statistics of every fidelity and signal over the candidates done so far."""
+        plan = self.plan()
+        n = len(plan["candidates"])
+        ref = [self.result(i, "reference") for i in range(n)]
+        done = [i for i in range(n) if ref[i] is not None]
+        out = {"space": plan["space"], "reference": plan["reference"], "sample": n,
+               "references_done": len(done), "fidelities": {}, "signals": SIGNALS}
+        if not done:
+            return out
+        target = [ref[i]["final"]["test_acc"] for i in done]
+        sizes = [ref[i]["final"]["size_mb"] for i in done]
+        ref_cost = statistics.fmean(sum(r["train_s"] for r in ref[i]["epochs"]) for i in done)
+        for fid in plan["fidelities"]:
+            runs = [self.result(i, fid) for i in done]
+            if any(r is None for r in runs):
+                continue
+            per_signal = {}
+            sig = [signals(r["epochs"], r["final"]["params"]) for r in runs]
+            for name in SIGNALS:
+                xs = [s[name] for s in sig]
+                stats = rank_stats(xs, target, boot)
+                bins = []
+                for b in size_bins(sizes):
+                    if len(b) >= 3:
+                        k = rank_stats([xs[i] for i in b], [target[i] for i in b], 0)
+                        bins.append({"n": len(b), "size_mb": [min(sizes[i] for i in b),
+                                                              max(sizes[i] for i in b)],
+                                     "kendall": k["kendall"]})
+                valid = [b for b in bins if not math.isnan(b["kendall"])]
+                within = (sum(b["kendall"] * b["n"] for b in valid) / sum(b["n"] for b in valid)
+                          if valid else math.nan)
+                per_signal[name] = {**stats, "bins": bins, "kendall_within_bins": within}
+            cost = statistics.fmean(sum(x["train_s"] for x in r["epochs"]) for r in runs)
+            best = max((s for s in SIGNALS if s != "params"),
+                       key=lambda s: _or(per_signal[s]["kendall_within_bins"],
+                                         per_signal[s]["kendall"]))
+            out["fidelities"][fid] = {"signals": per_signal, "train_s": cost,
+                                      "cost_vs_reference": cost / ref_cost, "best_signal": best}
+        return out
+
+
+def _or(a: float, b: float) -> float:
+    return b if math.isnan(a) else a
+
+
+def markdown(summary: dict) -> str:
+    """The summary for people: one table per fidelity."""
+    ref = summary["reference"]
+    lines = [f"# Fidelity calibration of {summary['space']}", "",
+             f"Reference: {ref['epochs']} epochs on {ref['train_images'] or 'all'} training "
+             f"images, accuracy on the {ref['split']} set; {summary['references_done']} of "
+             f"{summary['sample']} candidates done. Kendall and Spearman with bootstrap 95 % "
+             f"intervals (candidates resampled); 'within size bins' is Kendall inside thirds "
+             f"of the candidates by size, weighted by count.", ""]
+    for fid, f in summary["fidelities"].items():
+        lines += [f"## {fid}: {f['train_s']:.0f} s of training per candidate "
+                  f"({f['cost_vs_reference']:.1%} of the reference); best signal "
+                  f"`{f['best_signal']}`", "",
+                  "| signal | Kendall [95 % CI] | Spearman [95 % CI] | Kendall within size bins |",
+                  "|---|---|---|---|"]
+        for name, s in f["signals"].items():
+            lines.append(f"| {name} | {s['kendall']:.2f} [{s['kendall_ci'][0]:.2f}, "
+                         f"{s['kendall_ci'][1]:.2f}] | {s['spearman']:.2f} "
+                         f"[{s['spearman_ci'][0]:.2f}, {s['spearman_ci'][1]:.2f}] | "
+                         f"{s['kendall_within_bins']:.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def find_summary(study: str, fidelity: str) -> dict | None:
+    """The stored calibration of a space's fidelity: calibrations/STUDY/ here, else the one
+    committed under results/calibration/STUDY/ of dse's repository."""
+    repo = Path(__file__).resolve().parents[1]
+    for folder in (Path("calibrations") / study, repo / "results" / "calibration" / study):
+        path = folder / "summary.json"
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text())
+            except ValueError:
+                continue
+            if fidelity in data.get("fidelities", {}):
+                return data
+    return None
+
+
+
+
+def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print) -> int:
+    """Train every run of the plan not yet done (a run in progress continues from its resume
+    checkpoint); returns how many were trained now."""
+    from dse.search.space import Fidelity
+    from dse.train import TrainConfig, load_checkpoint
+    from dse.train.job import DataPlan, run_training
+
+    plan = cal.plan()
+    ref, trained = plan["reference"], 0
+    jobs = cal.jobs()
+    for k, (i, fid) in enumerate(jobs):
+        where = cal.run_dir(i, fid)
+        if (where / "result.json").is_file():
+            continue
+        cand = plan["candidates"][i]
+        if fid == "reference":
+            epochs = ref["epochs"]
+            data = DataPlan(plan["dataset"], 0, ref["train_images"], None, plan["seed"])
+        else:
+            f = Fidelity.model_validate(plan["fidelity_settings"][fid])
+            epochs = f.epochs
+            data = DataPlan(plan["dataset"], f.val_size, f.train_images, f.val_images,
+                            plan["seed"])
+        cfg = TrainConfig(**{**cand["train"], "epochs": epochs, "seed": plan["seed"]})
+        resume = where / "resume.pt"
+        state = load_checkpoint(resume) if resume.is_file() else None
+        say(f"[{k + 1}/{len(jobs)}] candidate {i} at {fid}: {epochs} epochs"
+            + (f", continuing at epoch {len(state['history']) + 1}" if state else ""))
+        result = run_training(cand["model"], cfg, data, where, device, data_dir,
+                              resumable=True, resume=state, test=False, latency_repeats=1)
+        if fid == "reference":
+            result["final"]["test_acc"] = result["final"]["val_acc"]  # validated on test
+        atomic_write_text(json.dumps(result), where / "result.json")
+        for extra in ("checkpoint.pt", "metrics.json", "resume.pt"):
+            (where / extra).unlink(missing_ok=True)
+        trained += 1
+    return trained
