@@ -148,12 +148,11 @@ class Calibration:
         return json.loads(path.read_text()) if path.is_file() else None
 
     def jobs(self) -> list[tuple[int, str]]:
-        """(candidate, fidelity) in the order they run: all short runs first, then the
-        references, so an interrupted calibration already says something."""
+        """(candidate, fidelity) in the order they run: candidate by candidate, its short
+        runs then its reference, so every finished candidate is a point of the summary."""
         plan = self.plan()
-        n = len(plan["candidates"])
-        return ([(i, f) for i in range(n) for f in plan["fidelities"]]
-                + [(i, "reference") for i in range(n)])
+        return [(i, f) for i in range(len(plan["candidates"]))
+                for f in [*plan["fidelities"], "reference"]]
 
     def summary(self, boot: int = 2000) -> dict:
         """Rank statistics of every fidelity and signal over the candidates done so far."""

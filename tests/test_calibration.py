@@ -82,12 +82,11 @@ def test_calibration_is_interrupted_and_resumed_without_repeating_work(tmp_path,
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, (out, err)
     done = {p.parent.name: p.stat().st_mtime_ns for p in runs.glob("*/result.json")}
-    assert {f"c00{i}-tiny" for i in range(4)} | {"c000-reference"} <= set(done)
-    assert "c001-reference" not in done
+    assert set(done) == {"c000-tiny", "c000-reference", "c001-tiny"}
 
     r = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "continuing at epoch" in r.stdout and "3 runs trained now" in r.stderr
+    assert "continuing at epoch" in r.stdout and "5 runs trained now" in r.stderr
     for name, mtime in done.items():  # nothing trained twice
         assert (runs / name / "result.json").stat().st_mtime_ns == mtime
     summary = json.loads((tmp_path / "calibrations" / "calt" / "summary.json").read_text())

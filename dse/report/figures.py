@@ -205,9 +205,9 @@ def parallel_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
         flat = {**{f"model.{k}": v for k, v in cand.get("model", {}).items()},
                 **{f"train.{k}": v for k, v in cand.get("train", {}).items()}}
         for k, v in flat.items():
-            if k == "model.blocks" and isinstance(v, list):
-                for i, b in enumerate(v):
-                    cols.setdefault(f"blocks{i + 1}", {})[r["trial"]] = b
+            if isinstance(v, list) and all(isinstance(x, int | float) for x in v):
+                for i, b in enumerate(v):  # blocks1..4, stage_channels1..4, squeeze1..2
+                    cols.setdefault(f"{k.split('.', 1)[1]}{i + 1}", {})[r["trial"]] = b
             elif isinstance(v, bool | int | float | str):
                 cols.setdefault(k, {})[r["trial"]] = v
     dims = []
