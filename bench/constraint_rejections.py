@@ -24,7 +24,7 @@ from dse import hardware
 from dse.constraints import Constraint
 from dse.measure import count_macs
 from dse.search.candidate import sample
-from dse.search.samplers import make_sampler
+from dse.search.feasible import make_sampler
 from dse.search.space import load_space
 from dse.search.warmstart import enqueue_feasible_start
 from dse.train.job import build_model

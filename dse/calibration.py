@@ -166,7 +166,8 @@ class Calibration:
             return out
         target = [ref[i]["final"]["test_acc"] for i in done]
         sizes = [ref[i]["final"]["size_mb"] for i in done]
-        ref_cost = statistics.fmean(sum(r["train_s"] for r in ref[i]["epochs"]) for i in done)
+        ref_cost = statistics.fmean(_images(ref[i]) for i in done)
+        ref_s = statistics.fmean(sum(r["train_s"] for r in ref[i]["epochs"]) for i in done)
         for fid in plan["fidelities"]:
             runs = [self.result(i, fid) for i in done]
             if any(r is None for r in runs):
@@ -187,13 +188,20 @@ class Calibration:
                 within = (sum(b["kendall"] * b["n"] for b in valid) / sum(b["n"] for b in valid)
                           if valid else math.nan)
                 per_signal[name] = {**stats, "bins": bins, "kendall_within_bins": within}
-            cost = statistics.fmean(sum(x["train_s"] for x in r["epochs"]) for r in runs)
+            cost = statistics.fmean(_images(r) for r in runs)
+            secs = statistics.fmean(sum(x["train_s"] for x in r["epochs"]) for r in runs)
             best = max((s for s in SIGNALS if s != "params"),
                        key=lambda s: _or(per_signal[s]["kendall_within_bins"],
                                          per_signal[s]["kendall"]))
-            out["fidelities"][fid] = {"signals": per_signal, "train_s": cost,
+            out["fidelities"][fid] = {"signals": per_signal, "train_images": cost,
+                                      "train_s": secs, "reference_train_s": ref_s,
                                       "cost_vs_reference": cost / ref_cost, "best_signal": best}
         return out
+
+
+def _images(result: dict) -> float:
+    """Training images a run processed: its compute, independent of what else ran."""
+    return result["train_images"] * len(result["epochs"])
 
 
 def _or(a: float, b: float) -> float:
@@ -208,11 +216,13 @@ def markdown(summary: dict) -> str:
              f"images, accuracy on the {ref['split']} set; {summary['references_done']} of "
              f"{summary['sample']} candidates done. Kendall and Spearman with bootstrap 95 % "
              f"intervals (candidates resampled); 'within size bins' is Kendall inside thirds "
-             f"of the candidates by size, weighted by count.", ""]
+             f"of the candidates by size, weighted by count. Cost is counted in training images "
+             f"(epochs x images), which does not depend on the machine.", ""]
     for fid, f in summary["fidelities"].items():
-        lines += [f"## {fid}: {f['train_s']:.0f} s of training per candidate "
-                  f"({f['cost_vs_reference']:.1%} of the reference); best signal "
-                  f"`{f['best_signal']}`", "",
+        lines += [f"## {fid}: {f['train_images']:,.0f} training images per candidate, "
+                  f"{f['cost_vs_reference']:.1%} of the reference's ({f['train_s']:.0f} s "
+                  f"against {f['reference_train_s']:.0f} s as timed, on a machine that may "
+                  f"have been shared); best signal `{f['best_signal']}`", "",
                   "| signal | Kendall [95 % CI] | Spearman [95 % CI] | Kendall within size bins |",
                   "|---|---|---|---|"]
         for name, s in f["signals"].items():

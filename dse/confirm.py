@@ -8,18 +8,18 @@ skips the finished ones.
 
 from __future__ import annotations
 
-import math
 import random
-import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from dse import metrics
+from dse.confirmed import summaries
 from dse.errors import ConfigError
 from dse.paths import study_folder
 from dse.report.data import load_study_frame, pareto_mask
+from dse.search.baselines import baseline_candidate, baseline_number
 from dse.store import Store
 
 
@@ -59,25 +59,6 @@ def choose(frame: pd.DataFrame, top: int | None = None, trials: list[int] | None
         raise ConfigError(f"study {frame.attrs['study']!r} has no completed trial to confirm "
                           f"yet; run `dse run` longer.")
     return chosen
-
-
-def baseline_number(name: str) -> int:
-    """The negative number a papers' variant is stored under among a study's confirmations."""
-    from dse.models import list_models
-
-    return -(1 + list_models().index(name))
-
-
-def baseline_candidate(name: str) -> dict:
-    """A registered variant with the default recipe (the papers': SGD Nesterov, lr 0.1...)."""
-    from dataclasses import asdict
-
-    from dse.models import get_entry
-    from dse.train.recipe import DEFAULT_RECIPE
-
-    get_entry(name)  # a ConfigError for an unknown name
-    train = {k: v for k, v in asdict(DEFAULT_RECIPE).items() if k not in ("epochs", "seed")}
-    return {"model": {"name": name}, "train": train}
 
 
 def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
@@ -174,49 +155,3 @@ class _Runner:
                                        str(out / "checkpoint.pt"), measurements=meas)
         (out / "resume.pt").unlink(missing_ok=True)
         self.say(f"    test accuracy {acc:.2%} after {epochs} epochs")
-
-
-def baselines(store: Store, study: str) -> list[dict]:
-    """The baselines confirmed for a study: name, epochs, seeds, test accuracy, size."""
-    rows: dict[tuple[str, int, int], dict] = {}
-    for r in store.confirmations(study):
-        if r.number >= 0 or r.status != "complete":
-            continue
-        key = (r.candidate["model"]["name"], r.epochs, r.train_images)
-        row = rows.setdefault(key, {"name": key[0], "epochs": r.epochs,
-                                    "train_images": r.train_images, "accs": [],
-                                    **(r.measurements or {})})
-        row["accs"].append(r.test_accuracy)
-    out = []
-    for row in rows.values():
-        accs = row.pop("accs")
-        out.append({**row, "seeds": len(accs), "test_accuracy": statistics.fmean(accs),
-                    "test_accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0})
-    return out
-
-
-def summaries(store: Store, study: str) -> list[dict]:
-    """Per confirmed trial and setting (epochs, training images; 0 = all): seeds, test
-    accuracy mean and std (complete runs only)."""
-    groups: dict[tuple[int, int, int], list[float]] = {}
-    for r in store.confirmations(study):
-        if r.status == "complete" and r.test_accuracy is not None:
-            groups.setdefault((r.number, r.epochs, r.train_images), []).append(r.test_accuracy)
-    out = []
-    for (number, epochs, images), accs in sorted(groups.items()):
-        out.append({"trial": number, "epochs": epochs, "train_images": images,
-                    "seeds": len(accs),
-                    "test_accuracy": statistics.fmean(accs),
-                    "test_accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0})
-    return out
-
-
-def rank_correlation(proxy: list[float], confirmed: list[float]) -> dict:
-    """Spearman and Kendall rank correlation of proxy and confirmed accuracies, with n."""
-    n = len(proxy)
-    if n < 3 or len(set(proxy)) < 2 or len(set(confirmed)) < 2:
-        return {"n": n, "spearman": math.nan, "kendall": math.nan}
-    from scipy.stats import kendalltau, spearmanr
-
-    return {"n": n, "spearman": float(spearmanr(proxy, confirmed).statistic),
-            "kendall": float(kendalltau(proxy, confirmed).statistic)}

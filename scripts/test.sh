@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/ruff check dse tests bench
+.venv/bin/lint-imports  # the layers contract in pyproject.toml
 .venv/bin/python -m pytest -q "$@"

@@ -12,8 +12,7 @@ from dse.constraints import Constraint
 from dse.errors import ConfigError
 from dse.search.baselines import baseline_params, enqueue_baselines
 from dse.search.candidate import sample
-from dse.search.feasible import ArchCheck, FeasibleSampler
-from dse.search.samplers import make_sampler
+from dse.search.feasible import ArchCheck, FeasibleSampler, make_sampler
 from dse.search.space import load_space
 from tests.test_study import dse
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from dse.confirm import rank_correlation
+from dse.confirmed import rank_correlation
 from dse.store import Store
 
 pytestmark = pytest.mark.slow

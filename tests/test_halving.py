@@ -101,7 +101,7 @@ def test_the_sampler_stops_proposing_a_constraint_violating_region():
     from dse.constraints import Constraint
     from dse.measure import count_macs
     from dse.search.candidate import sample
-    from dse.search.samplers import make_sampler
+    from dse.search.feasible import make_sampler
     from dse.search.space import load_space
     from dse.search.warmstart import enqueue_feasible_start
     from dse.train.job import build_model

@@ -86,7 +86,7 @@ def confirm_cmd(
                 "size (MB)"):
         table.add_column(col, justify="left" if col == "model" else "right")
     rows = {int(r["trial"]): r for _, r in frame.iterrows()}
-    from dse.confirm import baselines as confirmed_baselines
+    from dse.confirmed import baselines as confirmed_baselines
     from dse.store import Store
 
     for b in confirmed_baselines(Store(storage), study):

@@ -264,6 +264,7 @@ def latency_profile_cmd(
     from dse.deploy import latency_profile as lp
     from dse.deploy.timing import time_folder
     from dse.fileio import atomic_write_text
+    from dse.search.census import draw_architectures
     from dse.search.space import load_space
 
     if (export_only or timings) and work is None:
@@ -271,7 +272,7 @@ def latency_profile_cmd(
     with tempfile.TemporaryDirectory() as tmp:
         folder = work or Path(tmp)
         if timings is None:
-            specs = lp.draw_specs(load_space(space), count, seed)
+            specs = draw_architectures(load_space(space), count, seed)
             with progress_callback("exporting") as tick:
                 rows = lp.export_all(specs, folder, tick)
             atomic_write_text(json.dumps(rows), folder / "rows.json")
@@ -316,11 +317,12 @@ def latency_validate_cmd(
     from dse.deploy import latency_profile as lp
     from dse.deploy.timing import time_folder
     from dse.fileio import atomic_write_text
+    from dse.search.census import canonical_key, draw_architectures
     from dse.search.space import load_space
 
     prof = lm.Profile.load(profile) if profile else lm.active_profile()
-    seen = {lp.canonical_key(s["spec"]) for s in prof.data.get("samples", [])}
-    specs = lp.draw_specs(load_space(space), count, seed, exclude=seen)
+    seen = {canonical_key(s["spec"]) for s in prof.data.get("samples", [])}
+    specs = draw_architectures(load_space(space), count, seed, exclude=seen)
     with tempfile.TemporaryDirectory() as tmp:
         with progress_callback("exporting") as tick:
             rows = lp.export_all(specs, Path(tmp), tick)

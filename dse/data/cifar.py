@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import pickle
@@ -184,3 +185,13 @@ def _download(dataset: str, root: Path) -> None:
             f"downloading {dataset} into {root} failed ({exc}). Check the internet connection, "
             f"or download the official archive by hand and extract it into {root}."
         ) from None
+
+
+@functools.lru_cache(maxsize=4)
+def _load(dataset: str, root: str, download: bool) -> tuple[Split, Split]:
+    return load_cifar(dataset, root, download)
+
+
+def load_files(dataset: str, data_dir=None, download: bool = False) -> tuple[Split, Split]:
+    """(train, test) as read from disk, once per process and folder."""
+    return _load(dataset, str(resolve_data_dir(data_dir)), download)

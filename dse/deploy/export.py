@@ -39,8 +39,7 @@ def class_names(dataset: str) -> list[str]:
 def eval_images(dataset: str, size: int, data_dir=None, limit: int | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 NCHW, labels) of the test set at the model's input size, the first `limit`."""
-    from dse.data import resize
-    from dse.train.job import load_files
+    from dse.data import load_files, resize
 
     _, test = load_files(dataset, data_dir)
     test = resize(test, size / 32)
@@ -51,8 +50,7 @@ def eval_images(dataset: str, size: int, data_dir=None, limit: int | None = None
 def calibration_images(dataset: str, size: int, count: int, data_dir=None, seed: int = 0
                        ) -> np.ndarray:
     """`count` training images (never test images), seeded, uint8 NCHW at the input size."""
-    from dse.data import resize
-    from dse.train.job import load_files
+    from dse.data import load_files, resize
 
     train, _ = load_files(dataset, data_dir)
     idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:count]

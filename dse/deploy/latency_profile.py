@@ -6,7 +6,6 @@ feature costs, and compare predictions with end-to-end measurements of held-out 
 from __future__ import annotations
 
 import json
-import random
 import statistics
 import time
 from pathlib import Path
@@ -15,33 +14,6 @@ import numpy as np
 import torch
 
 from dse.deploy import latency_model as lm
-
-
-def draw_specs(space, count: int, seed: int, exclude: set[str] = frozenset()) -> list[dict]:
-    """`count` distinct model specs drawn uniformly from `space`'s model dimensions."""
-    from dse.models.registry import make_config
-    from dse.search.census import spec_of, structural_slots
-
-    slots, rng = structural_slots(space), random.Random(seed)
-    specs, seen = [], set(exclude)
-    for _ in range(50 * count):
-        spec = spec_of(space, slots, [rng.choice(v) for _, _, v in slots])
-        args = dict(spec)
-        key = json.dumps(make_config(args.pop("name"), **args).canonical(), sort_keys=True)
-        if key not in seen:
-            seen.add(key)
-            specs.append(spec)
-        if len(specs) == count:
-            break
-    return specs
-
-
-def canonical_key(spec: dict) -> str:
-    """A spec's network identity (width resolved into channels)."""
-    from dse.models.registry import make_config
-
-    args = dict(spec)
-    return json.dumps(make_config(args.pop("name"), **args).canonical(), sort_keys=True)
 
 
 def export_all(specs: list[dict], folder: Path, progress=None) -> list[dict]:

@@ -135,7 +135,7 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
 
 
 def _correlation(frame: pd.DataFrame) -> dict:
-    from dse.confirm import rank_correlation
+    from dse.confirmed import rank_correlation
 
     both = frame.dropna(subset=["accuracy", "test_accuracy"])
     return rank_correlation(both["accuracy"].tolist(), both["test_accuracy"].tolist())

@@ -8,6 +8,7 @@ import pandas as pd
 from dse import metrics, pareto
 from dse.errors import ConfigError
 from dse.store import Store
+from dse.train.recipe import describe_recipe
 
 
 def load_study(name: str, store: Store) -> optuna.Study:
@@ -45,13 +46,7 @@ def measurement_columns(frame: pd.DataFrame) -> list[str]:
 
 def recipe(candidate: dict) -> str:
     """Short recipe description: 'sgd lr=0.1 cosine b128'."""
-    t = candidate.get("train", {})
-    if not t:
-        return ""
-    lr = t.get("lr")  # a store written before spaces checked types may hold any value
-    lr = f"{lr:.3g}" if isinstance(lr, int | float) else str(lr)[:20]
-    return (f"{t.get('optimizer')} lr={lr} {t.get('schedule')} b{t.get('batch_size')}"
-            f"{'' if t.get('augment', True) else ' no-aug'}")
+    return describe_recipe(candidate)
 
 
 def _baseline_prefix(name: str | None) -> str:
@@ -93,7 +88,7 @@ def load_study_frame(name: str, storage: str | None = None,
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
     if len(frame):
         frame = _with_confirmations(frame, store, name)
-    from dse.confirm import baselines
+    from dse.confirmed import baselines
 
     objectives = study.user_attrs.get("objectives") or list(study.metric_names or [])
     if not objectives or any(o not in metrics.names() for o in objectives):
@@ -108,7 +103,7 @@ def load_study_frame(name: str, storage: str | None = None,
 def _with_confirmations(frame: pd.DataFrame, store: Store, study: str) -> pd.DataFrame:
     """Add test_accuracy (mean), its std, epochs and seeds of `dse confirm` runs (the longest
     confirmation of each trial)."""
-    from dse.confirm import summaries
+    from dse.confirmed import summaries
 
     def rank(s: dict) -> tuple:  # the whole training set first, then the longest run
         return (s["train_images"] == 0, s["train_images"], s["epochs"])

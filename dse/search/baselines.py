@@ -52,7 +52,6 @@ def _wanted(name: str) -> dict:
 
 def baseline_params(space, name: str) -> tuple[dict | None, str]:
     """The space's parameters for variant `name` with the default recipe, or (None, why not)."""
-    from dse.confirm import baseline_candidate
     from dse.models.registry import make_config, model_spec
 
     wanted, params = _wanted(name), {}
@@ -106,3 +105,21 @@ def enqueue_baselines(space, study: optuna.Study, names: list[str]) -> list[tupl
             out.append((name, "enqueued"))
     return out
 
+
+def baseline_number(name: str) -> int:
+    """The negative number a papers' variant is stored under among a study's confirmations."""
+    from dse.models import list_models
+
+    return -(1 + list_models().index(name))
+
+
+def baseline_candidate(name: str) -> dict:
+    """A registered variant with the default recipe (the papers': SGD Nesterov, lr 0.1...)."""
+    from dataclasses import asdict
+
+    from dse.models import get_entry
+    from dse.train.recipe import DEFAULT_RECIPE
+
+    get_entry(name)  # a ConfigError for an unknown name
+    train = {k: v for k, v in asdict(DEFAULT_RECIPE).items() if k not in ("epochs", "seed")}
+    return {"model": {"name": name}, "train": train}

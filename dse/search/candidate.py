@@ -7,21 +7,23 @@ so samplers, warm starts, baselines and the grid sampler all speak the same name
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from dse.search.space import (
+from dse.search.dims import (
     RECIPE_KEYS,
     Choice,
     Dim,
     FloatRange,
     IntRange,
     LogRange,
-    SearchSpace,
     shorten,
 )
 from dse.train.recipe import DEFAULT_RECIPE
+
+if TYPE_CHECKING:  # the schema module imports this one (the grid sampler's space)
+    from dse.search.space import SearchSpace
 
 
 def _suggest(trial: optuna.Trial, name: str, dim: Dim) -> Any:

@@ -94,12 +94,30 @@ def spec_of(space: SearchSpace, slots, values) -> dict:
     return spec
 
 
-def _key(spec: dict) -> str:
+def canonical_key(spec: dict) -> str:
+    """A model spec's network identity: equal keys, equal networks (width resolved)."""
     from dse.models.registry import make_config
 
     args = dict(spec)
     cfg = make_config(args.pop("name"), **args)
     return json.dumps({"family": type(cfg).family, **cfg.canonical()}, sort_keys=True)
+
+
+def draw_architectures(space: SearchSpace, count: int, seed: int,
+                       exclude: frozenset[str] | set[str] = frozenset()) -> list[dict]:
+    """`count` distinct model specs drawn uniformly from `space`'s structural dimensions,
+    none whose canonical_key is in `exclude` (the profile's, for held-out networks)."""
+    slots, rng = structural_slots(space), random.Random(seed)
+    specs, seen = [], set(exclude)
+    for _ in range(50 * count):
+        spec = spec_of(space, slots, [rng.choice(v) for _, _, v in slots])
+        key = canonical_key(spec)
+        if key not in seen:
+            seen.add(key)
+            specs.append(spec)
+        if len(specs) == count:
+            break
+    return specs
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -125,7 +143,7 @@ def census(space: SearchSpace, exact_limit: int = 2000, samples: int = 1000,
         combos = list(itertools.product(*(v for _, _, v in slots)))
         for n, values in enumerate(combos):
             spec = spec_of(space, slots, values)
-            key = _key(spec)
+            key = canonical_key(spec)
             if key not in seen:
                 seen[key] = check.feasible(spec) if check else True
             if progress:

@@ -105,3 +105,16 @@ class FeasibleSampler(optuna.samplers.BaseSampler):
 
     def reseed_rng(self) -> None:
         self.inner.reseed_rng()
+
+
+def make_sampler(space, seed: int) -> optuna.samplers.BaseSampler:
+    """The space's sampler, seeded; with architecture-only constraints, wrapped so that its
+    joint proposals that break them are redrawn before a trial is spent (dse.search.feasible)."""
+    from dse.search.samplers import SAMPLERS
+
+    entry = SAMPLERS.get(space.sampler)
+    sampler = entry.factory(space, seed, entry.options(space.sampler_options))
+    check = ArchCheck(space)
+    if check and entry.redraw:
+        return FeasibleSampler(sampler, check)
+    return sampler

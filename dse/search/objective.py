@@ -148,9 +148,9 @@ class Objective:
         summary = describe(cand["model"], model.dse_config)  # the family's own words
         trial.set_user_attr("summary", summary)
         if self.reporter is not None:
-            from dse.report.data import recipe
+            from dse.train.recipe import describe_recipe
 
-            self.reporter.trial_started(trial.number, summary, recipe(cand))
+            self.reporter.trial_started(trial.number, summary, describe_recipe(cand))
         try:
             return self._evaluate(trial, rid, cand, arch, key, model)
         except _Stopped as stop:

@@ -57,19 +57,6 @@ def samplers() -> list[str]:
     return SAMPLERS.names()
 
 
-def make_sampler(space, seed: int) -> optuna.samplers.BaseSampler:
-    """The space's sampler, seeded; with architecture-only constraints, wrapped so that its
-    joint proposals that break them are redrawn before a trial is spent (dse.search.feasible)."""
-    from dse.search.feasible import ArchCheck, FeasibleSampler
-
-    entry = SAMPLERS.get(space.sampler)
-    sampler = entry.factory(space, seed, entry.options(space.sampler_options))
-    check = ArchCheck(space)
-    if check and entry.redraw:
-        return FeasibleSampler(sampler, check)
-    return sampler
-
-
 def first_generation(space, n_trials: int | None) -> int:
     """How many feasible candidates the space's sampler wants enqueued before it starts."""
     entry = SAMPLERS.get(space.sampler)

@@ -1,14 +1,11 @@
 """Search spaces: the YAML schema (pydantic), loading, and validation errors.
 
-A dimension is written the same way everywhere: a fixed value (`0.9`, `relu`,
-`[2, 4, 12, 1]`), `{choices: [...]}`, `{int: [lo, hi]}` (optional `step`),
-`{float: [lo, hi]}` or `{log: [lo, hi]}` (log-uniform). Drawing candidates from a validated
-space is `dse.search.candidate`'s job.
+How one dimension is written and checked is `dse.search.dims`; drawing candidates from a
+validated space is `dse.search.candidate`'s job.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +19,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from dse import metrics
 from dse.constraints import Constraint
@@ -30,6 +26,23 @@ from dse.errors import ConfigError
 from dse.models import get_family, list_models
 from dse.paths import NAME
 from dse.registry import check_options
+from dse.search.dims import (  # noqa: F401  (re-exported: the dimension types)
+    RECIPE_KEYS,
+    Choice,
+    Dim,
+    FloatRange,
+    IntRange,
+    LogRange,
+    Range,
+    _first_error,
+    _Strict,
+    check_dimensions,
+    check_values,
+    keyed,
+    parse_dim,
+    shorten,
+    values,
+)
 from dse.search.samplers import SAMPLERS
 from dse.search.schedulers import Scheduler, get_scheduler, schedulers
 from dse.train.optim import OPTIMIZERS, optimizer_options
@@ -37,121 +50,6 @@ from dse.train.recipe import DEFAULT_RECIPE
 from dse.train.schedules import SCHEDULES
 
 REPO_SPACES = Path(__file__).resolve().parents[2] / "search_spaces"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class Choice(_Strict):
-    """A categorical dimension."""
-
-    choices: list[Any] = Field(min_length=1)
-
-
-class IntRange(_Strict):
-    """An integer range, bounds included."""
-
-    int: tuple[int, int]
-    step: int = 1
-
-    @model_validator(mode="after")
-    def _order(self):
-        if self.int[0] > self.int[1] or self.step < 1:
-            raise ValueError(f"int range needs lo <= hi and step >= 1, got {list(self.int)}")
-        return self
-
-
-class FloatRange(_Strict):
-    """A uniform float range."""
-
-    float: tuple[float, float]
-
-    @model_validator(mode="after")
-    def _order(self):
-        if self.float[0] > self.float[1]:
-            raise ValueError(f"float range needs lo <= hi, got {list(self.float)}")
-        return self
-
-
-class LogRange(_Strict):
-    """A log-uniform float range (lo > 0)."""
-
-    log: tuple[float, float]
-
-    @model_validator(mode="after")
-    def _order(self):
-        if not 0 < self.log[0] <= self.log[1]:
-            raise ValueError(f"log range needs 0 < lo <= hi, got {list(self.log)}")
-        return self
-
-
-Range = Choice | IntRange | FloatRange | LogRange
-Dim = Range | bool | int | float | str | list | None
-
-
-def _parse_dim(value: Any) -> Dim:
-    if isinstance(value, dict):
-        keys = set(value) - {"step"}
-        cls = {"choices": Choice, "int": IntRange, "float": FloatRange, "log": LogRange}
-        if len(keys) != 1 or next(iter(keys)) not in cls:
-            raise ValueError(f"a range is one of {{choices: [...]}}, {{int: [lo, hi]}}, "
-                             f"{{float: [lo, hi]}}, {{log: [lo, hi]}}; got {shorten(value)}")
-        dim = cls[next(iter(keys))].model_validate(value)
-        if isinstance(dim, Choice):
-            for c in dim.choices:
-                _finite(c)
-        return dim
-    return _finite(value)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{value} is not a finite number")
-    if isinstance(value, list):
-        for v in value:
-            _finite(v)
-    return value
-
-
-def _values(dim: Dim) -> list:
-    """The values a dimension can take that bound it: choices, a range's ends, a fixed value."""
-    if isinstance(dim, Choice):
-        return list(dim.choices)
-    if isinstance(dim, IntRange):
-        return list(dim.int)
-    if isinstance(dim, FloatRange):
-        return list(dim.float)
-    if isinstance(dim, LogRange):
-        return list(dim.log)
-    return [dim]
-
-
-def _check_values(dim: Dim, allowed: list, what: str) -> None:
-    if isinstance(dim, IntRange | FloatRange | LogRange):
-        raise ValueError(f"{what} takes fixed values or choices, not a range")
-    bad = [v for v in _values(dim) if v not in allowed]
-    if bad:
-        raise ValueError(f"{what} {shorten(bad)} not allowed; allowed: {allowed}")
-
-
-def shorten(value: Any, limit: int = 60) -> str:
-    """repr(value), cut to `limit` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        e = exc.errors()[0]
-        loc = ".".join(str(x) for x in e["loc"])
-        return (f"{loc}: " if loc else "") + e["msg"].removeprefix("Value error, ")
-    return str(exc)
-
-
-def _keyed(errors: list[str]) -> PydanticCustomError:
-    """An error whose message already names its key paths (printed as is)."""
-    return PydanticCustomError("dse_keyed", "{detail}", {"detail": "; ".join(errors)})
 
 
 class ModelSpace(BaseModel):
@@ -180,9 +78,9 @@ class ModelSpace(BaseModel):
         for key, value in [("name", out["name"]), *raw.items()]:
             try:
                 if isinstance(value, list) and any(isinstance(v, dict) for v in value):
-                    parsed = [_parse_dim(v) for v in value]
+                    parsed = [parse_dim(v) for v in value]
                 else:
-                    parsed = _parse_dim(value)
+                    parsed = parse_dim(value)
             except (ValueError, ValidationError) as exc:
                 errors.append(f"model.{str(key)[:40]}: {_first_error(exc)}")
                 continue
@@ -191,7 +89,7 @@ class ModelSpace(BaseModel):
             else:
                 dims[str(key)] = parsed
         if errors:
-            raise _keyed(errors)
+            raise keyed(errors)
         out["dims"] = dims
         return out
 
@@ -203,75 +101,19 @@ class ModelSpace(BaseModel):
             if self.dims:
                 raise ValueError(f"model.name takes no dimensions ({list(self.dims)[:5]}); "
                                  f"search dimensions with model.family")
-            _check_values(self.name, list_models(), "model.name")
+            check_values(self.name, list_models(), "model.name")
             return self
         try:
             family = get_family(self.family)
         except ConfigError as exc:
-            raise _keyed([f"model.family: {exc}"]) from None
+            raise keyed([f"model.family: {exc}"]) from None
         errors = check_dimensions(family.config, self.dims)
         if errors:
-            raise _keyed(errors)
+            raise keyed(errors)
         return self
 
 
-def check_dimensions(config: type, dims: dict[str, Any]) -> list[str]:
-    """Errors ('model.width: ...') for every dimension value `config` cannot build."""
-    allowed = config.dimensions()
-    errors, corner = [], {}
-    for key, dim in dims.items():
-        path = f"model.{key}"
-        if key not in allowed:
-            errors.append(f"{path}: not a dimension of family {config.family!r}; its "
-                          f"dimensions are {', '.join(allowed)}")
-            continue
-        if isinstance(dim, list):  # element by element: vary one element at a time
-            base = [_values(d)[0] for d in dim]
-            trials = [base] + [base[:i] + [v] + base[i + 1:]
-                               for i, d in enumerate(dim) for v in _values(d)]
-        else:
-            trials = _values(dim)
-        for value in trials:
-            why = config.check_value(key, value)
-            if why:
-                errors.append(f"{path}: {shorten(value)} cannot be built: {why}")
-                break
-        corner[key] = trials[0]
-    if not errors:
-        errors += _check_combinations(config, dims, corner)
-    return errors
-
-
-def _check_combinations(config: type, dims: dict[str, Any], corner: dict,
-                        draws: int = 200) -> list[str]:
-    """Dimensions valid one by one may still be impossible together (a rule of the
-    family's config across dimensions): try the corner and `draws` seeded random
-    combinations of the values that bound each dimension."""
-    import random
-
-    rng = random.Random(0)
-    pools = {k: ([_values(d) for d in dim] if isinstance(dim, list) else _values(dim))
-             for k, dim in dims.items()}
-    combos = [corner] + [
-        {k: ([rng.choice(p) for p in pool] if isinstance(dims[k], list) else rng.choice(pool))
-         for k, pool in pools.items()} for _ in range(draws)]
-    for combo in combos:
-        try:
-            config(**combo)
-        except ValidationError as exc:
-            e = exc.errors()[0]
-            where = ".".join(str(x) for x in e["loc"])
-            given = ", ".join(f"{k}={shorten(v, 30)}" for k, v in combo.items())
-            return [f"model{'.' + where if where else ''}: {e['msg'].removeprefix('Value error, ')}"
-                    f" (for example {given})"]
-    return []
-
-
 _R = DEFAULT_RECIPE
-
-
-RECIPE_KEYS = ("batch_size", "weight_decay", "label_smoothing", "augment", "warmup_epochs",
-               "ema_decay")  # the plain recipe dimensions (optimizer and schedule branch)
 
 
 class TrainingSpace(_Strict):
@@ -291,7 +133,7 @@ class TrainingSpace(_Strict):
 
     _dims = field_validator("batch_size", "weight_decay", "label_smoothing", "augment",
                             "warmup_epochs", "ema_decay", mode="before")(
-        classmethod(lambda cls, v: _parse_dim(v)))
+        classmethod(lambda cls, v: parse_dim(v)))
 
     @field_validator("optimizer", "schedule", mode="before")
     @classmethod
@@ -306,11 +148,11 @@ class TrainingSpace(_Strict):
             registry.get(name)  # UnknownName (a ValueError) lists what exists
             if params is not None and not isinstance(params, dict):
                 raise ValueError(f"the parameters of {name!r} must be a mapping")
-            out[name] = {str(k): _parse_dim(d) for k, d in (params or {}).items()}
+            out[name] = {str(k): parse_dim(d) for k, d in (params or {}).items()}
             options = (optimizer_options(name) if info.field_name == "optimizer"
                        else SCHEDULES.get(name).Options)
             for key, dim in out[name].items():  # every value a dimension can reach
-                for value in _values(dim):
+                for value in values(dim):
                     check_options(options, {key: value}, name)
         return out
 
@@ -427,7 +269,7 @@ class SearchSpace(_Strict):
         v = raw.get("sampler", "nsga2")
         if isinstance(v, dict):
             if len(v) != 1:
-                raise _keyed([f"sampler: one name, or {{name: {{options}}}}; samplers: "
+                raise keyed([f"sampler: one name, or {{name: {{options}}}}; samplers: "
                               f"{', '.join(SAMPLERS.names())}"])
             (v, options), = v.items()
             raw["sampler"], raw["sampler_options"] = v, options or {}
@@ -442,7 +284,7 @@ class SearchSpace(_Strict):
             entry = SAMPLERS.get(self.sampler)
             entry.options(self.sampler_options)
         except ValueError as exc:
-            raise _keyed([f"sampler: {exc}"]) from None
+            raise keyed([f"sampler: {exc}"]) from None
         return self
 
     @model_validator(mode="after")

@@ -9,16 +9,16 @@ import optuna
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
+from dse.data import load_files
 from dse.errors import ConfigError, Interrupted, StoreError
 from dse.paths import check_study_name
 from dse.search.baselines import enqueue_baselines
 from dse.search.display import make_display
+from dse.search.feasible import make_sampler
 from dse.search.objective import Objective
-from dse.search.samplers import make_sampler
 from dse.search.space import SearchSpace
 from dse.search.warmstart import enqueue_feasible_start
 from dse.store import Store
-from dse.train.job import load_files
 
 
 def parse_duration(text: str | None) -> float | None:

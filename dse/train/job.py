@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import torch
 
 from dse import hardware, metrics
-from dse.data import Batches, Split, load_cifar, resize
-from dse.data.cifar import NUM_CLASSES, resolve_data_dir
+from dse.data import Batches, Split, load_files, resize
+from dse.data.cifar import NUM_CLASSES
 from dse.data.loader import split_indices, subset_indices, take
 from dse.errors import ConfigError, Interrupted, TrainingError
 from dse.fileio import atomic_write_text
@@ -46,16 +45,6 @@ class DataPlan:
     subset: int | None = None  # training images kept (balanced per class); None -> all
     val_subset: int | None = None  # validation images kept; None -> all of val_size
     seed: int = 0
-
-
-@lru_cache(maxsize=4)
-def _load(dataset: str, root: str, download: bool) -> tuple[Split, Split]:
-    return load_cifar(dataset, root, download)
-
-
-def load_files(dataset: str, data_dir=None, download: bool = False) -> tuple[Split, Split]:
-    """(train, test) as read from disk, once per process and folder."""
-    return _load(dataset, str(resolve_data_dir(data_dir)), download)
 
 
 def prepare_data(plan: DataPlan, resolution: float = 1.0, data_dir=None,

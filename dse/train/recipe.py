@@ -49,3 +49,14 @@ class TrainConfig:
 
 
 DEFAULT_RECIPE = TrainConfig()
+
+
+def describe_recipe(candidate: dict) -> str:
+    """Short recipe description of a candidate: 'sgd lr=0.1 cosine b128'."""
+    t = candidate.get("train", {})
+    if not t:
+        return ""
+    lr = t.get("lr")  # a store written before spaces checked types may hold any value
+    lr = f"{lr:.3g}" if isinstance(lr, int | float) else str(lr)[:20]
+    return (f"{t.get('optimizer')} lr={lr} {t.get('schedule')} b{t.get('batch_size')}"
+            f"{'' if t.get('augment', True) else ' no-aug'}")

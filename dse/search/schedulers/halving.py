@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from dse.pareto import order, to_minimise
-from dse.search.schedulers import EpochReport, Scheduler, register_scheduler
+from dse.search.schedulers.base import EpochReport, Scheduler, register_scheduler
 
 
 class HalvingOptions(BaseModel):
