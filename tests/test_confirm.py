@@ -149,6 +149,8 @@ def test_output_through_a_pipe_is_whole(study, data_dir):
                 "--data-dir", str(data_dir))
     _whole(out)
     assert re.search(r"\d+\.\d\d ± \d+\.\d\d", out) or re.search(r"\d+\.\d\d %", out)
+    epochs = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert epochs and all(line.endswith("img/s") for line in epochs), out  # not wrapped
     out = piped("pareto", "--study", "conf")
     _whole(out)
     assert "test_accuracy (%)" in out and "test_accuracy_std (%)" in out

@@ -146,7 +146,8 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
                     f"epoch {epoch + 1:>3}/{cfg.epochs}  loss {row['train_loss']:.3f}  "
                     f"acc {row['train_acc']:.3f}  val_loss {row['val_loss']:.3f}  "
                     f"val_acc {row['val_acc']:.3f}  lr {row['lr']:.4g}  "
-                    f"{row['epoch_s']:.1f}s  {row['train_images_per_s']:.0f} img/s")
+                    f"{row['epoch_s']:.1f}s  {row['train_images_per_s']:.0f} img/s",
+                    soft_wrap=True)  # one line per epoch, also in a log
             if resume_path is not None and (save_epochs is None or epoch + 1 in save_epochs):
                 atomic_save(_resume_state(model, opt, scheduler, history, cfg, spec, ema),
                             resume_path)
