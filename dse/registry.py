@@ -93,5 +93,8 @@ def check_options(options_model: type[BaseModel], given: Any, what: str) -> Base
         e = exc.errors()[0]
         loc = ".".join(str(x) for x in e["loc"])
         allowed = ", ".join(options_model.model_fields) or "none"
+        if e["type"] == "extra_forbidden":
+            raise ValueError(f"{what}.{loc}: {what.split()[-1]} does not take {loc!r}; its "
+                             f"options: {allowed}") from None
         raise ValueError(f"{what}{'.' + loc if loc else ''}: {e['msg']} "
                          f"(got {repr(e.get('input'))[:40]}); its options: {allowed}") from None

@@ -35,7 +35,9 @@ REGISTERED = {
 
 
 def test_every_registered_variant_keeps_its_parameters_and_macs():
-    assert set(models.list_models()) == set(REGISTERED)
+    ours = {n for n in models.list_models()  # a plugin of another test may add its own
+            if models.get_entry(n).family in ("hps", "sqnxt", "squeezenet")}
+    assert ours == set(REGISTERED)
     for name, (params, macs) in REGISTERED.items():
         m = models.create(name)
         assert (measure.count_params(m), measure.count_macs(m)) == (params, macs), name
