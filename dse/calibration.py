@@ -48,31 +48,29 @@ def signals(history: list[dict], params: float) -> dict[str, float]:
 
 
 def rank_stats(x: list[float], y: list[float], boot: int = 2000, seed: int = 0) -> dict:
-    """Kendall's tau and Spearman's rho of x against y with percentile bootstrap 95 %
-    intervals (resampling candidates); NaN where fewer than 3 distinct pairs."""
-    from scipy.stats import kendalltau, spearmanr
+    """Kendall's tau and Spearman's rho of x against y (`dse.confirmed.rank_correlation`)
+    with percentile bootstrap 95 % intervals (resampling candidates); NaN where fewer than
+    3 points or no spread."""
+    from dse.confirmed import rank_correlation
 
     x, y = np.asarray(x, float), np.asarray(y, float)
-    n = len(x)
-    if n < 3 or len(set(x)) < 2 or len(set(y)) < 2:
-        return {"n": n, "kendall": math.nan, "spearman": math.nan, "kendall_ci": [math.nan] * 2,
-                "spearman_ci": [math.nan] * 2}
+    point = rank_correlation(list(x), list(y))
     rng = np.random.default_rng(seed)
     ks, ss = [], []
-    for _ in range(boot):
-        i = rng.integers(0, n, n)
-        if len(set(x[i])) < 2 or len(set(y[i])) < 2:
-            continue
-        ks.append(kendalltau(x[i], y[i]).statistic)
-        ss.append(spearmanr(x[i], y[i]).statistic)
+    if not math.isnan(point["kendall"]):
+        for _ in range(boot):
+            i = rng.integers(0, len(x), len(x))
+            r = rank_correlation(list(x[i]), list(y[i]))
+            ks.append(r["kendall"])
+            ss.append(r["spearman"])
+
     def ci(v: list[float]) -> list[float]:
         v = [a for a in v if not math.isnan(a)]
         return [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if v else \
             [math.nan, math.nan]
 
-    return {"n": n, "kendall": float(kendalltau(x, y).statistic),
-            "spearman": float(spearmanr(x, y).statistic), "kendall_ci": ci(ks),
-            "spearman_ci": ci(ss)}
+    return {"n": len(x), "kendall": point["kendall"], "spearman": point["spearman"],
+            "kendall_ci": ci(ks), "spearman_ci": ci(ss)}
 
 
 def size_bins(sizes: list[float], bins: int = 3) -> list[list[int]]:

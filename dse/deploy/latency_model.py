@@ -15,7 +15,6 @@ so any number of workers can use it as an objective or constraint.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import operator
 import os
@@ -164,8 +163,3 @@ def active_profile() -> Profile:
         raise ConfigError(f"latency profile {path} does not exist; set DSE_LATENCY_PROFILE to "
                           f"a file written by `dse latency-model profile`.")
     return _profile(str(path), path.stat().st_mtime)
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file (profiles and timings name the files they came from)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
