@@ -250,9 +250,11 @@ def find_summary(study: str, fidelity: str) -> dict | None:
 
 
 
-def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print) -> int:
+def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print,
+            shard: tuple[int, int] = (1, 1)) -> int:
     """Train every run of the plan not yet done (a run in progress continues from its resume
-    checkpoint); returns how many were trained now."""
+    checkpoint); returns how many were trained now. `shard` (i, n) takes only candidates
+    whose index is i-1 modulo n, so n processes can share one calibration folder."""
     from dse.search.space import Fidelity
     from dse.train import TrainConfig, load_checkpoint
     from dse.train.job import DataPlan, run_training
@@ -261,6 +263,8 @@ def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print) ->
     ref, trained = plan["reference"], 0
     jobs = cal.jobs()
     for k, (i, fid) in enumerate(jobs):
+        if i % shard[1] != shard[0] - 1:
+            continue
         where = cal.run_dir(i, fid)
         if (where / "result.json").is_file():
             continue

@@ -84,9 +84,13 @@ def test_calibration_is_interrupted_and_resumed_without_repeating_work(tmp_path,
     done = {p.parent.name: p.stat().st_mtime_ns for p in runs.glob("*/result.json")}
     assert set(done) == {"c000-tiny", "c000-reference", "c001-tiny"}
 
-    r = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    assert "continuing at epoch" in r.stdout and "5 runs trained now" in r.stderr
+    shards = [subprocess.Popen([*args, "--shard", f"{i}/2"], cwd=tmp_path, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+              for i in (1, 2)]  # two processes share the folder, as on two cores
+    (out1, err1), (out2, err2) = (p.communicate(timeout=600) for p in shards)
+    assert [p.returncode for p in shards] == [0, 0], (err1, err2)
+    assert "continuing at epoch" in out2 and "candidate 1 at" not in out1
+    assert "2 runs trained now" in err1 and "3 runs trained now" in err2  # c002; c001, c003
     for name, mtime in done.items():  # nothing trained twice
         assert (runs / name / "result.json").stat().st_mtime_ns == mtime
     summary = json.loads((tmp_path / "calibrations" / "calt" / "summary.json").read_text())
@@ -106,3 +110,5 @@ def test_calibration_is_interrupted_and_resumed_without_repeating_work(tmp_path,
     r = subprocess.run([*args[:-4], "--sample", "5"], cwd=tmp_path, capture_output=True,
                        text=True)  # other options into the same folder: refused
     assert r.returncode == 2 and "other sample" in r.stderr
+    r = subprocess.run([*args, "--shard", "3/2"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 2 and "is not I/N" in r.stderr and "Traceback" not in r.stderr

@@ -34,6 +34,9 @@ def check_cmd(
     out: Annotated[Path | None, typer.Option(
         help="Calibration folder [default: calibrations/<the space's study name>]; run the "
              "same command again to continue it.")] = None,
+    shard: Annotated[str, typer.Option(
+        help="I/N: train only every N-th candidate starting at the I-th, so N processes "
+             "(one per core) share one calibration folder.")] = "1/1",
     analyse_only: Annotated[bool, typer.Option(
         "--analyse-only", help="Train nothing; summarise the runs done so far.")] = False,
     device: Device = "auto",
@@ -48,6 +51,7 @@ def check_cmd(
     from dse.fileio import atomic_write_text
     from dse.search.space import load_space
 
+    part = _shard(shard)
     sp = _with_constraints(load_space(space), constraint)
     unknown = [f for f in fidelity if f not in sp.fidelities]
     if unknown:
@@ -69,10 +73,19 @@ def check_cmd(
     cal.start(plan)
     if not analyse_only:
         trained = cal_mod.run_all(cal, device, data_dir,
-                                  say=lambda m: console.print(m, soft_wrap=True))
+                                  say=lambda m: console.print(m, soft_wrap=True), shard=part)
         err.print(f"{trained} runs trained now")
     summary = cal.summary()
     atomic_write_text(json.dumps(summary, indent=1), cal.folder / "summary.json")
     atomic_write_text(cal_mod.markdown(summary), cal.folder / "summary.md")
     console.print(cal_mod.markdown(summary), soft_wrap=True)
     console.print(f"wrote {cal.folder / 'summary.md'}")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """'I/N' as (I, N) with 1 <= I <= N."""
+    i, _, n = text.partition("/")
+    if not (i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n) <= 64):
+        raise ConfigError(f"--shard {text[:20]!r} is not I/N with 1 <= I <= N <= 64, "
+                          f"e.g. --shard 1/2 and --shard 2/2 in two processes.")
+    return int(i), int(n)
