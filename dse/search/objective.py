@@ -19,8 +19,8 @@ from dse.search.candidate import sample
 from dse.search.schedulers import EpochReport
 from dse.search.space import Fidelity, SearchSpace
 from dse.store import Store
-from dse.train import TrainConfig, fit, resolve_device, save_weights, seed_everything
-from dse.train.job import DataPlan, build_model, num_classes, prepare_data
+from dse.train import TrainConfig, resolve_device, save_weights, seed_everything
+from dse.train.job import DataPlan, TrainingJob, build_model, num_classes, prepare_data
 
 
 class _Stopped(Exception):
@@ -290,6 +290,23 @@ class Objective:
         trial.set_user_attr("measurements", {k: v for k, v in m.items() if k != "accuracies"})
         return [float(m[o]) for o in self.space.objectives]
 
+    def _record(self, trial, rid: int, repeat: int, history: list[dict]):
+        """The sink every trial's epochs go to: store, history, live view, curve."""
+        def record(row: dict) -> None:
+            self.store.add_epoch(rid, repeat, row)
+            history.append(row)
+            if self.reporter is not None:
+                self.reporter.epoch(row)
+            if repeat == 0:
+                self._curve(trial, history)
+        return record
+
+    def _job(self, cand: dict, repeat: int, model, sinks: list, **kw) -> TrainingJob:
+        cfg = TrainConfig(epochs=self.fid.epochs, seed=self.seed + repeat, **cand["train"])
+        train, val = self.splits(model.dse_config.input_size)
+        return TrainingJob(cand["model"], cfg, self.space.dataset, train, val, self.device,
+                           model, sinks, **kw)
+
     def _train_together(self, trial, rid: int, cand: dict, arch: dict, model0
                         ) -> list[tuple[list[dict], object]]:
         """Train every repeat up to each rung in turn (resume states on disk between
@@ -305,24 +322,17 @@ class Objective:
                 seed_everything(self.seed + r)
             models.append(model0 if r == 0 else build_model(cand["model"],
                                                             self.space.dataset))
-        train, val = self.splits(models[0].dse_config.input_size)
         try:
             for stop in [*scheduler.rungs(), epochs]:
                 for r in range(n):
-                    def on_epoch(row: dict, r: int = r, stop: int = stop) -> None:
-                        self.store.add_epoch(rid, r, row)
-                        histories[r].append(row)
-                        if self.reporter is not None:
-                            self.reporter.epoch(row)
-                        if r == 0:
-                            self._curve(trial, histories[0])
+                    def pause(row: dict, stop: int = stop) -> None:
                         if row["epoch"] == stop < epochs:
                             raise _Pause
-                    cfg = TrainConfig(epochs=epochs, seed=self.seed + r, **cand["train"])
+                    job = self._job(cand, r, models[r], [
+                        self._record(trial, rid, r, histories[r]), pause],
+                        resume=states[r], resume_path=folder / f"repeat-{r}.pt")
                     try:
-                        fit(models[r], train, val, cfg, self.space.dataset, self.device,
-                            on_epoch=on_epoch, resume=states[r], spec=cand["model"],
-                            resume_path=folder / f"repeat-{r}.pt")
+                        job.run()
                     except _Pause:
                         states[r] = load_checkpoint(folder / f"repeat-{r}.pt")
                 if stop == epochs:
@@ -350,26 +360,15 @@ class Objective:
 
     def _train(self, trial, rid: int, cand: dict, arch: dict, repeat: int, model=None,
                resume: dict | None = None):
-        seed = self.seed + repeat
-        cfg = TrainConfig(epochs=self.fid.epochs, seed=seed, **cand["train"])
         if model is None:  # repeat 0 reuses the model built (seeded) for the measurements
-            seed_everything(seed)
+            seed_everything(self.seed + repeat)
             model = build_model(cand["model"], self.space.dataset)
-        train, val = self.splits(model.dse_config.input_size)
         scheduler = self.fid.make_scheduler() if repeat == 0 else None
         history: list[dict] = list(resume["history"]) if resume else []  # stored already
         state = self.state_path(trial.number) if scheduler is not None and self.fid.rungs() \
             else None
 
-        def on_epoch(row: dict) -> None:
-            self.store.add_epoch(rid, repeat, row)
-            history.append(row)
-            if self.reporter is not None:
-                self.reporter.epoch(row)
-            if repeat == 0:
-                self._curve(trial, history)
-            if scheduler is None or scheduler.name == "none":
-                return
+        def decide(row: dict) -> None:
             values = {**arch, **metrics.measure_trained(model, self.context(history))}
             reason = scheduler.decide(EpochReport(trial, self.study, row["epoch"], values,
                                                   self.space.objectives,
@@ -377,8 +376,11 @@ class Objective:
             if reason:
                 raise _Stopped(reason)
 
-        fit(model, train, val, cfg, self.space.dataset, self.device, on_epoch=on_epoch,
-            on_batch=self.reporter.batch if getattr(self.reporter, "wants_batches", False)
-            else None, resume=resume, resume_path=state, spec=cand["model"],
-            save_epochs=set(self.fid.rungs()))  # a trial can only stop at a rung
+        sinks = [self._record(trial, rid, repeat, history)]
+        if scheduler is not None and scheduler.name != "none":
+            sinks.append(decide)
+        self._job(cand, repeat, model, sinks, resume=resume, resume_path=state,
+                  on_batch=self.reporter.batch if getattr(self.reporter, "wants_batches",
+                                                          False) else None,
+                  save_epochs=set(self.fid.rungs())).run()  # a trial stops only at a rung
         return history, model

@@ -10,7 +10,7 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from dse.data import load_files
-from dse.errors import ConfigError, Interrupted, StoreError
+from dse.errors import ConfigError, Interrupted, StoreError, TrainingError
 from dse.paths import check_study_name
 from dse.search.baselines import enqueue_baselines
 from dse.search.display import make_display
@@ -110,7 +110,8 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     try:
         with display:
             study.optimize(objective, n_trials=n_trials, timeout=timeout,
-                           callbacks=[display.on_trial], catch=(RuntimeError,))
+                           callbacks=[display.on_trial],
+                           catch=(RuntimeError, TrainingError))
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the trial is already failed
         raise Interrupted(exc) from None
     except SQLAlchemyError as exc:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -103,6 +104,76 @@ def _choose_compile(mode: str, model, train: Split, dataset: str, batch_size: in
         torch.set_rng_state(rng)
 
 
+EpochSink = Callable[[dict], None]
+
+
+def diverged(spec: dict, exc: Diverged) -> TrainingError:
+    """The divergence policy, the same for study trials, `dse train` and `dse confirm`: the
+    run stops at the first non-finite training loss and fails with a TrainingError naming
+    the model, the epoch and what to change; no checkpoint or resume state of it is kept (a study records
+    the trial as failed with this reason and goes on; a command exits 1)."""
+    return TrainingError(f"{spec.get('name', 'the model')} {exc}; no checkpoint was written.")
+
+
+@dataclass
+class TrainingJob:
+    """One training run, the only way dse trains a model: the model (built and seeded from
+    `spec` unless given), the recipe, the data, the compile decision, resumable state and
+    the sinks each finished epoch row goes to (store, scheduler, live view, curves).
+
+    A sink may raise to stop the run (a scheduler's stop); `run` returns the whole history
+    (a resumed run's earlier epochs included)."""
+
+    spec: dict
+    cfg: TrainConfig
+    dataset: str
+    train: Split
+    val: Split
+    device: torch.device
+    model: torch.nn.Module | None = None
+    sinks: list[EpochSink] = field(default_factory=list)
+    on_batch: EpochSink | None = None
+    resume: dict | None = None
+    resume_path: Path | None = None
+    save_epochs: Collection[int] | None = None
+    compile: str = "off"
+    progress: bool = False
+    say: Callable[[str], None] | None = None  # told the compile decision
+    compiled: bool = False
+    why: str = ""
+
+    def run(self) -> list[dict]:
+        """Train; a diverged run raises `diverged(...)`."""
+        from dse.train.compiling import decide
+
+        if self.model is None:
+            seed_everything(self.cfg.seed)
+            self.model = build_model(self.spec, self.dataset)
+        done = len(self.resume["history"]) if self.resume else 0
+        self.compiled, self.why = decide(self.compile, self.device,
+                                         (self.cfg.epochs - done) * len(self.train))
+        if self.compiled:
+            self.compiled, self.why = _choose_compile(
+                self.compile, self.model, self.train, self.dataset, self.cfg.batch_size,
+                self.device, self.why)
+        if self.say is not None:
+            self.say(f"    {self.why}")
+        try:
+            return fit(self.model, self.train, self.val, self.cfg, self.dataset, self.device,
+                       progress=self.progress, resume=self.resume,
+                       resume_path=self.resume_path, on_epoch=self._epoch, spec=self.spec,
+                       on_batch=self.on_batch, save_epochs=self.save_epochs,
+                       compile_model=self.compiled)
+        except Diverged as exc:
+            if self.resume_path is not None:  # a diverged run keeps nothing to resume
+                Path(self.resume_path).unlink(missing_ok=True)
+            raise diverged(self.spec, exc) from None
+
+    def _epoch(self, row: dict) -> None:
+        for sink in self.sinks:
+            sink(row)
+
+
 def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None = None,
                  device: str = "auto", data_dir=None, download: bool = False,
                  progress: bool = False, resumable: bool = False, resume: dict | None = None,
@@ -112,28 +183,18 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
 
     `compile` (off, on, auto) decides whether the training step is compiled
     (`dse.train.compiling.decide`); `say`, when given, is told the decision."""
-    from dse.train.compiling import decide
-
     dev = resolve_device(device)
     seed_everything(cfg.seed)
     model = build_model(spec, plan.dataset)
     train, val, _ = prepare_data(plan, input_size(model) / 32, data_dir, download, test=False)
-    resume_path = out / "resume.pt" if (out is not None and resumable) else None
-    to_go = (cfg.epochs - len(resume["history"] if resume else [])) * len(train)
-    compiled, why = decide(compile, dev, to_go)
-    if compiled:
-        compiled, why = _choose_compile(compile, model, train, plan.dataset, cfg.batch_size,
-                                        dev, why)
-    if say is not None:
-        say(f"    {why}")
+    job = TrainingJob(spec, cfg, plan.dataset, train, val, dev, model, resume=resume,
+                      resume_path=out / "resume.pt" if (out is not None and resumable) else None,
+                      compile=compile, progress=progress, say=say)
     try:
-        history = fit(model, train, val, cfg, plan.dataset, dev, progress=progress,
-                      resume=resume, resume_path=resume_path, spec=spec,
-                      compile_model=compiled)
-    except Diverged as exc:
-        raise TrainingError(f"{spec['name']} {exc}; no checkpoint was written.") from None
+        history = job.run()
     except KeyboardInterrupt as exc:
         raise Interrupted(exc) from None
+    compiled = job.compiled
     final = {"val_acc": history[-1]["val_acc"], "val_split": "val" if plan.val_size else "test",
              "epoch_time_s": sum(r["epoch_s"] for r in history) / len(history),
              "train_images_per_s": history[-1]["train_images_per_s"],
