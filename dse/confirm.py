@@ -18,6 +18,7 @@ from dse import metrics
 from dse.confirmed import summaries
 from dse.errors import ConfigError
 from dse.paths import study_folder
+from dse.records import Status
 from dse.report.data import load_study_frame, pareto_mask
 from dse.search.baselines import baseline_candidate, baseline_number
 from dse.store import Store
@@ -36,7 +37,7 @@ def choose(frame: pd.DataFrame, top: int | None = None, trials: list[int] | None
     """The front, best first on the study's first objective (or the `trials` asked for),
     cut to `top`, plus `sample` completed non-front trials drawn at random."""
     objectives = frame.attrs["objectives"]
-    done = frame[frame["status"] == "complete"]
+    done = frame[frame["status"] == Status.COMPLETE]
     if trials:
         missing = sorted(set(trials) - set(done["trial"]))
         if missing:
@@ -117,7 +118,7 @@ class _Runner:
 
         rec = self.store.confirmation(self.study, number, epochs, seed, cand, self.hardware,
                                       self.train_images or 0)
-        if rec.status == "complete":
+        if rec.status == Status.COMPLETE:
             self.say(f"{label}: already confirmed, {rec.test_accuracy:.2%} test accuracy")
             return
         tag = f"-n{self.train_images}" if self.train_images else ""
@@ -138,10 +139,10 @@ class _Runner:
                 resume=resume, test=False, latency_repeats=10, compile=self.compile,
                 say=self.say)
         except Interrupted as exc:
-            self.store.finish_confirmation(rec.id, "interrupted", reason=str(exc)[:300])
+            self.store.finish_confirmation(rec.id, Status.INTERRUPTED, reason=str(exc)[:300])
             raise
         except Exception as exc:
-            self.store.finish_confirmation(rec.id, "failed", reason=f"{type(exc).__name__}: "
+            self.store.finish_confirmation(rec.id, Status.FAILED, reason=f"{type(exc).__name__}: "
                                                                     f"{str(exc)[:300]}")
             raise
         final = result["final"]
@@ -151,7 +152,7 @@ class _Runner:
         if "val_acc_flip" in final:  # an extra figure: test accuracy with the mirrored image
             meas["test_accuracy_flip"] = final["val_acc_flip"]
         meas["compiled"] = result["compiled"]  # epoch times differ; the figures do not
-        self.store.finish_confirmation(rec.id, "complete", acc, result["epochs"],
+        self.store.finish_confirmation(rec.id, Status.COMPLETE, acc, result["epochs"],
                                        str(out / "checkpoint.pt"), measurements=meas)
         (out / "resume.pt").unlink(missing_ok=True)
         self.say(f"    test accuracy {acc:.2%} after {epochs} epochs")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 
+from dse.records import Status
 from dse.store import Store
 
 
@@ -16,7 +17,7 @@ def baselines(store: Store, study: str) -> list[dict]:
     """The baselines confirmed for a study: name, epochs, seeds, test accuracy, size."""
     rows: dict[tuple[str, int, int], dict] = {}
     for r in store.confirmations(study):
-        if r.number >= 0 or r.status != "complete":
+        if r.number >= 0 or r.status != Status.COMPLETE:
             continue
         key = (r.candidate["model"]["name"], r.epochs, r.train_images)
         row = rows.setdefault(key, {"name": key[0], "epochs": r.epochs,
@@ -36,7 +37,7 @@ def summaries(store: Store, study: str) -> list[dict]:
     accuracy mean and std (complete runs only)."""
     groups: dict[tuple[int, int, int], list[float]] = {}
     for r in store.confirmations(study):
-        if r.status == "complete" and r.test_accuracy is not None:
+        if r.status == Status.COMPLETE and r.test_accuracy is not None:
             groups.setdefault((r.number, r.epochs, r.train_images), []).append(r.test_accuracy)
     out = []
     for (number, epochs, images), accs in sorted(groups.items()):

@@ -11,6 +11,7 @@ import textwrap
 import optuna
 import pytest
 
+from dse.records import MEASURED
 from dse.store import Store
 
 
@@ -41,7 +42,7 @@ def test_run_smoke_twice_grows_the_study_and_optuna_reads_it(tmp_path, data_dir)
     store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
     recs = store.trials("hps")
     assert len(recs) == 8 and all(r.hardware["cpu"] for r in recs)
-    done = [r for r in recs if r.status == "complete"]
+    done = [r for r in recs if r.status in MEASURED]
     assert all((tmp_path / r.checkpoint).is_file() for r in done)
     assert len(store.epochs([r.id for r in done])) == len(done)  # one epoch each at smoke
     r = dse("studies", cwd=tmp_path)
@@ -71,6 +72,33 @@ GRID = textwrap.dedent("""
 """)
 
 
+NO_LEARNING = textwrap.dedent("""
+    name: no_learning
+    study: flat
+    objectives: [accuracy, size_mb]
+    sampler: random
+    model: {family: hps, blocks: [1, 1, 1, 1], width: 0.25, resolution: 0.5}
+    training: {optimizer: {sgd: {lr: 1.0e-9}}, batch_size: 64}
+    fidelities:
+      tiny: {epochs: 1, train_images: 320, val_images: 500, latency_repeats: 2}
+    default_fidelity: tiny
+""")
+
+
+def test_a_trial_that_did_not_learn_has_one_status_everywhere(tmp_path, data_dir):
+    """The store writes the status; the log, `dse show` and `dse studies` read it."""
+    (tmp_path / "flat.yaml").write_text(NO_LEARNING)
+    r = dse("run", "--space", "flat.yaml", "--trials", "1", "--device", "cpu",
+            "--data-dir", str(data_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    [rec] = Store(f"sqlite:///{tmp_path}/studies/dse.db").trials("flat")
+    assert rec.status == "not learned" and rec.reason.startswith("did not learn")
+    assert "trial    0 not learned" in r.stdout, r.stdout
+    shown = dse("show", "--study", "flat", cwd=tmp_path).stdout
+    assert "not learned" in shown, shown  # the status column (Optuna's state: complete)
+    studies = dse("studies", cwd=tmp_path).stdout
+    assert "not learned" in studies, studies
+
 def test_size_constraint_rejects_before_training(tmp_path, data_dir):
     space = tmp_path / "grid.yaml"
     space.write_text(GRID)
@@ -82,7 +110,7 @@ def test_size_constraint_rejects_before_training(tmp_path, data_dir):
     big, small = recs["hps-23-1x"], recs["hps-06-0.5x"]
     assert big.status == "infeasible" and "size_mb=3.665 violates size_mb <= 1.0" in big.reason
     assert store.epochs([big.id]) == [] and big.checkpoint is None  # never trained
-    assert small.status == "complete"
+    assert small.status in MEASURED  # trained to the end (maybe not learned at 2 epochs)
     assert len(store.epochs([small.id])) == 1
     # progress is printed during the trial, not only at its end (plain lines: not a tty)
     lines = r.stdout.splitlines()
@@ -108,7 +136,7 @@ def test_same_candidate_is_measured_once(tmp_path, data_dir):
     assert r.returncode == 0, r.stderr
     store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
     first, second = store.trials("gridtest")
-    assert first.status == second.status == "complete"
+    assert first.status == second.status and first.status in MEASURED
     assert second.reused_from == first.id and store.epochs([second.id]) == []
     assert second.measurements == first.measurements
 
@@ -166,7 +194,7 @@ def test_successive_halving_stops_weak_trials(tmp_path, data_dir):
     store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
     recs = store.trials("sh")
     pruned = [r for r in recs if r.status == "pruned"]
-    complete = [r for r in recs if r.status == "complete"]
+    complete = [r for r in recs if r.status in MEASURED]
     assert pruned and complete and len(pruned) + len(complete) == 6
     assert all("successive halving at rung 0" in r.reason for r in pruned)
     assert all(len(store.epochs([r.id])) == 1 for r in pruned)
@@ -226,7 +254,7 @@ def test_a_stopped_candidate_proposed_again_continues_once_its_rung_has_grown(tm
     r = dse(*run, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     revived = store.trials("rv")[-1]
-    assert revived.status == "complete", revived.reason
+    assert revived.status in MEASURED, revived.reason
     assert f"continued trial {stopped.number} from epoch 1" in revived.reason
     assert optuna.load_study(study_name="rv", storage=url).trials[-1].user_attrs[
         "continues"] == stopped.number
@@ -267,7 +295,7 @@ def test_successive_halving_decides_on_the_mean_of_repeats(tmp_path, data_dir):
     store = Store(f"sqlite:///{tmp_path}/studies/dse.db")
     recs = [r for r in store.trials("shr") if r.reused_from is None]
     pruned = [r for r in recs if r.status == "pruned" and "not trained again" not in r.reason]
-    complete = [r for r in recs if r.status == "complete"]
+    complete = [r for r in recs if r.status in MEASURED]
     assert pruned and complete
     assert all("on the mean of 2 repeats" in r.reason for r in pruned)
     for rec, epochs in [(r, 1) for r in pruned] + [(r, 2) for r in complete]:

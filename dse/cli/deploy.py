@@ -19,6 +19,7 @@ from dse.cli.common import (
     err,
 )
 from dse.errors import ConfigError
+from dse.records import Status
 
 
 def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None
@@ -29,7 +30,7 @@ def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None
     from dse.store import Store
 
     runs = [r for r in Store(storage, create=False).confirmations(study)
-            if r.status == "complete" and r.number >= 0 and r.checkpoint
+            if r.status == Status.COMPLETE and r.number >= 0 and r.checkpoint
             and (trial is None or r.number == trial)]
     if not runs:
         raise ConfigError(f"study {study!r} has no completed confirmation"
@@ -75,7 +76,7 @@ def _trial_checkpoint(study: str, trial: int | None, storage: str | None
     if hit.empty:
         raise ConfigError(f"study {study!r} has no trial {trial}.")
     row = hit.iloc[0]
-    if row["status"] != "complete" or not row["checkpoint"]:
+    if row["status"] != Status.COMPLETE or not row["checkpoint"]:
         raise ConfigError(f"trial {trial} of {study!r} is {row['status']} and has no "
                           f"checkpoint; pick a completed trial (`dse pareto --study {study}`).")
     facts = {"study": study, "trial": int(trial), "fidelity": frame.attrs.get("fidelity"),

@@ -22,6 +22,7 @@ from dse.cli.common import (
     err,
 )
 from dse.errors import ConfigError, DseError
+from dse.records import TRIAL_STATUSES, Status
 
 space_app = typer.Typer(help="Inspect and validate search spaces.", no_args_is_help=True)
 app.add_typer(space_app, name="space")
@@ -252,18 +253,14 @@ def studies_cmd(storage: Storage = None):
         console.print(f"no studies in {store.safe_url}")
         return
     table = Table(title=f"studies in {store.safe_url}")
-    for col in ("study", "space", "fidelity", "complete", "pruned", "infeasible", "failed",
-                "running"):
+    for col in ("study", "space", "fidelity", *TRIAL_STATUSES):
         table.add_column(col, justify="left" if col in ("study", "space", "fidelity") else
                          "right")
     for s in summaries:
-        recs = store.trials(s.study_name)
-        by = {k: sum(r.status == k for r in recs) for k in ("complete", "pruned", "infeasible",
-                                                             "failed", "running")}
+        by = store.status_counts(s.study_name)
         table.add_row(s.study_name, str(s.user_attrs.get("space", "-")),
                       str(s.user_attrs.get("fidelity", "-")),
-                      *[str(by[k]) for k in ("complete", "pruned", "infeasible", "failed",
-                                             "running")])
+                      *[str(by.get(k, 0)) for k in TRIAL_STATUSES])
     console.print(table)
 
 
@@ -301,7 +298,7 @@ def pareto_cmd(
 
     frame = load_study_frame(study, storage)
     objs = objectives.split(",") if objectives else frame.attrs["objectives"]
-    done = frame[frame["status"] == "complete"] if len(frame) else frame
+    done = frame[frame["status"] == Status.COMPLETE] if len(frame) else frame
     if done.empty:
         raise DseError(f"study {study!r} has no completed trials yet ({len(frame)} trials in "
                        f"all); run `dse run` longer, or look at `dse studies`.")

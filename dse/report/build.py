@@ -11,6 +11,7 @@ import pandas as pd
 from dse import metrics
 from dse.fileio import atomic_write_text
 from dse.paths import output_folder, study_folder
+from dse.records import CURVE_FIELDS, Status
 from dse.report import figures as F
 from dse.report.data import (
     NOT_MEASURED,
@@ -115,8 +116,7 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
     by_trial: dict[int, list[dict]] = {}
     for e in epochs:
         by_trial.setdefault(e.trial_id, []).append(
-            {k: getattr(e, k) for k in ("repeat", "epoch", "lr", "train_loss", "train_acc",
-                                        "val_loss", "val_acc", "epoch_s")})
+            {k: getattr(e, k) for k in ("repeat", "lr", *CURVE_FIELDS)})
     for _, row in frame.iterrows():
         trial_page(row, by_trial.get(row["dse_id"], []), meta, out, refresh)
     index = ("<ul>" + "".join(f'<li><a href="{f}">{t}</a></li>' for f, t in (
@@ -186,7 +186,7 @@ def confirmed_body(frame: pd.DataFrame) -> str:
             "confirmed_seeds", "confirmed_epochs", "size_mb", "macs", "latency_ms"]
     cols = [c for c in cols if c in done.columns]
     base = frame.attrs.get("baselines", [])
-    front = F.pareto_2d(done.assign(status="complete", feasible=True), "size_mb",
+    front = F.pareto_2d(done.assign(status=Status.COMPLETE, feasible=True), "size_mb",
                         "test_accuracy")
     if base:
         F.add_baselines(front, base)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from dse import metrics, pareto
 from dse.errors import ConfigError
+from dse.records import CURVE_FIELDS, Status
 from dse.store import Store
 from dse.train.recipe import describe_recipe
 
@@ -65,9 +66,9 @@ def load_study_frame(name: str, storage: str | None = None,
         rec = records.get(t.number)
         cand = (rec.candidate if rec else None) or t.user_attrs.get("candidate", {})
         meas = (rec.measurements if rec else None) or t.user_attrs.get("measurements") or {}
-        status = rec.status if rec else t.user_attrs.get("dse_status", t.state.name.lower())
-        if status == "running" and t.state.is_finished():  # its worker died: failed by heartbeat
-            status = "failed"
+        status = rec.status if rec else t.state.name.lower()
+        if status == Status.RUNNING and t.state.is_finished():  # its worker died (heartbeat)
+            status = Status.FAILED
         row = {"trial": t.number, "state": t.state.name.lower(), "status": status,
                "model": _baseline_prefix(t.user_attrs.get("baseline"))
                + summary(cand, t.user_attrs.get("summary")), "recipe": recipe(cand),
@@ -135,7 +136,7 @@ def pareto_mask(frame: pd.DataFrame, objectives: list[str]) -> pd.Series:
     missing = [o for o in objectives if o not in frame.columns]
     if missing:
         return mask
-    ok = frame[(frame["status"] == "complete") & frame["feasible"]].dropna(subset=objectives)
+    ok = frame[(frame["status"] == Status.COMPLETE) & frame["feasible"]].dropna(subset=objectives)
     if "reused_from" in ok:
         ok = ok[ok["reused_from"].isna()]
     if ok.empty:
@@ -157,8 +158,7 @@ def trial_detail(study: str, number: int, storage: str | None = None) -> dict:
             f"it has trials 0..{len(frame) - 1}." if len(frame) else "it has no trials yet."))
     row = hit.iloc[0].to_dict()
     epochs = store.epochs([row["dse_id"]]) if row["dse_id"] else []
-    curves = [{k: getattr(e, k) for k in ("repeat", "epoch", "lr", "train_loss", "train_acc",
-                                          "val_loss", "val_acc", "epoch_s")} for e in epochs]
+    curves = [{k: getattr(e, k) for k in ("repeat", "lr", *CURVE_FIELDS)} for e in epochs]
     confirmations = [{"epochs": c.epochs, "seed": c.seed, "status": c.status,
                       "test_accuracy": c.test_accuracy, "checkpoint": c.checkpoint,
                       "reason": c.reason} for c in store.confirmations(study)

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dse import metrics, pareto, reference
+from dse.records import MEASURED, Status
 from dse.report.data import pareto_mask
 
 FRONT, DOMINATED, INFEASIBLE, PAPER = "#1f77b4", "#b0b0b0", "#e0e0e0", "#d62728"
@@ -111,7 +112,7 @@ def label_positions(xs: list[float], ys: list[float], texts: list[str] | None = 
 
 def pareto_2d(frame: pd.DataFrame, x: str, y: str = "accuracy") -> go.Figure:
     """One objective against another: front highlighted, dominated and infeasible greyed."""
-    done = frame[(frame["status"] == "complete")].dropna(subset=[x, y])
+    done = frame[frame["status"].isin(MEASURED)].dropna(subset=[x, y])
     done = done.assign(feasible=done["feasible"].astype(bool))  # bool even when empty
     front = pareto_mask(done, [y, x]) if len(done) else pd.Series(False, index=done.index,
                                                                     dtype=bool)
@@ -154,7 +155,7 @@ def pareto_2d(frame: pd.DataFrame, x: str, y: str = "accuracy") -> go.Figure:
 
 def pareto_3d(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
     """The three objectives in 3-D; front coloured, the rest grey."""
-    done = frame[frame["status"] == "complete"].dropna(subset=objectives)
+    done = frame[frame["status"].isin(MEASURED)].dropna(subset=objectives)
     front = pareto_mask(done, objectives) if len(done) else pd.Series(False, index=done.index,
                                                                         dtype=bool)
     fig = go.Figure()
@@ -174,7 +175,7 @@ def pareto_3d(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
 
 def hypervolume_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
     """Hypervolume of the feasible front against trials and against wall time."""
-    done = frame[(frame["status"] == "complete") & frame["feasible"]].dropna(
+    done = frame[(frame["status"] == Status.COMPLETE) & frame["feasible"]].dropna(
         subset=[*objectives, "finished"]).sort_values("finished")
     fig = make_subplots(rows=1, cols=2, subplot_titles=("against completed trials",
                                                         "against wall time (minutes)"))
@@ -198,7 +199,7 @@ def hypervolume_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
 
 def parallel_figure(frame: pd.DataFrame, objectives: list[str]) -> go.Figure:
     """Parallel coordinates of the numeric dimensions and measurements of completed trials."""
-    done = frame[frame["status"] == "complete"]
+    done = frame[frame["status"].isin(MEASURED)]
     cols = {}
     for _, r in done.iterrows():
         cand = r["candidate"] or {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 
 from dse import reference
+from dse.records import Status
 from dse.report.data import summary
 from dse.store import Store
 
@@ -33,7 +34,7 @@ def _groups(store: Store, study: str, named: dict[int, str]) -> list[dict]:
     `named`: its baseline trials' variant names."""
     groups: dict[tuple[int, int, int], dict] = {}
     for r in store.confirmations(study):
-        if r.status != "complete" or r.test_accuracy is None:
+        if r.status != Status.COMPLETE or r.test_accuracy is None:
             continue
         g = groups.setdefault((r.number, r.epochs, r.train_images), {
             "study": study, "number": r.number, "baseline": named.get(r.number),

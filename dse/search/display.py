@@ -15,16 +15,20 @@ from rich.table import Table
 from rich.text import Text
 
 from dse import metrics
+from dse.records import TRIAL_STATUSES, Status
+from dse.store import Store
 
 STATES = ("COMPLETE", "RUNNING", "PRUNED", "FAIL", "WAITING")
 
 
 def make_display(log_format: str, quiet: bool, study: optuna.Study, n_trials: int | None,
-                 timeout: float | None, console: Console, epochs: int) -> PlainDisplay:
-    """A LiveDisplay on a terminal ("rich"), else a PlainDisplay ("plain")."""
+                 timeout: float | None, console: Console, epochs: int,
+                 store: Store | None = None) -> PlainDisplay:
+    """A LiveDisplay on a terminal ("rich"), else a PlainDisplay ("plain"); trial statuses
+    and reasons are read from `store`, their only writer."""
     rich_view = log_format == "rich" or (log_format == "auto" and console.is_terminal)
     cls = LiveDisplay if rich_view and not quiet else PlainDisplay
-    return cls(study, n_trials, timeout, console, epochs, quiet)
+    return cls(study, n_trials, timeout, console, epochs, quiet, store)
 
 
 class PlainDisplay:
@@ -33,9 +37,10 @@ class PlainDisplay:
     wants_batches = False  # batch progress costs host syncs; only the live view draws it
 
     def __init__(self, study: optuna.Study, n_trials: int | None, timeout: float | None,
-                 console: Console, epochs: int, quiet: bool = False):
+                 console: Console, epochs: int, quiet: bool = False,
+                 store: Store | None = None):
         self.study, self.n_trials, self.timeout, self.console = study, n_trials, timeout, console
-        self.epochs, self.quiet = epochs, quiet
+        self.epochs, self.quiet, self.store = epochs, quiet, store
         self.start, self.done = time.monotonic(), 0
         self.current: dict = {}
 
@@ -74,12 +79,14 @@ class PlainDisplay:
         """Optuna callback: a trial ended."""
         self.done += 1
         self.current = {}
-        status = trial.user_attrs.get("dse_status", trial.state.name.lower())
+        rid = trial.user_attrs.get("dse_id")
+        rec = self.store.trial(rid) if self.store is not None and rid is not None else None
+        status = rec.status if rec is not None else trial.state.name.lower()
         names = study.user_attrs.get("objectives", [])
         values = ", ".join(f"{n}={_with_unit(n, v)}" for n, v in zip(names, trial.values or [],
                                                                   strict=False))
-        reason = trial.user_attrs.get("reason", "")
-        if status == "infeasible":  # its values are placeholders for the sampler
+        reason = (rec.reason or "") if rec is not None else ""
+        if status == Status.INFEASIBLE:  # its values are placeholders for the sampler
             values = ""
         self.say(f"trial {trial.number:>4} {status:<11} {values} {reason}".rstrip()
                  + f"  [{self.progress_text()}]")
@@ -128,11 +135,13 @@ class LiveDisplay(PlainDisplay):
         """The view: study counts and time, the running trial, the front."""
         trials = self.study.get_trials(deepcopy=False)
         counts = {s: sum(t.state.name == s for t in trials) for s in STATES}
-        infeasible = sum(t.user_attrs.get("dse_status") == "infeasible" for t in trials)
-        head = Text(f"study {self.study.study_name}: {counts['COMPLETE'] - infeasible} "
-                    f"complete, {infeasible} infeasible, {counts['PRUNED']} pruned, "
-                    f"{counts['FAIL']} failed | "
-                    f"{self.progress_text()}", no_wrap=True, overflow="ellipsis")
+        by = self.store.status_counts(self.study.study_name) if self.store is not None else {
+            Status.COMPLETE: counts["COMPLETE"], Status.PRUNED: counts["PRUNED"],
+            Status.FAILED: counts["FAIL"]}
+        shown = ", ".join(f"{by.get(s, 0)} {s}" for s in TRIAL_STATUSES
+                          if s != Status.RUNNING and (by.get(s) or s == Status.COMPLETE))
+        head = Text(f"study {self.study.study_name}: {shown} | {self.progress_text()}",
+                    no_wrap=True, overflow="ellipsis")
         parts = [head]
         c = self.current
         if c:

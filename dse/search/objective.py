@@ -15,6 +15,7 @@ from dse.data import Split
 from dse.metrics import MeasureContext
 from dse.models import describe
 from dse.paths import study_folder
+from dse.records import CURVE_FIELDS, MEASURED, Status
 from dse.search.candidate import sample
 from dse.search.schedulers import EpochReport
 from dse.search.space import Fidelity, SearchSpace
@@ -99,7 +100,7 @@ class Objective:
             if now - tmp.stat().st_mtime > grace:
                 tmp.unlink(missing_ok=True)
         done = {f"trial-{r.number:05d}.pt" for r in self.store.trials(self.study.study_name)
-                if r.status == "complete"}
+                if r.status in MEASURED}
         for ckpt in self.artifacts.glob("trial-*.pt"):
             n = ckpt.name.removeprefix("trial-").removesuffix(".pt")
             if ckpt.name not in done and n.isdigit() and finished.get(int(n)) == "FAIL":
@@ -154,13 +155,12 @@ class Objective:
         try:
             return self._evaluate(trial, rid, cand, arch, key, model)
         except _Stopped as stop:
-            self.store.finish_trial(rid, "pruned", reason=str(stop))
-            trial.set_user_attr("dse_status", "pruned")
+            self.store.finish_trial(rid, Status.PRUNED, reason=str(stop))
             raise optuna.TrialPruned(str(stop)) from None
         except optuna.TrialPruned:
             raise
         except BaseException as exc:
-            self.store.finish_trial(rid, "failed", reason=f"{type(exc).__name__}: {exc}")
+            self.store.finish_trial(rid, Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
             self.state_path(trial.number).unlink(missing_ok=True)
             raise
 
@@ -172,28 +172,23 @@ class Objective:
         if bad:  # known before training: reject at no compute
             reason = "infeasible before training: " + "; ".join(bad)
             self._set_constraints(trial, arch)
-            self.store.finish_trial(rid, "infeasible", arch, reason)
-            trial.set_user_attr("dse_status", "infeasible")
-            trial.set_user_attr("reason", reason)
+            self.store.finish_trial(rid, Status.INFEASIBLE, arch, reason)
             # Complete, with its constraint excess: constraint-aware samplers (NSGA-II's
             # constrained domination, TPE, GP) learn to avoid the region; a pruned trial
             # would be invisible to them. Values not measurable untrained are placeholders.
             return self._placeholder_values(arch)
         prev = self.store.find_measured(key)
         if prev is not None:  # the same measurement exists: reuse it, train nothing
-            m = prev.measurements
-            self.store.finish_trial(rid, "complete", m, f"reused trial {prev.number}",
-                                    prev.checkpoint, reused_from=prev.id)
-            return self._finish(trial, m, "reused")
+            return self._finish(trial, rid, prev.measurements, f"reused trial {prev.number}",
+                                prev.checkpoint, reused_from=prev.id)
         twin = self.store.find_running(key, self.study.study_name, before=rid)
         if twin is not None:  # parallel workers drew it twice: one trains, this one skips
             why = (f"the same candidate is being trained by trial {twin.number} (another "
                    f"worker); not trained twice")
             # reused_from: not a measurement of its own (a later proposal reuses the twin's)
-            self.store.finish_trial(rid, "pruned", reason=why, reused_from=twin.id)
-            trial.set_user_attr("dse_status", "pruned")
+            self.store.finish_trial(rid, Status.PRUNED, reason=why, reused_from=twin.id)
             raise optuna.TrialPruned(why)
-        stopped = self.store.find_measured(key, status="pruned")
+        stopped = self.store.find_measured(key, pruned=True)
         resume, note = None, None
         if stopped is not None:  # the scheduler stopped it: continue it only if promoted now
             resume = self._revival(stopped.number)
@@ -221,9 +216,8 @@ class Objective:
             m["accuracies"] = [r["accuracy"] for r in runs]
         if any(not math.isfinite(m[o]) for o in self.space.objectives):
             raise RuntimeError("an objective is NaN or infinite (the run diverged?)")
-        self.store.finish_trial(rid, "complete", m, note, checkpoint=ckpt)
         self.state_path(trial.number).unlink(missing_ok=True)
-        return self._finish(trial, m, "complete", note)
+        return self._finish(trial, rid, m, note, ckpt)
 
     def state_path(self, number: int) -> Path:
         """Where trial `number`'s training state is kept while the scheduler may stop it
@@ -276,16 +270,17 @@ class Objective:
         acc = values.get("accuracy")
         trial.set_constraint("learned", 0.0 if acc is None else self.chance + LEARN_MARGIN - acc)
 
-    def _finish(self, trial, m: dict, status: str, note: str | None = None) -> list[float]:
-        acc = m.get("accuracy")
+    def _finish(self, trial, rid: int, m: dict, note: str | None, checkpoint: str | None,
+                reused_from: int | None = None) -> list[float]:
+        """Store the trial's end (complete, or not learned when its accuracy stayed near
+        chance) and return its objective values."""
+        status, reason, acc = Status.COMPLETE, note, m.get("accuracy")
         if acc is not None and acc < self.chance + LEARN_MARGIN:
-            status = "not learned"
+            status = Status.NOT_LEARNED
             reason = (f"did not learn: validation accuracy {acc:.1%} is within "
                       f"{LEARN_MARGIN:.0%} of chance ({self.chance:.0%}); kept off the front"
                       + (f" ({note})" if note else ""))
-            trial.set_user_attr("reason", reason)
-            self.store.set_reason(trial.user_attrs["dse_id"], reason)
-        trial.set_user_attr("dse_status", status)
+        self.store.finish_trial(rid, status, m, reason, checkpoint, reused_from)
         self._set_constraints(trial, m)
         trial.set_user_attr("measurements", {k: v for k, v in m.items() if k != "accuracies"})
         return [float(m[o]) for o in self.space.objectives]
@@ -354,9 +349,8 @@ class Objective:
     def _curve(self, trial, history: list[dict]) -> None:
         """The first repeat's learning curve as a user attribute (optuna-dashboard shows
         user attributes; report() is refused in multi-objective studies)."""
-        trial.set_user_attr("learning_curve", {
-            k: [_round(h[k]) for h in history]
-            for k in ("epoch", "train_loss", "val_loss", "train_acc", "val_acc")})
+        trial.set_user_attr("learning_curve", {k: [_round(h[k]) for h in history]
+                                               for k in CURVE_FIELDS})
 
     def _train(self, trial, rid: int, cand: dict, arch: dict, repeat: int, model=None,
                resume: dict | None = None):

@@ -104,7 +104,7 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     study = open_study(space, name, store, fidelity, seed)
     console = console or Console()
     display = make_display(log_format, quiet, study, n_trials, timeout, console,
-                           space.fidelities[fidelity].epochs)
+                           space.fidelities[fidelity].epochs, store)
     objective = Objective(space, fidelity, store, study, device, seed, data_dir, download,
                           artifacts, reporter=display)
     try:

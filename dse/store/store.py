@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import optuna
-from sqlalchemy import create_engine, event, inspect, make_url, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dse.errors import StoreError
+from dse.records import EPOCH_FIELDS, MEASURED, Status
+from dse.store.connect import (
+    check_sqlite_file,
+    heartbeat,
+    resolve_url,
+    unreachable,
+    unsupported,
+)
 from dse.store.tables import (
     SCHEMA_VERSION,
     ArchRecord,
@@ -27,104 +33,10 @@ from dse.store.tables import (
 )
 from dse.store.url import redact
 
-DEFAULT_URL = "sqlite:///studies/dse.db"
 SCHEMA_LOCK_KEY = 0x0D5E  # advisory-lock ids on PostgreSQL: schema creation,
 PREPARE_LOCK_KEY = 0x0D5F  # a study's one-time enqueues (feasible start, baselines)
 # Heartbeats and stale-trial retry are marked experimental by Optuna; dse relies on them.
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-EPOCH_FIELDS = ("epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "train_s",
-                "eval_s", "epoch_s", "train_images_per_s")
-
-
-def resolve_url(url: str | None) -> str:
-    """--storage, else $DSE_STORAGE, else the SQLite file studies/dse.db."""
-    return url or os.environ.get("DSE_STORAGE") or DEFAULT_URL
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    """SQLite: write-ahead log (readers never block the study) and fsync per checkpoint of
-    the log rather than per commit; a crash of the process loses nothing committed."""
-    if type(dbapi_conn).__module__.startswith("sqlite3"):
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=30000")
-        try:  # refused (and nothing changed) on a connection opened read-only
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-        except Exception:  # noqa: BLE001  (sqlite3.OperationalError: readonly database)
-            pass
-        cur.close()
-
-
-def heartbeat() -> tuple[int, int]:
-    """(interval, grace) seconds: a worker silent for `grace` has its trial failed and retried.
-
-    Optuna's heartbeat thread beats during training too; a dead worker's trial is failed
-    (and re-queued) by the next worker that starts a trial after `grace` seconds.
-    $DSE_HEARTBEAT="INTERVAL,GRACE" overrides the default 10,45 (retried within a minute).
-    """
-    raw = os.environ.get("DSE_HEARTBEAT", "10,45")
-    try:
-        interval, grace = (int(x) for x in raw.split(","))
-    except ValueError:
-        raise StoreError(f"DSE_HEARTBEAT={raw!r} must be two integers: INTERVAL,GRACE.") from None
-    return interval, grace
-
-
-DRIVERS = {"postgresql": "pip install 'dse[postgres]' (psycopg2-binary)",
-           "mysql": "pip install pymysql and write mysql+pymysql://..."}
-
-
-def _unsupported(url: str, exc: Exception) -> StoreError:
-    scheme = redact(url).split(":", 1)[0].split("+")[0]
-    how = DRIVERS.get(scheme, "use sqlite:///PATH or postgresql://user:password@host/db")
-    return StoreError(f"the study store {redact(url)} needs a database driver that is not "
-                      f"installed or a URL dse does not support ({type(exc).__name__}: "
-                      f"{str(exc)[:120]}); {how}.")
-
-
-def _unreachable(url: str, exc: Exception) -> StoreError:
-    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
-    for secret in _secrets(url):
-        detail = detail.replace(secret, "***")
-    return StoreError(
-        f"the study store {redact(url)} cannot be used ({type(exc).__name__}: "
-        f"{detail}). Check that the database server is running and "
-        f"the URL (--storage or $DSE_STORAGE) is right, e.g. "
-        f"postgresql+psycopg2://user:password@host:5432/dbname or sqlite:///studies/dse.db."
-    )
-
-
-def _secrets(url: str) -> list[str]:
-    try:
-        pw = make_url(url).password
-    except Exception:  # noqa: BLE001  (an unparsable URL has no password to hide)
-        return []
-    return [str(pw)] if pw else []
-
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def _check_sqlite_file(path: Path) -> None:
-    """An existing file must be an SQLite database (or empty) before anything is written
-    beside it: a photo or a text file given by mistake is left alone, with no .lock."""
-    if path.is_dir():
-        raise StoreError(f"the study store {path} is a folder; give a database file, e.g. "
-                         f"--storage sqlite:///{path}/dse.db.")
-    if not path.exists():
-        return
-    try:
-        with path.open("rb") as f:
-            head = f.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreError(f"the study store {path} cannot be read ({exc.strerror}); check its "
-                         f"permissions.") from None
-    if head and head != SQLITE_HEADER:
-        raise StoreError(f"{path} is not an SQLite database (its first bytes are not an "
-                         f"SQLite header), so dse will not write to it or beside it; give a "
-                         f"new file name or an existing dse store with --storage "
-                         f"sqlite:///PATH. Nothing was written.")
 
 
 class Store:
@@ -143,7 +55,7 @@ class Store:
                                      f"--storage URL.")
                 self.engine_url = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
             else:
-                _check_sqlite_file(path)
+                check_sqlite_file(path)
                 path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine = create_engine(self.engine_url, pool_pre_ping=True)
@@ -153,9 +65,9 @@ class Store:
                 with self.exclusive(SCHEMA_LOCK_KEY):
                     self._migrate()
         except (ModuleNotFoundError, ImportError, NoSuchModuleError, ArgumentError) as exc:
-            raise _unsupported(self.url, exc) from None
+            raise unsupported(self.url, exc) from None
         except SQLAlchemyError as exc:
-            raise _unreachable(self.url, exc) from None
+            raise unreachable(self.url, exc) from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._optuna: optuna.storages.RDBStorage | None = None
 
@@ -239,7 +151,7 @@ class Store:
                         heartbeat_stale_trial_callback=retry,
                         engine_kwargs={"pool_pre_ping": True})
             except Exception as exc:
-                raise _unreachable(self.url, exc) from None
+                raise unreachable(self.url, exc) from None
         return self._optuna
 
     def session(self) -> Session:
@@ -252,7 +164,7 @@ class Store:
         """Record a trial as running; returns its dse id."""
         with self.session() as s, s.begin():
             rec = TrialRecord(study_name=study, number=number, fidelity=fidelity,
-                              candidate=candidate, config_hash=config_hash, status="running",
+                              candidate=candidate, config_hash=config_hash, status=Status.RUNNING,
                               hardware=hardware)
             s.add(rec)
             s.flush()
@@ -266,7 +178,7 @@ class Store:
             s.add(EpochRecord(trial_id=trial_id, repeat=repeat, epoch=int(row["epoch"]),
                               **values))
 
-    def finish_trial(self, trial_id: int, status: str, measurements: dict | None = None,
+    def finish_trial(self, trial_id: int, status: Status, measurements: dict | None = None,
                      reason: str | None = None, checkpoint: str | None = None,
                      reused_from: int | None = None) -> None:
         """Record how a trial (by dse id) ended and what it measured."""
@@ -283,21 +195,28 @@ class Store:
         changed = []
         with self.session() as s, s.begin():
             rows = s.scalars(select(TrialRecord).where(TrialRecord.study_name == study,
-                                                       TrialRecord.status == "running"))
+                                                       TrialRecord.status == Status.RUNNING))
             for rec in rows:
                 state = finished.get(rec.number)
                 if state is not None:
-                    rec.status = "failed"
+                    rec.status = Status.FAILED
                     rec.reason = (f"its worker stopped (no heartbeat); Optuna marked the trial "
                                   f"{state.lower()} and re-queued its parameters")
                     rec.finished_at = datetime.now(UTC)
                     changed.append(rec)
         return changed
 
-    def set_reason(self, trial_id: int, reason: str) -> None:
-        """Attach a reason to a trial's row (a complete trial that did not learn, say)."""
-        with self.session() as s, s.begin():
-            s.get(TrialRecord, trial_id).reason = reason
+    def status_counts(self, study: str) -> dict[Status, int]:
+        """How many of a study's trials have each status."""
+        with self.session() as s:
+            rows = s.execute(select(TrialRecord.status, func.count()).where(
+                TrialRecord.study_name == study).group_by(TrialRecord.status))
+            return {Status(k): n for k, n in rows}
+
+    def trial(self, trial_id: int) -> TrialRecord | None:
+        """One trial's record by dse id."""
+        with self.session() as s:
+            return s.get(TrialRecord, trial_id)
 
     def arch_measurements(self, arch_key: str, machine: str) -> dict:
         """Architecture measurements stored for a spec on a machine ({} when none)."""
@@ -330,13 +249,13 @@ class Store:
                 ConfirmRecord.train_images == train_images))
             if rec is None:
                 rec = ConfirmRecord(study_name=study, number=number, candidate=candidate,
-                                    epochs=epochs, seed=seed, status="running",
+                                    epochs=epochs, seed=seed, status=Status.RUNNING,
                                     hardware=hardware, train_images=train_images)
                 s.add(rec)
                 s.flush()
             return rec
 
-    def finish_confirmation(self, rec_id: int, status: str, test_accuracy: float | None = None,
+    def finish_confirmation(self, rec_id: int, status: Status, test_accuracy: float | None = None,
                             curves: list | None = None, checkpoint: str | None = None,
                             reason: str | None = None, measurements: dict | None = None
                             ) -> None:
@@ -357,15 +276,15 @@ class Store:
                                                             ConfirmRecord.seed)))
 
     # ------------------------------------------------------------------ reads
-    def find_measured(self, config_hash: str, status: str = "complete"
-                      ) -> TrialRecord | None:
-        """A trial that measured this exact candidate, recipe, fidelity and seeds (the
-        first), or with status "pruned" stopped it early (the last: a candidate continued
-        after a late promotion and stopped again got furthest there)."""
-        by = TrialRecord.number.desc() if status == "pruned" else TrialRecord.number
+    def find_measured(self, config_hash: str, pruned: bool = False) -> TrialRecord | None:
+        """A trial that measured this exact candidate, recipe, fidelity and seeds to the end
+        (the first), or with `pruned` one the scheduler stopped early (the last: a candidate
+        continued after a late promotion and stopped again got furthest there)."""
+        by = TrialRecord.number.desc() if pruned else TrialRecord.number
+        wanted = [Status.PRUNED] if pruned else list(MEASURED)
         with self.session() as s:
             return s.scalar(select(TrialRecord).where(
-                TrialRecord.config_hash == config_hash, TrialRecord.status == status,
+                TrialRecord.config_hash == config_hash, TrialRecord.status.in_(wanted),
                 TrialRecord.reused_from.is_(None)).order_by(by).limit(1))
 
     def find_running(self, config_hash: str, study: str, before: int) -> TrialRecord | None:
@@ -374,7 +293,7 @@ class Store:
         with self.session() as s:
             return s.scalar(select(TrialRecord).where(
                 TrialRecord.config_hash == config_hash, TrialRecord.study_name == study,
-                TrialRecord.status == "running", TrialRecord.id < before)
+                TrialRecord.status == Status.RUNNING, TrialRecord.id < before)
                 .order_by(TrialRecord.id).limit(1))
 
     def trials(self, study: str) -> list[TrialRecord]:
@@ -397,4 +316,4 @@ class Store:
         try:
             return [s.study_name for s in optuna.get_all_study_summaries(self.optuna)]
         except SQLAlchemyError as exc:
-            raise _unreachable(self.url, exc) from None
+            raise unreachable(self.url, exc) from None

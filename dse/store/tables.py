@@ -37,7 +37,7 @@ class TrialRecord(Base):
     fidelity: Mapped[str] = mapped_column(String(64))
     candidate: Mapped[dict] = mapped_column(JSON)
     config_hash: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(32))  # running|complete|pruned|infeasible|failed
+    status: Mapped[str] = mapped_column(String(32))  # a dse.records.Status
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     measurements: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     checkpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -93,7 +93,7 @@ class ConfirmRecord(Base):
     epochs: Mapped[int] = mapped_column(Integer)
     train_images: Mapped[int] = mapped_column(Integer)  # 0: the whole training set
     seed: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(32))  # running|complete|failed
+    status: Mapped[str] = mapped_column(String(32))  # a dse.records.Status
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     test_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
     curves: Mapped[list | None] = mapped_column(JSON, nullable=True)

@@ -16,6 +16,7 @@ from torch import nn
 
 from dse.data import Batches, Split
 from dse.errors import CheckpointError, ConfigError
+from dse.records import EpochRow
 from dse.train.checkpoint import RESUME, atomic_save, load_weights
 from dse.train.optim import make_optimizer, make_scheduler
 from dse.train.recipe import TrainConfig
@@ -82,7 +83,7 @@ def _autocast(device: torch.device):
     return nullcontext()
 
 
-EpochCallback = Callable[[dict], None]
+EpochCallback = Callable[[EpochRow], None]
 
 
 def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: str = "cifar10",
@@ -90,7 +91,8 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         resume: dict | None = None, resume_path: str | Path | None = None,
         on_epoch: EpochCallback | None = None, spec: dict | None = None,
         channels_last: bool | None = None, on_batch: EpochCallback | None = None,
-        save_epochs: Collection[int] | None = None, compile_model: bool = False) -> list[dict]:
+        save_epochs: Collection[int] | None = None, compile_model: bool = False
+        ) -> list[EpochRow]:
     """Train `model` on `train`, evaluating on `val` after every epoch.
 
     Returns one row per epoch: train/val loss and accuracy, learning rate, train_s,

@@ -17,6 +17,7 @@ from dse.errors import ConfigError, Interrupted, TrainingError
 from dse.fileio import atomic_write_text
 from dse.metrics import MeasureContext
 from dse.models import build, input_size
+from dse.records import EpochRow
 from dse.train.checkpoint import save_weights
 from dse.train.engine import (
     Diverged,
@@ -104,14 +105,14 @@ def _choose_compile(mode: str, model, train: Split, dataset: str, batch_size: in
         torch.set_rng_state(rng)
 
 
-EpochSink = Callable[[dict], None]
+EpochSink = Callable[[EpochRow], None]
 
 
 def diverged(spec: dict, exc: Diverged) -> TrainingError:
     """The divergence policy, the same for study trials, `dse train` and `dse confirm`: the
     run stops at the first non-finite training loss and fails with a TrainingError naming
-    the model, the epoch and what to change; no checkpoint or resume state of it is kept (a study records
-    the trial as failed with this reason and goes on; a command exits 1)."""
+    the model, the epoch and what to change; no checkpoint or resume state of it is kept (a
+    study records the trial as failed with this reason and goes on; a command exits 1)."""
     return TrainingError(f"{spec.get('name', 'the model')} {exc}; no checkpoint was written.")
 
 
@@ -132,7 +133,7 @@ class TrainingJob:
     device: torch.device
     model: torch.nn.Module | None = None
     sinks: list[EpochSink] = field(default_factory=list)
-    on_batch: EpochSink | None = None
+    on_batch: Callable[[dict], None] | None = None  # batch progress (live view)
     resume: dict | None = None
     resume_path: Path | None = None
     save_epochs: Collection[int] | None = None
