@@ -19,8 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
+from dse.confirmed import rank_correlation
 from dse.errors import ConfigError
 from dse.fileio import atomic_write_text
+from dse.search.candidate import sample
+from dse.search.feasible import ArchCheck
+from dse.search.fidelity import Fidelity
+from dse.train import TrainConfig, load_checkpoint
+from dse.train.job import DataPlan, run_training
 
 #: Ranking signals computed from one candidate-fidelity curve (higher ranks higher).
 SIGNALS = {
@@ -51,7 +57,6 @@ def rank_stats(x: list[float], y: list[float], boot: int = 2000, seed: int = 0) 
     """Kendall's tau and Spearman's rho of x against y (`dse.confirmed.rank_correlation`)
     with percentile bootstrap 95 % intervals (resampling candidates); NaN where fewer than
     3 points or no spread."""
-    from dse.confirmed import rank_correlation
 
     x, y = np.asarray(x, float), np.asarray(y, float)
     point = rank_correlation(list(x), list(y))
@@ -82,10 +87,9 @@ def size_bins(sizes: list[float], bins: int = 3) -> list[list[int]]:
 def draw(space, count: int, seed: int) -> list[dict]:
     """`count` distinct candidates drawn at random from `space` that meet its
     architecture-only constraints (at most 200 x count draws)."""
+    # lazy: optuna costs ~1 s to import; only this path uses it
     import optuna
 
-    from dse.search.candidate import sample
-    from dse.search.feasible import ArchCheck
 
     check = ArchCheck(space)
     study = optuna.create_study(directions=space.directions,
@@ -255,9 +259,6 @@ def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print,
     """Train every run of the plan not yet done (a run in progress continues from its resume
     checkpoint); returns how many were trained now. `shard` (i, n) takes only candidates
     whose index is i-1 modulo n, so n processes can share one calibration folder."""
-    from dse.search.space import Fidelity
-    from dse.train import TrainConfig, load_checkpoint
-    from dse.train.job import DataPlan, run_training
 
     plan = cal.plan()
     ref, trained = plan["reference"], 0

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from dse import metrics
+from dse import hardware, metrics
 from dse.confirmed import summaries
-from dse.errors import ConfigError
+from dse.errors import ConfigError, Interrupted
 from dse.paths import study_folder
 from dse.records import Status
 from dse.report.data import load_study_frame, pareto_mask
 from dse.search.baselines import baseline_candidate, baseline_number
 from dse.store import Store
+from dse.train import TrainConfig, load_checkpoint, resolve_device
+from dse.train.job import DataPlan, run_training
 
 
 @dataclass
@@ -75,8 +77,6 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     what a confirmation means). `tta_flip` also stores the test accuracy averaged with the
     mirrored image, as an extra (`test_accuracy_flip`). `compile` (auto, on, off): whether
     the training step is compiled (`dse.train.compiling`; auto: where it pays)."""
-    from dse import hardware
-    from dse.train import resolve_device
 
     store = Store(storage)
     frame = load_study_frame(study, store=store)
@@ -112,9 +112,6 @@ class _Runner:
     compile: str = "auto"
 
     def __call__(self, label: str, number: int, cand: dict, epochs: int, seed: int) -> None:
-        from dse.errors import Interrupted
-        from dse.train import TrainConfig, load_checkpoint
-        from dse.train.job import DataPlan, run_training
 
         rec = self.store.confirmation(self.study, number, epochs, seed, cand, self.hardware,
                                       self.train_images or 0)

@@ -53,6 +53,7 @@ def rank_correlation(proxy: list[float], confirmed: list[float]) -> dict:
     n = len(proxy)
     if n < 3 or len(set(proxy)) < 2 or len(set(confirmed)) < 2:
         return {"n": n, "spearman": math.nan, "kendall": math.nan}
+    # lazy: scipy costs ~0.5 s to import; only the statistics use it
     from scipy.stats import kendalltau, spearmanr
 
     return {"n": n, "spearman": float(spearmanr(proxy, confirmed).statistic),

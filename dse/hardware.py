@@ -24,6 +24,7 @@ def cpu_name() -> str:
 
 def describe(device: torch.device | None = None) -> dict:
     """A JSON-ready description of the machine and software that ran a measurement."""
+    # lazy: optuna costs ~1 s to import; only this path uses it
     import optuna
 
     info = {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "torch_threads":

@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dse import measure
+from dse.deploy.latency import time_model
+from dse.deploy.latency_model import active_profile
 from dse.registry import Registry
 
 
@@ -168,25 +171,21 @@ def _throughput(model, ctx: MeasureContext) -> float:
 
 
 def _params(model, ctx: MeasureContext) -> float:
-    from dse import measure
 
     return measure.count_params(model)
 
 
 def _macs(model, ctx: MeasureContext) -> float:
-    from dse import measure
 
     return measure.count_macs(model)
 
 
 def _size(model, ctx: MeasureContext) -> float:
-    from dse import measure
 
     return measure.size_mb(model)
 
 
 def _latency(model, ctx: MeasureContext) -> Mapping[str, float]:
-    from dse import measure
 
     return measure.cpu_latency_ms(model, ctx.latency_repeats, warmup=1)
 
@@ -196,7 +195,6 @@ def _confirmed(model, ctx: MeasureContext) -> float:
 
 
 def _ort_latency(model, ctx: MeasureContext, int8: bool = False) -> Mapping[str, float]:
-    from dse.deploy.latency import time_model
 
     lat = time_model(model, "onnxruntime", int8, threads=1, batch=1,
                      min_runs=max(20, ctx.latency_repeats), min_seconds=0.3)
@@ -209,7 +207,6 @@ def _ort_int8_latency(model, ctx: MeasureContext) -> Mapping[str, float]:
 
 
 def _predicted_latency(model, ctx: MeasureContext) -> float:
-    from dse.deploy.latency_model import active_profile
 
     return active_profile().predict(model)
 

@@ -145,7 +145,7 @@ def test_a_candidate_another_worker_is_training_is_not_trained_twice(tmp_path, d
     """Parallel workers that draw the same candidate: the later trial skips it (pruned, with
     the reason) instead of training a duplicate; once the twin is done, it is reused."""
     from dse.search.candidate import sample
-    from dse.search.objective import candidate_hash
+    from dse.search.keys import candidate_hash
     from dse.search.space import load_space
 
     path = tmp_path / "one.yaml"
@@ -345,7 +345,7 @@ ORT = textwrap.dedent("""
 
 
 def test_onnxruntime_latency_objective_is_measured_once_per_architecture(tmp_path, data_dir):
-    from dse.search.objective import arch_key, machine_name
+    from dse.search.keys import arch_key, machine_name
 
     space = tmp_path / "ort.yaml"
     space.write_text(ORT)

@@ -47,12 +47,11 @@ def check_cmd(
     bins) of each ranking signal against the reference, with each fidelity's cost. Writes
     OUT/summary.{json,md}; resumable (every run keeps a resume checkpoint)."""
     from dse import calibration as cal_mod
-    from dse.cli.study import _with_constraints
     from dse.fileio import atomic_write_text
     from dse.search.space import load_space
 
     part = _shard(shard)
-    sp = _with_constraints(load_space(space), constraint)
+    sp = load_space(space).with_constraints(constraint)
     unknown = [f for f in fidelity if f not in sp.fidelities]
     if unknown:
         raise ConfigError(f"--fidelity {unknown[0][:40]!r} is not a fidelity of {sp.name}; "

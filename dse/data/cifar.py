@@ -174,6 +174,7 @@ def load_cifar(dataset: str = "cifar10", data_dir: str | Path | None = None,
 
 
 def _download(dataset: str, root: Path) -> None:
+    # lazy: torchvision only for --download
     import torchvision
 
     cls = torchvision.datasets.CIFAR10 if dataset == "cifar10" else torchvision.datasets.CIFAR100

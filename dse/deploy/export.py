@@ -39,6 +39,7 @@ def class_names(dataset: str) -> list[str]:
 def eval_images(dataset: str, size: int, data_dir=None, limit: int | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 NCHW, labels) of the test set at the model's input size, the first `limit`."""
+    # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
     from dse.data import load_files, resize
 
     _, test = load_files(dataset, data_dir)
@@ -50,6 +51,7 @@ def eval_images(dataset: str, size: int, data_dir=None, limit: int | None = None
 def calibration_images(dataset: str, size: int, count: int, data_dir=None, seed: int = 0
                        ) -> np.ndarray:
     """`count` training images (never test images), seeded, uint8 NCHW at the input size."""
+    # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
     from dse.data import load_files, resize
 
     train, _ = load_files(dataset, data_dir)
@@ -127,6 +129,7 @@ def export_model(model: torch.nn.Module, spec: dict, dataset: str, fmt: str, out
         card["float32"]["latency"] = measure(exporter.load(out, threads), x[:1],
                                              "onnxruntime", threads).to_dict()
     if int8:
+        # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
         from dse.deploy.quantize import quantize_int8
 
         q_path = out.with_name(out.stem + ".int8.onnx")
@@ -165,6 +168,7 @@ def order_note(cfg) -> str:
 
 
 def _versions() -> dict:
+    # lazy: onnx only when exporting or quantizing; onnxruntime only when a model runs
     import onnx
     import onnxruntime
 

@@ -7,6 +7,7 @@ verification step runs against PyTorch.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -14,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from dse.deploy.ort import session
 from dse.registry import Registry
 
 Runner = Callable[[np.ndarray], np.ndarray]
@@ -80,6 +82,7 @@ class OnnxExporter(Exporter):
     opset = 18
 
     def export(self, model, example, path, metadata):  # noqa: D102
+        # lazy: onnx only when exporting or quantizing
         import onnx
 
         program = torch.onnx.export(model, (example,), dynamo=True, input_names=["input"],
@@ -99,8 +102,6 @@ class OnnxExporter(Exporter):
         return {"opset": self.opset, "onnx": onnx.__version__, "exporter": "torch.onnx dynamo"}
 
     def load(self, path, threads=1):  # noqa: D102
-        from dse.deploy.ort import session
-
         sess = session(path, threads)
         name = sess.get_inputs()[0].name
         return lambda x: sess.run(None, {name: np.ascontiguousarray(x, np.float32)})[0]
@@ -131,6 +132,5 @@ class Pt2Exporter(Exporter):
 
 
 def _json(d: dict) -> str:
-    import json
 
     return json.dumps(d)

@@ -17,6 +17,7 @@ def resize_hwc(image: np.ndarray, size: int) -> np.ndarray:
     """An HxWx3 uint8 image resized to size x size (bilinear, PIL), as uint8 HxWx3."""
     if image.shape[0] == size and image.shape[1] == size:
         return image
+    # lazy: Pillow only when images are read
     from PIL import Image
 
     return np.asarray(Image.fromarray(image).resize((size, size), Image.BILINEAR))

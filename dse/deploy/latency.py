@@ -4,12 +4,19 @@ the thread count and batch size that produced them."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
+
+from dse.deploy.ort import session
+from dse.errors import ConfigError
 
 MIN_RUNS, MIN_SECONDS, WARMUP = 200, 2.0, 10
 
@@ -61,6 +68,7 @@ def measure(run: Callable[[np.ndarray], object], x: np.ndarray, runtime: str, th
 
 def torch_runner(model, threads: int):
     """A function numpy batch -> logits running `model` on the CPU with `threads` threads."""
+    # lazy: `dse deploy run` needs only numpy + onnxruntime
     import torch
 
     torch.set_num_threads(threads)
@@ -75,8 +83,6 @@ def torch_runner(model, threads: int):
 def time_onnx(path, threads: int = 1, batch: int = 1, min_runs: int = MIN_RUNS,
               min_seconds: float = MIN_SECONDS) -> Latency:
     """Latency of an exported ONNX file on onnxruntime (random input of its shape)."""
-    from dse.deploy.ort import session
-
     sess = session(path, threads)
     inp = sess.get_inputs()[0]
     size = inp.shape[2] if isinstance(inp.shape[2], int) else 32
@@ -90,19 +96,17 @@ def time_model(model, runtime: str = "torch", int8: bool = False, threads: int =
                ) -> Latency:
     """Latency of a PyTorch model on torch, or on onnxruntime after a temporary export
     (int8: quantised with random calibration inputs, which does not change the timing)."""
-    import tempfile
-    from pathlib import Path
 
+    # lazy: `dse deploy run` needs only numpy + onnxruntime
     import torch
 
+    # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
     from dse.models import input_size
 
     size = input_size(model)
     x = np.random.default_rng(0).standard_normal((batch, 3, size, size), dtype=np.float32)
     if runtime == "torch":
         if int8:
-            from dse.errors import ConfigError
-
             raise ConfigError("--int8 is timed on onnxruntime: add --runtime onnxruntime.")
         old = torch.get_num_threads()
         try:
@@ -113,6 +117,7 @@ def time_model(model, runtime: str = "torch", int8: bool = False, threads: int =
     with tempfile.TemporaryDirectory() as tmp:
         path = export_onnx_quietly(model, Path(tmp) / "m.onnx")
         if int8:
+            # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
             from dse.deploy.quantize import quantize_int8
 
             calib = np.random.default_rng(1).standard_normal((64, 3, size, size),
@@ -127,11 +132,11 @@ def time_model(model, runtime: str = "torch", int8: bool = False, threads: int =
 
 def export_onnx_quietly(model, path):
     """A plain float32 ONNX export (no verification), for timing."""
-    import contextlib
-    import io
 
+    # lazy: `dse deploy run` needs only numpy + onnxruntime
     import torch
 
+    # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
     from dse.deploy.exporters import get_exporter
     from dse.models import input_size
 

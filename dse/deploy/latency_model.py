@@ -35,9 +35,11 @@ DEFAULT_PROFILE = Path(__file__).resolve().parents[1] / "reference" / "latency-p
 
 def features(model: nn.Module) -> dict[str, float]:
     """The latency features of `model` (evaluation mode, batch 1, its own input size)."""
+    # lazy: `dse deploy run` needs only numpy + onnxruntime
     from torch.fx import symbolic_trace
     from torch.fx.passes.shape_prop import ShapeProp
 
+    # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
     from dse.models import input_size
 
     model = model.eval()
@@ -111,6 +113,7 @@ def vector(feats: dict[str, float]) -> np.ndarray:
 
 def fit(rows: list[dict[str, float]], latencies_ms: list[float]) -> np.ndarray:
     """Non-negative costs (ms per scaled feature) minimising the relative squared error."""
+    # lazy: scipy costs ~0.5 s to import; only the statistics use it
     from scipy.optimize import nnls
 
     x = np.stack([vector(r) for r in rows])

@@ -18,6 +18,7 @@ from dse.deploy import latency_model as lm
 
 def export_all(specs: list[dict], folder: Path, progress=None) -> list[dict]:
     """Export each spec (random weights) to FOLDER/net-NNN.onnx; returns their feature rows."""
+    # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
     from dse.deploy.exporters import get_exporter
     from dse.models import build, input_size
 
@@ -54,6 +55,7 @@ def make_profile(rows: list[dict], timings: dict) -> dict:
 
 def validate(profile: lm.Profile, rows: list[dict], timings: dict) -> dict:
     """Predicted against measured on held-out networks: errors and rank correlations."""
+    # lazy: scipy costs ~0.5 s to import; only the statistics use it
     from scipy.stats import kendalltau, spearmanr
 
     ms = np.array([timings["files"][r["file"]] for r in rows])

@@ -9,6 +9,7 @@ from dse.errors import ConfigError
 
 def session(path: str | Path, threads: int = 1):
     """An onnxruntime CPU session with `threads` intra-op threads (1 inter-op thread)."""
+    # lazy: onnxruntime only when a model runs
     import onnxruntime as ort
 
     opts = ort.SessionOptions()

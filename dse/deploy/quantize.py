@@ -59,6 +59,7 @@ def compact(model):
 
 def quantize_int8(fp32: Path, out: Path, calibration: np.ndarray) -> dict:
     """Write the int8 QDQ model of `fp32` to `out`; returns what was done, for the card."""
+    # lazy: onnx only when exporting or quantizing; onnxruntime only when a model runs
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process

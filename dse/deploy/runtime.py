@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dse.deploy.images import resize_hwc
+from dse.deploy.ort import metadata, session
 from dse.errors import ConfigError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".ppm"}
@@ -31,8 +33,6 @@ class Classifier:
 
     def birth(self) -> None:
         """Open the ONNX model (fixed thread count) and read its preprocessing and labels."""
-        from dse.deploy.ort import metadata, session
-
         if not self.path.is_file():
             raise ConfigError(f"model file {self.path} does not exist; export one with "
                               f"`dse export --format onnx`.")
@@ -59,8 +59,6 @@ class Classifier:
 
     def preprocess(self, frame: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 RGB (any size) -> 1x3xSxS float32, as in training."""
-        from dse.deploy.images import resize_hwc
-
         frame = resize_hwc(np.asarray(frame, np.uint8), self.size)
         x = frame.transpose(2, 0, 1)[None].astype(np.float32)
         return (x - self.mean) / self.std
@@ -106,6 +104,7 @@ def frames(source: str | Path, classes: list[str], warn=print) -> Iterator[Frame
 
 
 def _folder(root: Path, classes: list[str], warn) -> Iterator[Frame]:
+    # lazy: Pillow only when images are read
     from PIL import Image, UnidentifiedImageError
 
     index = {c: i for i, c in enumerate(classes)}
@@ -137,6 +136,7 @@ def _cifar_batch(path: Path) -> Iterator[Frame]:
         rec = np.frombuffer(data, np.uint8).reshape(-1, 3073)
         labels, images = rec[:, 0].astype(int), rec[:, 1:].reshape(-1, 3, 32, 32)
     else:
+        # lazy: dse.data imports torch; `dse deploy run` needs only numpy + onnxruntime
         from dse.data.cifar import safe_unpickle  # numpy arrays and plain data only
 
         try:

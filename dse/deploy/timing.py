@@ -22,6 +22,7 @@ import numpy as np
 
 
 def _session(path: Path, threads: int):
+    # lazy: onnxruntime only when a model runs
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -45,6 +46,7 @@ def _median_ms(run, min_runs: int, min_seconds: float, warmup: int = 10) -> floa
 def time_folder(folder: Path, threads: int = 1, rounds: int = 3, min_runs: int = 200,
                 min_seconds: float = 0.5, progress=None) -> dict:
     """{"files": {name: median ms}, ...facts} for every *.onnx file in `folder`."""
+    # lazy: onnxruntime only when a model runs
     import onnxruntime as ort
 
     files = sorted(Path(folder).glob("*.onnx"))

@@ -7,7 +7,7 @@ can reach), a checkpoint's saved spec before any model is built, and `create()` 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -76,8 +76,6 @@ _ADAPTERS: dict[tuple[type, str], TypeAdapter] = {}
 def _adapter(cls: type, dim: str, field) -> TypeAdapter:
     key = (cls, dim)
     if key not in _ADAPTERS:
-        from typing import Annotated
-
         kind = (Annotated[field.annotation, *field.metadata] if field.metadata
                 else field.annotation)
         _ADAPTERS[key] = TypeAdapter(kind)

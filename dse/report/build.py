@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from dse import metrics
+from dse.confirmed import rank_correlation
 from dse.fileio import atomic_write_text
 from dse.paths import output_folder, study_folder
 from dse.records import CURVE_FIELDS, Status
@@ -135,7 +136,6 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
 
 
 def _correlation(frame: pd.DataFrame) -> dict:
-    from dse.confirmed import rank_correlation
 
     both = frame.dropna(subset=["accuracy", "test_accuracy"])
     return rank_correlation(both["accuracy"].tolist(), both["test_accuracy"].tolist())

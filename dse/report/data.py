@@ -6,6 +6,7 @@ import optuna
 import pandas as pd
 
 from dse import metrics, pareto
+from dse.confirmed import baselines, summaries
 from dse.errors import ConfigError
 from dse.records import CURVE_FIELDS, Status
 from dse.store import Store
@@ -89,7 +90,6 @@ def load_study_frame(name: str, storage: str | None = None,
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
     if len(frame):
         frame = _with_confirmations(frame, store, name)
-    from dse.confirmed import baselines
 
     objectives = study.user_attrs.get("objectives") or list(study.metric_names or [])
     if not objectives or any(o not in metrics.names() for o in objectives):
@@ -104,7 +104,6 @@ def load_study_frame(name: str, storage: str | None = None,
 def _with_confirmations(frame: pd.DataFrame, store: Store, study: str) -> pd.DataFrame:
     """Add test_accuracy (mean), its std, epochs and seeds of `dse confirm` runs (the longest
     confirmation of each trial)."""
-    from dse.confirmed import summaries
 
     def rank(s: dict) -> tuple:  # the whole training set first, then the longest run
         return (s["train_images"] == 0, s["train_images"], s["epochs"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 
 from dse import reference
+from dse.models import get_entry
 from dse.records import Status
 from dse.report.data import summary
 from dse.store import Store
@@ -114,7 +115,6 @@ def _num(v, fmt: str) -> str:
 
 
 def _paper_name(name: str) -> str | None:
-    from dse.models import get_entry
 
     try:
         return get_entry(name).paper_name

@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from dse.fileio import atomic_write_text
+from dse.report.data import column_label, format_value, metric_of
+from dse.report.figures import trial_url
 
 PAGES = (("index.html", "overview"), ("pareto.html", "Pareto front"),
          ("history.html", "hypervolume"), ("parameters.html", "parameters"),
@@ -70,8 +72,6 @@ def page(title: str, meta: str, body: str, refresh: int | None = None) -> str:
 def table_html(frame: pd.DataFrame, columns: list[str], front: pd.Series | None = None) -> str:
     """A sortable table; headers with units, numbers right-aligned in their metric's format,
     trial numbers linked to their pages, every string escaped."""
-    from dse.report.data import column_label, format_value, metric_of
-    from dse.report.figures import trial_url
 
     head = "".join(f"<th>{html.escape(_short_label(c, column_label))}</th>" for c in columns)
     rows = []
@@ -97,7 +97,6 @@ def table_html(frame: pd.DataFrame, columns: list[str], front: pd.Series | None 
 
 def _short_label(column: str, label) -> str:
     """Table header: the column name with the metric's unit, 'size_mb (MB)'."""
-    from dse.report.data import metric_of
 
     m = metric_of(column)
     if m is None:

@@ -9,8 +9,12 @@ trained exactly like its own candidates; the papers' published figures stay sepa
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import optuna
 
+from dse.models import get_entry, list_models
+from dse.models.registry import make_config, model_spec
 from dse.search.candidate import all_dims, encode, sample
 from dse.search.feasible import ArchCheck
 from dse.search.space import RECIPE_KEYS, Choice, FloatRange, IntRange, LogRange
@@ -31,7 +35,6 @@ def _contains(dim, value) -> bool:
 
 def _wanted(name: str) -> dict:
     """Parameter values that would make the variant `name` with the default recipe."""
-    from dse.models.registry import make_config
 
     out = {"model": name}
     cfg = make_config(name)
@@ -52,7 +55,6 @@ def _wanted(name: str) -> dict:
 
 def baseline_params(space, name: str) -> tuple[dict | None, str]:
     """The space's parameters for variant `name` with the default recipe, or (None, why not)."""
-    from dse.models.registry import make_config, model_spec
 
     wanted, params = _wanted(name), {}
     for pname, dim in all_dims(space).items():
@@ -87,7 +89,6 @@ def _spec_args(spec: dict) -> dict:
 
 def enqueue_baselines(space, study: optuna.Study, names: list[str]) -> list[tuple[str, str]]:
     """Enqueue the variants not yet in the study; returns (name, what happened) per name."""
-    from dse.models.registry import model_spec
 
     present = {t.user_attrs.get("baseline") for t in study.get_trials(deepcopy=False)}
     check, out = ArchCheck(space), []
@@ -108,17 +109,13 @@ def enqueue_baselines(space, study: optuna.Study, names: list[str]) -> list[tupl
 
 def baseline_number(name: str) -> int:
     """The negative number a papers' variant is stored under among a study's confirmations."""
-    from dse.models import list_models
 
     return -(1 + list_models().index(name))
 
 
 def baseline_candidate(name: str) -> dict:
     """A registered variant with the default recipe (the papers': SGD Nesterov, lr 0.1...)."""
-    from dataclasses import asdict
 
-    from dse.models import get_entry
-    from dse.train.recipe import DEFAULT_RECIPE
 
     get_entry(name)  # a ConfigError for an unknown name
     train = {k: v for k, v in asdict(DEFAULT_RECIPE).items() if k not in ("epochs", "seed")}

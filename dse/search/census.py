@@ -15,6 +15,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from dse.models.registry import make_config
 from dse.search.feasible import ArchCheck
 from dse.search.space import Choice, FloatRange, IntRange, LogRange, SearchSpace
 
@@ -96,7 +97,6 @@ def spec_of(space: SearchSpace, slots, values) -> dict:
 
 def canonical_key(spec: dict) -> str:
     """A model spec's network identity: equal keys, equal networks (width resolved)."""
-    from dse.models.registry import make_config
 
     args = dict(spec)
     cfg = make_config(args.pop("name"), **args)

@@ -19,6 +19,9 @@ from optuna.trial import FrozenTrial
 from dse import metrics
 from dse.constraints import violations
 from dse.metrics import MeasureContext
+from dse.search.candidate import sample_model
+from dse.search.samplers import SAMPLERS
+from dse.train.job import build_model
 
 
 class ArchCheck:
@@ -35,7 +38,6 @@ class ArchCheck:
 
     def feasible(self, model_spec: dict) -> bool:
         """True if the spec's cheap architecture metrics meet every constraint."""
-        from dse.train.job import build_model
 
         key = json.dumps(model_spec, sort_keys=True, default=str)
         if key not in self._cache:
@@ -49,7 +51,6 @@ class ArchCheck:
 
     def params_feasible(self, params: dict) -> bool | None:
         """Feasibility of a (partial) parameter set; None when it does not fix the model."""
-        from dse.search.candidate import sample_model
 
         try:
             spec = sample_model(self.space, optuna.trial.FixedTrial(params))
@@ -110,7 +111,6 @@ class FeasibleSampler(optuna.samplers.BaseSampler):
 def make_sampler(space, seed: int) -> optuna.samplers.BaseSampler:
     """The space's sampler, seeded; with architecture-only constraints, wrapped so that its
     joint proposals that break them are redrawn before a trial is spent (dse.search.feasible)."""
-    from dse.search.samplers import SAMPLERS
 
     entry = SAMPLERS.get(space.sampler)
     sampler = entry.factory(space, seed, entry.options(space.sampler_options))

@@ -2,61 +2,33 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import time
 from pathlib import Path
 
 import optuna
 
 from dse import hardware, metrics
+from dse.constraints import violations
 from dse.data import Split
+from dse.errors import CheckpointError
 from dse.metrics import MeasureContext
 from dse.models import describe
 from dse.paths import study_folder
-from dse.records import CURVE_FIELDS, MEASURED, Status
+from dse.records import Status
 from dse.search.candidate import sample
-from dse.search.schedulers import EpochReport
-from dse.search.space import Fidelity, SearchSpace
+from dse.search.keys import arch_key, candidate_hash, machine_name
+from dse.search.recovery import clean_up, reconcile
+from dse.search.space import SearchSpace
+from dse.search.trial_training import Stopped, TrialTraining
 from dse.store import Store
-from dse.train import TrainConfig, resolve_device, save_weights, seed_everything
-from dse.train.job import DataPlan, TrainingJob, build_model, num_classes, prepare_data
-
-
-class _Stopped(Exception):
-    """The fidelity's scheduler stopped this trial early."""
-
-
-class _Pause(Exception):
-    """A repeat reached the rung where the scheduler decides on all repeats together."""
-
-
-def candidate_hash(candidate: dict, fidelity: Fidelity, dataset: str, seed: int) -> str:
-    """Key of a measurement: same architecture, recipe, fidelity, data set and seed."""
-    blob = json.dumps({"c": candidate, "f": fidelity.model_dump(), "d": dataset, "s": seed},
-                      sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
-
+from dse.train import load_checkpoint, resolve_device, save_weights, seed_everything
+from dse.train.job import DataPlan, build_model, num_classes, prepare_data
+from dse.train.recipe import describe_recipe
 
 LEARN_MARGIN = 0.03  # accuracy below chance + 3 points: the candidate did not learn
 
 
-def _round(v: float) -> float | None:
-    return round(float(v), 5) if math.isfinite(float(v)) else None
-
-
-def arch_key(spec: dict, dataset: str) -> str:
-    """Key of an architecture's measurements: the model spec and the data set's classes."""
-    return hashlib.sha256(json.dumps([spec, dataset], sort_keys=True).encode()).hexdigest()[:32]
-
-
-def machine_name() -> str:
-    """What architecture measurements are valid for: the CPU model, one thread."""
-    return f"{hardware.cpu_name()}, 1 thread"
-
-
-class Objective:
+class Objective(TrialTraining):
     """Callable for `study.optimize`: trains one sampled candidate and returns its objectives."""
 
     def __init__(self, space: SearchSpace, fidelity: str, store: Store, study: optuna.Study,
@@ -79,36 +51,12 @@ class Objective:
 
     def reconcile(self) -> dict[int, str]:
         """dse's rows of trials that Optuna has ended (stale heartbeats) follow its state."""
-        trials = self.study.get_trials(deepcopy=False, states=None)
-        finished = {t.number: t.state.name for t in trials if t.state.is_finished()}
-        self.store.reconcile(self.study.study_name, finished)
-        return finished
+        return reconcile(self.store, self.study)
 
     def clean_up(self) -> None:
-        """After a crash: rows of dead workers' trials follow Optuna's state; checkpoints of
-        trials that did not complete and temporary files older than the heartbeat grace
-        period are removed."""
-        from dse.store import heartbeat
-
-        finished = self.reconcile()
-        if not self.artifacts.is_dir():
-            return
-        grace = heartbeat()[1]
-        now = time.time()
-        for tmp in [*self.artifacts.glob(".trial-*.pt.*"),  # atomic_save's temporary files
-                    *self.artifacts.glob("stopped/.trial-*.pt.*")]:
-            if now - tmp.stat().st_mtime > grace:
-                tmp.unlink(missing_ok=True)
-        done = {f"trial-{r.number:05d}.pt" for r in self.store.trials(self.study.study_name)
-                if r.status in MEASURED}
-        for ckpt in self.artifacts.glob("trial-*.pt"):
-            n = ckpt.name.removeprefix("trial-").removesuffix(".pt")
-            if ckpt.name not in done and n.isdigit() and finished.get(int(n)) == "FAIL":
-                ckpt.unlink(missing_ok=True)  # written, but its trial never completed
-        for state in self.artifacts.glob("stopped/trial-*.pt"):  # a dead trial's state
-            n = state.stem.removeprefix("trial-")
-            if n.isdigit() and finished.get(int(n)) == "FAIL":
-                state.unlink(missing_ok=True)
+        """After a crash: dead workers' rows, checkpoints and temporary files (see
+        `dse.search.recovery.clean_up`)."""
+        clean_up(self.store, self.study, self.artifacts)
 
     def architecture(self, spec: dict, model) -> dict:
         """Architecture metrics of a spec: from this process, else from the store (once per
@@ -149,12 +97,10 @@ class Objective:
         summary = describe(cand["model"], model.dse_config)  # the family's own words
         trial.set_user_attr("summary", summary)
         if self.reporter is not None:
-            from dse.train.recipe import describe_recipe
-
             self.reporter.trial_started(trial.number, summary, describe_recipe(cand))
         try:
             return self._evaluate(trial, rid, cand, arch, key, model)
-        except _Stopped as stop:
+        except Stopped as stop:
             self.store.finish_trial(rid, Status.PRUNED, reason=str(stop))
             raise optuna.TrialPruned(str(stop)) from None
         except optuna.TrialPruned:
@@ -166,7 +112,6 @@ class Objective:
 
     def _evaluate(self, trial, rid: int, cand: dict, arch: dict, key: str,
                   model) -> list[float]:
-        from dse.constraints import violations
 
         bad = violations(self.space.constraints, arch, arch_only=True)
         if bad:  # known before training: reject at no compute
@@ -193,7 +138,7 @@ class Objective:
         if stopped is not None:  # the scheduler stopped it: continue it only if promoted now
             resume = self._revival(stopped.number)
             if resume is None:
-                raise _Stopped(f"the same candidate was stopped in trial {stopped.number} "
+                raise Stopped(f"the same candidate was stopped in trial {stopped.number} "
                                f"({stopped.reason or 'by the scheduler'}); not trained again")
             note = (f"continued trial {stopped.number} from epoch {len(resume['history'])}, "
                     f"promoted late by the scheduler")
@@ -227,8 +172,6 @@ class Objective:
     def _revival(self, number: int) -> dict | None:
         """The training state of stopped trial `number` if the scheduler would promote it
         now (its rung has grown since); the state file passes to the new trial."""
-        from dse.errors import CheckpointError
-        from dse.train import load_checkpoint
 
         path = self.state_path(number)
         if self.fid.repeats > 1 or not path.is_file():
@@ -284,97 +227,3 @@ class Objective:
         self._set_constraints(trial, m)
         trial.set_user_attr("measurements", {k: v for k, v in m.items() if k != "accuracies"})
         return [float(m[o]) for o in self.space.objectives]
-
-    def _record(self, trial, rid: int, repeat: int, history: list[dict]):
-        """The sink every trial's epochs go to: store, history, live view, curve."""
-        def record(row: dict) -> None:
-            self.store.add_epoch(rid, repeat, row)
-            history.append(row)
-            if self.reporter is not None:
-                self.reporter.epoch(row)
-            if repeat == 0:
-                self._curve(trial, history)
-        return record
-
-    def _job(self, cand: dict, repeat: int, model, sinks: list, **kw) -> TrainingJob:
-        cfg = TrainConfig(epochs=self.fid.epochs, seed=self.seed + repeat, **cand["train"])
-        train, val = self.splits(model.dse_config.input_size)
-        return TrainingJob(cand["model"], cfg, self.space.dataset, train, val, self.device,
-                           model, sinks, **kw)
-
-    def _train_together(self, trial, rid: int, cand: dict, arch: dict, model0
-                        ) -> list[tuple[list[dict], object]]:
-        """Train every repeat up to each rung in turn (resume states on disk between
-        segments), and let the scheduler decide at a rung on the mean of the repeats."""
-        from dse.train import load_checkpoint
-
-        scheduler, epochs, n = self.fid.make_scheduler(), self.fid.epochs, self.fid.repeats
-        folder = self.artifacts / f"trial-{trial.number:05d}-repeats"
-        folder.mkdir(parents=True, exist_ok=True)
-        models, histories, states = [], [[] for _ in range(n)], [None] * n
-        for r in range(n):
-            if r:
-                seed_everything(self.seed + r)
-            models.append(model0 if r == 0 else build_model(cand["model"],
-                                                            self.space.dataset))
-        try:
-            for stop in [*scheduler.rungs(), epochs]:
-                for r in range(n):
-                    def pause(row: dict, stop: int = stop) -> None:
-                        if row["epoch"] == stop < epochs:
-                            raise _Pause
-                    job = self._job(cand, r, models[r], [
-                        self._record(trial, rid, r, histories[r]), pause],
-                        resume=states[r], resume_path=folder / f"repeat-{r}.pt")
-                    try:
-                        job.run()
-                    except _Pause:
-                        states[r] = load_checkpoint(folder / f"repeat-{r}.pt")
-                if stop == epochs:
-                    break
-                runs = [{**arch, **metrics.measure_trained(m, self.context(h))}
-                        for m, h in zip(models, histories, strict=True)]
-                reason = scheduler.decide(EpochReport(
-                    trial, self.study, stop, metrics.mean_of_repeats(runs),
-                    self.space.objectives, self.space.directions))
-                if reason:
-                    raise _Stopped(f"{reason} (on the mean of {n} repeats)")
-        finally:
-            for path in folder.glob("repeat-*.pt"):
-                path.unlink(missing_ok=True)
-            if not any(folder.iterdir()):
-                folder.rmdir()
-        return list(zip(histories, models, strict=True))
-
-    def _curve(self, trial, history: list[dict]) -> None:
-        """The first repeat's learning curve as a user attribute (optuna-dashboard shows
-        user attributes; report() is refused in multi-objective studies)."""
-        trial.set_user_attr("learning_curve", {k: [_round(h[k]) for h in history]
-                                               for k in CURVE_FIELDS})
-
-    def _train(self, trial, rid: int, cand: dict, arch: dict, repeat: int, model=None,
-               resume: dict | None = None):
-        if model is None:  # repeat 0 reuses the model built (seeded) for the measurements
-            seed_everything(self.seed + repeat)
-            model = build_model(cand["model"], self.space.dataset)
-        scheduler = self.fid.make_scheduler() if repeat == 0 else None
-        history: list[dict] = list(resume["history"]) if resume else []  # stored already
-        state = self.state_path(trial.number) if scheduler is not None and self.fid.rungs() \
-            else None
-
-        def decide(row: dict) -> None:
-            values = {**arch, **metrics.measure_trained(model, self.context(history))}
-            reason = scheduler.decide(EpochReport(trial, self.study, row["epoch"], values,
-                                                  self.space.objectives,
-                                                  self.space.directions))
-            if reason:
-                raise _Stopped(reason)
-
-        sinks = [self._record(trial, rid, repeat, history)]
-        if scheduler is not None and scheduler.name != "none":
-            sinks.append(decide)
-        self._job(cand, repeat, model, sinks, resume=resume, resume_path=state,
-                  on_batch=self.reporter.batch if getattr(self.reporter, "wants_batches",
-                                                          False) else None,
-                  save_epochs=set(self.fid.rungs())).run()  # a trial stops only at a rung
-        return history, model

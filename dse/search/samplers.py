@@ -18,6 +18,7 @@ import optuna
 from pydantic import BaseModel, ConfigDict, Field
 
 from dse.registry import NoOptions, Registry, check_options
+from dse.search.candidate import grid_space
 
 SamplerFactory = Callable[[Any, int, Any], optuna.samplers.BaseSampler]
 
@@ -112,6 +113,5 @@ def _random(space, seed: int, o):
 
 @register_sampler("grid", first_generation=lambda o, n: 0, redraw=False)
 def _grid(space, seed: int, o):
-    from dse.search.candidate import grid_space
 
     return optuna.samplers.GridSampler(grid_space(space), seed=seed)

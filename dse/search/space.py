@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,9 +20,9 @@ from pydantic import (
 )
 
 from dse import metrics
-from dse.constraints import Constraint
+from dse.constraints import Constraint, parse_all
 from dse.errors import ConfigError
-from dse.models import get_family, list_models
+from dse.models import get_entry, get_family, list_models
 from dse.paths import NAME
 from dse.registry import check_options
 from dse.search.dims import (  # noqa: F401  (re-exported: the dimension types)
@@ -43,8 +42,9 @@ from dse.search.dims import (  # noqa: F401  (re-exported: the dimension types)
     shorten,
     values,
 )
+from dse.search.fidelity import Fidelity
 from dse.search.samplers import SAMPLERS
-from dse.search.schedulers import Scheduler, get_scheduler, schedulers
+from dse.search.yaml_file import read_yaml_mapping, validation_text
 from dse.train.optim import OPTIMIZERS, optimizer_options
 from dse.train.recipe import DEFAULT_RECIPE
 from dse.train.schedules import SCHEDULES
@@ -157,40 +157,6 @@ class TrainingSpace(_Strict):
         return out
 
 
-class Fidelity(_Strict):
-    """How much training one candidate gets, and the scheduler that may stop it early."""
-
-    epochs: int = Field(ge=1, le=10_000)
-    train_images: int | None = Field(default=None, ge=10)  # None -> the whole training split
-    val_size: int = Field(default=5000, ge=10)  # carved from the training set
-    val_images: int | None = Field(default=None, ge=10)  # evaluated subset of val
-    repeats: int = Field(default=1, ge=1, le=100)  # seeds per candidate; mean and std stored
-    latency_repeats: int = Field(default=30, ge=1, le=100_000)
-    scheduler: dict[str, Any] = {"none": {}}  # {name: options}, see dse.search.schedulers
-
-    @field_validator("scheduler", mode="before")
-    @classmethod
-    def _scheduler(cls, v):
-        if isinstance(v, str):
-            v = {v: {}}
-        if not isinstance(v, dict) or len(v) != 1:
-            raise ValueError(f"a scheduler name, or {{name: {{options}}}}; schedulers: "
-                             f"{', '.join(schedulers())}")
-        (name, options), = v.items()
-        sched = get_scheduler(name)
-        return {name: sched.Options.model_validate(options or {}).model_dump()}
-
-    def make_scheduler(self) -> Scheduler:
-        """A fresh scheduler for this fidelity."""
-        (name, options), = self.scheduler.items()
-        cls = get_scheduler(name)
-        return cls(cls.Options.model_validate(options), self.epochs)
-
-    def rungs(self) -> list[int]:
-        """Epochs at which the scheduler decides (empty: it never stops a trial early)."""
-        return self.make_scheduler().rungs()
-
-
 class SearchSpace(_Strict):
     """A whole search space file."""
 
@@ -220,7 +186,6 @@ class SearchSpace(_Strict):
     @field_validator("baselines")
     @classmethod
     def _baselines(cls, v):
-        from dse.models import list_models
 
         unknown = [b for b in v if b not in list_models()]
         if unknown:
@@ -229,7 +194,6 @@ class SearchSpace(_Strict):
 
     @model_validator(mode="after")
     def _baselines_fit_the_dataset(self):
-        from dse.models import get_entry
 
         other = [b for b in self.baselines if self.dataset not in get_entry(b).datasets]
         if other:
@@ -293,10 +257,22 @@ class SearchSpace(_Strict):
             raise ValueError(f"default_fidelity {shorten(self.default_fidelity)} is not one of "
                              f"{list(self.fidelities)}")
         if self.sampler == "grid":
+            # lazy: cycle: dse.search.candidate imports space
             from dse.search.candidate import grid_space  # raises if the grid cannot hold it
 
             grid_space(self)
         return self
+
+    def with_constraints(self, texts: list[str] | None) -> SearchSpace:
+        """This space with extra constraints (`--constraint` texts) added; a bad one is a
+        ConfigError naming it."""
+        if not texts:
+            return self
+        try:
+            extra = parse_all(texts)
+        except ConfigError as exc:
+            raise ConfigError(f"--constraint: {exc}") from None
+        return self.model_copy(update={"constraints": [*self.constraints, *extra]})
 
     @property
     def directions(self) -> list[str]:
@@ -326,77 +302,15 @@ def shipped_spaces() -> list[str]:
     return sorted(p.stem for p in REPO_SPACES.glob("*.yaml"))
 
 
-MAX_SPACE_BYTES = 1_000_000
-MAX_YAML_NODES = 100_000
-
-
 def load_space(name_or_path: str) -> SearchSpace:
     """Read and validate a space; errors name the file, the key path and what is allowed.
 
     Bounded: at most 1 MB of UTF-8 text and 100,000 values after YAML aliases expand.
     """
     path = resolve_space_path(name_or_path)
-    try:
-        with path.open("rb") as f:
-            data = f.read(MAX_SPACE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"search space file {path} cannot be read ({exc.strerror}); check "
-                          f"its permissions.") from None
-    if len(data) > MAX_SPACE_BYTES:
-        raise ConfigError(f"{path} is larger than {MAX_SPACE_BYTES:,} bytes; a search space "
-                          f"is a short YAML file. Is it the right file?")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 "
-                          f"YAML.") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path} is not valid YAML{where}: {str(problem)[:200]}. Fix the "
-                          f"syntax (quote strings with ':' or '#', close brackets).") from None
-    if _too_big(raw):
-        raise ConfigError(f"{path} expands to more than {MAX_YAML_NODES:,} values (YAML "
-                          f"aliases?); write the space out plainly.")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path} must hold a mapping (name, study, model, ...), got "
-                          f"{type(raw).__name__}.")
+    raw = read_yaml_mapping(path, "a search space", "name, study, model, ...")
     try:
         return SearchSpace.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path} is not a valid search space: "
                           + validation_text(exc)) from None
-
-
-def validation_text(exc: ValidationError) -> str:
-    """pydantic's errors as 'key.path: message (got value)', values cut short."""
-    lines = []
-    for e in exc.errors()[:10]:
-        if e["type"] == "dse_keyed":  # the message names its own key paths
-            lines.append(e["msg"])
-            continue
-        loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-",
-                                                                            "tagged")))
-        value = e.get("input")
-        shown = f" (got {shorten(value)})" if not isinstance(value, dict) else ""
-        lines.append(f"{loc or '<top>'}: {e['msg'].removeprefix('Value error, ')}{shown}")
-    return "; ".join(lines)
-
-
-def _too_big(obj: Any) -> bool:
-    """Whether walking `obj` (aliases expanded) visits more than MAX_YAML_NODES values."""
-    budget, stack = MAX_YAML_NODES, [obj]
-    while stack:
-        x = stack.pop()
-        budget -= 1
-        if budget < 0:
-            return True
-        if isinstance(x, dict):
-            stack.extend(x.keys())
-            stack.extend(x.values())
-        elif isinstance(x, list):
-            stack.extend(x)
-    return False

@@ -9,14 +9,15 @@ import json
 
 import optuna
 
+from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck
+from dse.search.samplers import first_generation
 
 
 def feasible_candidates(space, count: int, seed: int, max_draws: int | None = None
                         ) -> list[dict]:
     """Up to `count` distinct random parameter sets of `space` whose candidates satisfy its
     architecture-only constraints (cheap metrics only: no latency, no training)."""
-    from dse.search.candidate import sample
 
     check = ArchCheck(space)
     if not check or count <= 0:
@@ -39,7 +40,6 @@ def feasible_candidates(space, count: int, seed: int, max_draws: int | None = No
 
 def start_count(space, n_trials: int | None) -> int:
     """How many feasible candidates to enqueue: the first generation of the sampler."""
-    from dse.search.samplers import first_generation
 
     return first_generation(space, n_trials)
 

@@ -15,6 +15,7 @@ import sys
 import threading
 
 from dse.errors import Interrupted
+from dse.metrics import get_metric
 
 
 def auto_workers(metric_names: list[str], device: str, cores: int,
@@ -23,7 +24,6 @@ def auto_workers(metric_names: list[str], device: str, cores: int,
     objective or constraint (another worker on the cores would distort it) or the device
     is a GPU; returns (workers, why). 2 x 1 thread ran 1.16x the trials per hour of 1 x 2
     threads on 2 cores (bench/workers_throughput.py)."""
-    from dse.metrics import get_metric
 
     timed = [m for m in metric_names if get_metric(m).timed]
     if timed:

@@ -96,6 +96,7 @@ class Store:
         file = self.url.removeprefix("sqlite:///")
         if self.engine.dialect.name == "sqlite" and self.url.startswith("sqlite:///") and \
                 file and file != ":memory:":
+            # lazy: POSIX only
             import fcntl
 
             lock = Path(file + ".lock")

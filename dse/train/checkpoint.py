@@ -10,8 +10,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from dse.errors import CheckpointError
+from dse.data.cifar import NUM_CLASSES
+from dse.errors import CheckpointError, ConfigError
 from dse.fileio import atomic_write_text  # noqa: F401 (re-exported)
+from dse.models import build, model_spec
 
 WEIGHTS, RESUME = "dse.weights/1", "dse.resume/1"
 
@@ -90,9 +92,6 @@ def load_model(path: str | Path, model: str | None = None, dataset: str = "cifar
     The spec saved in the checkpoint is validated by its family's config before anything is
     built; `model` names the architecture for a bare state_dict (or overrides the saved one).
     """
-    from dse.data.cifar import NUM_CLASSES
-    from dse.errors import ConfigError
-    from dse.models import build, model_spec
 
     ckpt = load_checkpoint(path)
     spec = ckpt.get("model")

@@ -13,6 +13,7 @@ import rich
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 from dse.data import Batches, Split
 from dse.errors import CheckpointError, ConfigError
@@ -167,8 +168,6 @@ def _ema(model: nn.Module, decay: float):
     if not 0.0 < decay < 1.0:
         raise ConfigError(f"ema_decay is a number between 0 and 1 (0.999 is usual), "
                           f"not {decay!r}.")
-    from torch.optim.swa_utils import AveragedModel
-
     return AveragedModel(model, multi_avg_fn=ema_update(decay), use_buffers=True)
 
 

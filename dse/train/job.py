@@ -19,6 +19,7 @@ from dse.metrics import MeasureContext
 from dse.models import build, input_size
 from dse.records import EpochRow
 from dse.train.checkpoint import save_weights
+from dse.train.compiling import choose, decide
 from dse.train.engine import (
     Diverged,
     eval_batch_size,
@@ -93,7 +94,6 @@ def _choose_compile(mode: str, model, train: Split, dataset: str, batch_size: in
                     dev: torch.device, why: str) -> tuple[bool, str]:
     """`compiling.choose` on the first training batch (unaugmented), as the run will see
     it: on `dev`, channels_last, the run's batch size."""
-    from dse.train.compiling import choose
 
     x, y = next(iter(Batches(train, dataset, batch_size, dev, train=False,
                              channels_last=True)))
@@ -145,7 +145,6 @@ class TrainingJob:
 
     def run(self) -> list[dict]:
         """Train; a diverged run raises `diverged(...)`."""
-        from dse.train.compiling import decide
 
         if self.model is None:
             seed_everything(self.cfg.seed)

@@ -28,6 +28,7 @@ class TrainConfig:
     def check(self) -> TrainConfig:
         """Refuse an unknown optimizer or schedule, or options they do not take (ConfigError
         naming the option), before any data is read."""
+        # lazy: torch via optim; cli.common imports recipe (fast --help)
         from dse.errors import ConfigError
         from dse.registry import check_options
         from dse.train.optim import OPTIMIZERS, optimizer_options

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dse.metrics import get_metric
 from dse.pareto import order, to_minimise
 from dse.search.schedulers.base import EpochReport, Scheduler, register_scheduler
 
@@ -49,7 +50,6 @@ def promotable(rung_values: Sequence[Sequence[float]], index: int, eta: int,
 def credit(objectives: Sequence[str], slack: float) -> list[float]:
     """`slack` for the accuracy-like objectives (measured by training, fractions shown in %:
     noisy at an early rung), 0 for the others (the architecture's are exact)."""
-    from dse.metrics import get_metric
 
     return [slack if not (m := get_metric(o)).arch and m.unit == "%" else 0.0
             for o in objectives]

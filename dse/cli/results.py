@@ -1,0 +1,151 @@
+"""`dse studies`, `dse show`, `dse pareto`, `dse report`: what a study found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from dse.cli.common import (
+    Storage,
+    app,
+    console,
+    err,
+)
+from dse.errors import DseError
+from dse.records import TRIAL_STATUSES, Status
+
+
+@app.command("studies")
+def studies_cmd(storage: Storage = None):
+    """List the studies in a store with trial counts by state."""
+    import optuna
+
+    from dse.store import Store
+
+    store = Store(storage, create=False)
+    summaries = optuna.get_all_study_summaries(store.optuna)
+    if not summaries:
+        console.print(f"no studies in {store.safe_url}")
+        return
+    table = Table(title=f"studies in {store.safe_url}")
+    for col in ("study", "space", "fidelity", *TRIAL_STATUSES):
+        table.add_column(col, justify="left" if col in ("study", "space", "fidelity") else
+                         "right")
+    for s in summaries:
+        by = store.status_counts(s.study_name)
+        table.add_row(s.study_name, str(s.user_attrs.get("space", "-")),
+                      str(s.user_attrs.get("fidelity", "-")),
+                      *[str(by.get(k, 0)) for k in TRIAL_STATUSES])
+    console.print(table)
+
+
+@app.command("show")
+def show_cmd(study: Annotated[str, typer.Option(help="Study name.")],
+             trial: Annotated[int | None, typer.Option(help="Trial number.")] = None,
+             storage: Storage = None):
+    """Print a trial's config, curve summary and measurements (or the study's trials)."""
+    from dse.report.data import load_study_frame, trial_detail
+
+    if trial is None:
+        frame = load_study_frame(study, storage)
+        console.print(frame.drop(columns=["candidate"], errors="ignore").to_string())
+        return
+    detail = trial_detail(study, trial, storage)
+    console.print_json(json.dumps(detail, default=str))
+
+
+@app.command("pareto")
+def pareto_cmd(
+    study: Annotated[str, typer.Option(help="Study name (see `dse studies`).")],
+    storage: Storage = None,
+    objectives: Annotated[str | None, typer.Option(
+        help="Project onto two or three objectives, e.g. accuracy,latency_ms "
+             "[default: the study's].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder [default: reports/STUDY].")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the front as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the front as CSV.")] = False,
+):
+    """Print the non-dominated trials and write reports/STUDY/pareto.html (a projection
+    with --objectives goes to its own pareto-A-B.html)."""
+    from dse.report.build import pareto_page
+    from dse.report.data import load_study_frame, pareto_mask
+
+    frame = load_study_frame(study, storage)
+    objs = objectives.split(",") if objectives else frame.attrs["objectives"]
+    done = frame[frame["status"] == Status.COMPLETE] if len(frame) else frame
+    if done.empty:
+        raise DseError(f"study {study!r} has no completed trials yet ({len(frame)} trials in "
+                       f"all); run `dse run` longer, or look at `dse studies`.")
+    front = frame[pareto_mask(frame, objs)].sort_values(objs[0])
+    from dse.paths import output_folder, study_folder
+
+    folder = Path(out) if out else study_folder("reports", study)
+    output_folder(folder)
+    path = pareto_page(frame, objs, folder)
+    from dse.report.build import table_columns
+
+    cols = [c for c in table_columns(frame, details=False) if c != "status"] + ["checkpoint"]
+    if as_json or as_csv:
+        data = front[cols]
+        print(data.to_json(orient="records", indent=2) if as_json else data.to_csv(index=False))
+        err.print(f"wrote {path}", markup=False)
+        return
+    table = Table(title=f"{study}: {len(front)} non-dominated of {len(done)} completed trials "
+                        f"on {', '.join(objs)}")
+    shown = ["trial", "model", "recipe"] + [c for c in cols if c in objs or (
+        c.endswith("_std") and c.removesuffix("_std") in objs)]
+    shown += [c for c in ("test_accuracy", "test_accuracy_std", "size_mb", "latency_ms")
+              if c in cols and c not in shown]
+    for c in shown:
+        table.add_column(_header(c), justify="left" if c in ("model", "recipe") else "right")
+    for _, r in front.iterrows():
+        table.add_row(*[_cell(c, r[c]) for c in shown])
+    console.print(table)
+    console.print(f"wrote {path}", markup=False)
+
+
+def _cell(column: str, value) -> Text:
+    """A table cell as plain text (never rich markup): metrics in their format."""
+    from dse.report.data import format_value, metric_of
+
+    m = metric_of(column)
+    return Text(m.format(value) if m is not None else format_value(column, value))
+
+
+def _header(column: str) -> str:
+    from dse.report.data import metric_of
+
+    m = metric_of(column)
+    if m is None or not m.unit:
+        return column
+    return f"{column} ({m.unit})"
+
+
+@app.command("report")
+def report_cmd(
+    study: Annotated[str, typer.Option(help="Study name.")],
+    storage: Storage = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder [default: reports/STUDY].")]
+    = None,
+    watch: Annotated[bool, typer.Option(help="Regenerate until Ctrl-C; pages auto-refresh.")]
+    = False,
+    interval: Annotated[int, typer.Option(min=2, help="Seconds between regenerations.")] = 15,
+):
+    """Write the study's HTML report (index, Pareto, hypervolume, parameters, trials)."""
+    import time
+
+    from dse.report.build import build_report
+
+    while True:
+        index = build_report(study, storage, out, refresh=interval if watch else None)
+        console.print(f"wrote {index}" + (f" (next in {interval}s; Ctrl-C stops)" if watch
+                                          else ""))
+        if not watch:
+            return
+        time.sleep(interval)

@@ -1,0 +1,98 @@
+"""`dse space validate` and `dse space show`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from dse.cli.common import (
+    app,
+    console,
+)
+from dse.errors import ConfigError
+
+space_app = typer.Typer(help="Inspect and validate search spaces.", no_args_is_help=True)
+app.add_typer(space_app, name="space")
+
+
+@space_app.command("validate")
+def space_validate(file: Annotated[str, typer.Argument(help="YAML file or shipped name.")]):
+    """Check a search space file; exit 2 with the key path and allowed values if invalid."""
+    from dse.search.candidate import cardinality
+    from dse.search.space import load_space
+
+    space = load_space(file)
+    console.print(Text("ok", style="green"), f": {file} defines space {space.name!r} "
+                  f"(study {space.study!r}, {len(space.objectives)} objectives, "
+                  f"{cardinality(space):g} candidates, fidelities "
+                  f"{', '.join(space.fidelities)})", sep="")
+
+
+@space_app.command("show")
+def space_show(
+    name: Annotated[str, typer.Argument(help="Shipped space name or YAML path.")],
+    constraint: Annotated[list[str] | None, typer.Option(
+        help="Count the architectures meeting it, e.g. 'size_mb <= 0.37' (repeatable; "
+             "architecture metrics: size_mb, params, macs).")] = None,
+    samples: Annotated[int, typer.Option(
+        min=10, max=1_000_000, help="Combinations drawn to estimate the count when the "
+                                    "space has more than 2,000 architectures.")] = 1000,
+):
+    """Print a space's dimensions, cardinality, fidelities and an example candidate; with
+    --constraint, how many distinct architectures meet it (counted, or estimated by
+    sampling: the method is printed)."""
+    import optuna
+
+    from dse.cli.common import progress_callback
+    from dse.search.candidate import cardinality, describe, sample
+    from dse.search.census import census
+    from dse.search.space import load_space
+
+    space = load_space(name).with_constraints(constraint)
+    timed = [str(c) for c in space.constraints if not c.arch]
+    if timed:
+        raise ConfigError(f"cannot count architectures under {', '.join(timed)}: only "
+                          f"architecture metrics (size_mb, params, macs) are known before "
+                          f"training; drop those constraints to count.")
+    table = Table(title=f"{space.name}: {space.description}")
+    table.add_column("dimension", no_wrap=True)
+    table.add_column("values")
+    for dim, text in describe(space):
+        table.add_row(dim, text)
+    console.print(table)
+    goals = ", ".join(f"{o} ({d})" for o, d in zip(space.objectives, space.directions,
+                                                   strict=True))
+    console.print(f"study {space.study!r} on {space.dataset}; objectives {goals}; "
+                  f"constraints {space.constraints or 'none'}; sampler {space.sampler}; "
+                  f"cardinality {cardinality(space):g}")
+    from dse.calibration import find_summary
+
+    for fname, fid in space.fidelities.items():
+        mark = " (default)" if fname == space.default_fidelity else ""
+        console.print(f"fidelity {fname}{mark}: {fid.model_dump(exclude_none=True)}"
+                      + (f", rungs at epochs {fid.rungs()}" if fid.rungs() else ""))
+        cal = find_summary(space.study, fname)
+        if cal:
+            f = cal["fidelities"][fname]
+            s = f["signals"][f["best_signal"]]
+            ref = cal["reference"]
+            console.print(f"  calibrated against {ref['epochs']} epochs on "
+                          f"{ref['train_images'] or 'all'} training images, {ref['split']} "
+                          f"set ({cal['references_done']} candidates): best "
+                          f"signal {f['best_signal']}, Kendall {s['kendall']:.2f} "
+                          f"[{s['kendall_ci'][0]:.2f}, {s['kendall_ci'][1]:.2f}], within size "
+                          f"bins {s['kendall_within_bins']:.2f}; size only (params) Kendall "
+                          f"{f['signals']['params']['kendall']:.2f}; "
+                          f"{f['cost_vs_reference']:.1%} of the reference's compute",
+                          soft_wrap=True)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trial = optuna.create_study(directions=space.directions).ask()
+    console.print("example candidate:", sample(space, trial))
+    if space.constraints:
+        with progress_callback("measuring architectures") as tick:
+            result = census(space, samples=samples, progress=tick)
+        console.print(f"under {' and '.join(str(c) for c in space.constraints)}: "
+                      f"{result.text()}")

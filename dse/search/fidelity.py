@@ -1,0 +1,44 @@
+"""A fidelity: how much training one candidate gets, and the scheduler that may stop it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from dse.search.dims import _Strict
+from dse.search.schedulers import Scheduler, get_scheduler, schedulers
+
+
+class Fidelity(_Strict):
+    """How much training one candidate gets, and the scheduler that may stop it early."""
+
+    epochs: int = Field(ge=1, le=10_000)
+    train_images: int | None = Field(default=None, ge=10)  # None -> the whole training split
+    val_size: int = Field(default=5000, ge=10)  # carved from the training set
+    val_images: int | None = Field(default=None, ge=10)  # evaluated subset of val
+    repeats: int = Field(default=1, ge=1, le=100)  # seeds per candidate; mean and std stored
+    latency_repeats: int = Field(default=30, ge=1, le=100_000)
+    scheduler: dict[str, Any] = {"none": {}}  # {name: options}, see dse.search.schedulers
+
+    @field_validator("scheduler", mode="before")
+    @classmethod
+    def _scheduler(cls, v):
+        if isinstance(v, str):
+            v = {v: {}}
+        if not isinstance(v, dict) or len(v) != 1:
+            raise ValueError(f"a scheduler name, or {{name: {{options}}}}; schedulers: "
+                             f"{', '.join(schedulers())}")
+        (name, options), = v.items()
+        sched = get_scheduler(name)
+        return {name: sched.Options.model_validate(options or {}).model_dump()}
+
+    def make_scheduler(self) -> Scheduler:
+        """A fresh scheduler for this fidelity."""
+        (name, options), = self.scheduler.items()
+        cls = get_scheduler(name)
+        return cls(cls.Options.model_validate(options), self.epochs)
+
+    def rungs(self) -> list[int]:
+        """Epochs at which the scheduler decides (empty: it never stops a trial early)."""
+        return self.make_scheduler().rungs()

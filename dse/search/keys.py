@@ -1,0 +1,26 @@
+"""Keys of stored measurements: a candidate at a fidelity, an architecture on a machine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from dse import hardware
+from dse.search.fidelity import Fidelity
+
+
+def candidate_hash(candidate: dict, fidelity: Fidelity, dataset: str, seed: int) -> str:
+    """Key of a measurement: same architecture, recipe, fidelity, data set and seed."""
+    blob = json.dumps({"c": candidate, "f": fidelity.model_dump(), "d": dataset, "s": seed},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def arch_key(spec: dict, dataset: str) -> str:
+    """Key of an architecture's measurements: the model spec and the data set's classes."""
+    return hashlib.sha256(json.dumps([spec, dataset], sort_keys=True).encode()).hexdigest()[:32]
+
+
+def machine_name() -> str:
+    """What architecture measurements are valid for: the CPU model, one thread."""
+    return f"{hardware.cpu_name()}, 1 thread"
