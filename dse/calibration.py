@@ -25,32 +25,9 @@ from dse.fileio import atomic_write_text
 from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck
 from dse.search.fidelity import Fidelity
+from dse.search.signals import SIGNALS, signals  # noqa: F401  (part of this API)
 from dse.train import TrainConfig, load_checkpoint
 from dse.train.job import DataPlan, run_training
-
-#: Ranking signals computed from one candidate-fidelity curve (higher ranks higher).
-SIGNALS = {
-    "last_val_acc": "validation accuracy at the last epoch",
-    "best_val_acc": "best validation accuracy of any epoch",
-    "neg_train_loss_sum": "minus the sum of the epochs' training losses",
-    "extrapolated": "accuracy extrapolated to infinite epochs (fit of a + b / epoch)",
-    "params": "parameter count alone (the zero-cost baseline a signal must beat)",
-}
-
-
-def signals(history: list[dict], params: float) -> dict[str, float]:
-    """Every ranking signal of one training curve."""
-    acc = [r["val_acc"] for r in history]
-    out = {"last_val_acc": acc[-1], "best_val_acc": max(acc),
-           "neg_train_loss_sum": -sum(r["train_loss"] for r in history), "params": params}
-    if len(acc) >= 2:
-        e = np.arange(1, len(acc) + 1, dtype=float)
-        design = np.stack([np.ones_like(e), 1 / e], 1)
-        (a, _), *_ = np.linalg.lstsq(design, np.asarray(acc), rcond=None)
-        out["extrapolated"] = float(a)
-    else:
-        out["extrapolated"] = acc[-1]
-    return out
 
 
 def rank_stats(x: list[float], y: list[float], boot: int = 2000, seed: int = 0) -> dict:

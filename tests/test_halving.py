@@ -140,3 +140,42 @@ def test_slack_credits_only_the_noisy_objective():
     from dse.search.schedulers.halving import credit
 
     assert credit(["accuracy", "size_mb", "macs"], 0.08) == [0.08, 0.0, 0.0]
+
+
+def test_halving_can_rank_by_a_curve_signal_instead_of_rung_accuracy():
+    """Two trials of equal size at rung 0: B is ahead on accuracy there, A on summed
+    training loss; with signal neg_train_loss_sum, A is promoted and B stopped."""
+    import optuna
+
+    from dse.search.schedulers.base import EpochReport
+    from dse.search.schedulers.halving import HalvingOptions, SuccessiveHalving
+    from dse.search.signals import signals
+
+    curve_a = [{"val_acc": 0.30, "train_loss": 1.6}, {"val_acc": 0.40, "train_loss": 1.3}]
+    curve_b = [{"val_acc": 0.38, "train_loss": 1.9}, {"val_acc": 0.42, "train_loss": 1.7}]
+
+    def decide(signal: str) -> list[str | None]:
+        study = optuna.create_study(directions=["maximize", "minimize"])
+        sched = SuccessiveHalving(HalvingOptions(min_epochs=2, slack=0.0, signal=signal), 8)
+        out = []
+        for curve in (curve_a, curve_b):
+            trial = study.ask()
+            report = EpochReport(trial, study, 2, {"accuracy": curve[-1]["val_acc"],
+                                                   "size_mb": 0.3},
+                                 ["accuracy", "size_mb"], ["maximize", "minimize"],
+                                 signals(curve, 1000.0))
+            out.append(sched.decide(report))
+            study.tell(trial, [curve[-1]["val_acc"], 0.3])
+        return out
+
+    assert decide("last_val_acc")[1] is None  # B leads on accuracy: promoted
+    a, b = decide("neg_train_loss_sum")
+    assert a is None and b is not None and "successive halving" in b
+    from pydantic import ValidationError
+
+    try:
+        HalvingOptions(signal="params")
+    except ValidationError as exc:
+        assert "signal" in str(exc)
+    else:
+        raise AssertionError("params is not a halving signal")

@@ -8,6 +8,7 @@ import math
 from dse import metrics
 from dse.records import CURVE_FIELDS
 from dse.search.schedulers import EpochReport
+from dse.search.signals import signals
 from dse.train import TrainConfig, load_checkpoint, seed_everything
 from dse.train.job import TrainingJob, build_model
 
@@ -76,9 +77,11 @@ class TrialTraining:
                     break
                 runs = [{**arch, **metrics.measure_trained(m, self.context(h))}
                         for m, h in zip(models, histories, strict=True)]
+                curves = [signals(h, arch.get("params", 0.0)) for h in histories]
                 reason = scheduler.decide(EpochReport(
                     trial, self.study, stop, metrics.mean_of_repeats(runs),
-                    self.space.objectives, self.space.directions))
+                    self.space.objectives, self.space.directions,
+                    {k: sum(c[k] for c in curves) / n for k in curves[0]}))
                 if reason:
                     raise Stopped(f"{reason} (on the mean of {n} repeats)")
         finally:
@@ -108,7 +111,8 @@ class TrialTraining:
             values = {**arch, **metrics.measure_trained(model, self.context(history))}
             reason = scheduler.decide(EpochReport(trial, self.study, row["epoch"], values,
                                                   self.space.objectives,
-                                                  self.space.directions))
+                                                  self.space.directions,
+                                                  signals(history, arch.get("params", 0.0))))
             if reason:
                 raise Stopped(reason)
 

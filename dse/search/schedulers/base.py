@@ -10,7 +10,7 @@ with `@register_scheduler`. A space picks one per fidelity:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -28,6 +28,7 @@ class EpochReport:
     values: dict[str, float]  # every metric measured so far (architecture + this epoch's)
     objectives: list[str]
     directions: list[str]
+    signals: dict[str, float] = field(default_factory=dict)  # dse.search.signals of the curve
 
 
 class Scheduler:

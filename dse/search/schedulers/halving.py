@@ -10,11 +10,16 @@ fill: a trial decides with what the storage holds when it gets there, as ASHA do
 stopped trial keeps its training state; when the sampler proposes the same candidate
 again and it is by then among the best 1/eta of its grown rung, it continues from where
 it stopped (ASHA's late promotion; `Objective` does this through `revivable`).
+
+`signal` chooses what stands for accuracy at a rung: the validation accuracy there (the
+default), or another signal of the curve so far (`dse.search.signals`), such as the one a
+`dse fidelity check` found to rank candidates best against a long training.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +39,11 @@ class HalvingOptions(BaseModel):
     min_epochs: int = Field(default=2, ge=1)
     eta: int = Field(default=2, ge=2)
     slack: float = Field(default=0.12, ge=0.0, le=1.0)
+    signal: Literal["last_val_acc", "best_val_acc", "neg_train_loss_sum", "extrapolated"] = (
+        "last_val_acc")  # what stands for accuracy at a rung; slack applies to accuracies
+
+
+ACCURACY_SIGNALS = ("last_val_acc", "best_val_acc", "extrapolated")
 
 
 def promotable(rung_values: Sequence[Sequence[float]], index: int, eta: int,
@@ -76,17 +86,27 @@ class SuccessiveHalving(Scheduler):
         if report.epoch not in rungs:
             return None
         k = rungs.index(report.epoch)
-        vector = [float(report.values[o]) for o in report.objectives]
+        vector = [float(self._value(report, o)) for o in report.objectives]
         key = f"rung{k}"
         report.trial.set_user_attr(key, vector)
         others = [t.user_attrs[key] for t in report.study.get_trials(deepcopy=False)
                   if key in t.user_attrs and t.number != report.trial.number]
         points = [*others, vector]
         if promotable(points, len(points) - 1, self.options.eta, report.directions,
-                      credit(report.objectives, self.options.slack)):
+                      credit(report.objectives, self._slack())):
             return None
         return (f"stopped by successive halving at rung {k} (epoch {report.epoch}): not in the "
                 f"best 1/{self.options.eta} of {len(points)} trials")
+
+    def _value(self, report: EpochReport, objective: str) -> float:
+        """An objective's value at a rung; accuracy replaced by the chosen signal."""
+        if objective == "accuracy" and self.options.signal != "last_val_acc":
+            return report.signals[self.options.signal]
+        return report.values[objective]
+
+    def _slack(self) -> float:
+        """Slack is in accuracy points: none for a signal that is not an accuracy."""
+        return self.options.slack if self.options.signal in ACCURACY_SIGNALS else 0.0
 
     def revivable(self, study, number: int, epoch: int, directions: list[str]) -> bool:
         """Asynchronous successive halving's late promotion: a trial stopped at a rung is
@@ -98,7 +118,7 @@ class SuccessiveHalving(Scheduler):
         trials = [t for t in study.get_trials(deepcopy=False) if key in t.user_attrs]
         index = next((i for i, t in enumerate(trials) if t.number == number), None)
         objectives = study.user_attrs.get("objectives", [])
-        extra = credit(objectives, self.options.slack) if len(objectives) == len(
+        extra = credit(objectives, self._slack()) if len(objectives) == len(
             directions) else None
         return index is not None and promotable([t.user_attrs[key] for t in trials], index,
                                                 self.options.eta, directions, extra)
