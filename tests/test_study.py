@@ -168,7 +168,7 @@ def test_a_candidate_another_worker_is_training_is_not_trained_twice(tmp_path, d
     r = dse(*run, cwd=tmp_path)  # no twin running any more: trained here
     assert r.returncode == 0, r.stderr
     mine = [t for t in store.trials("gridtest") if t.number != 99]
-    assert [t.status for t in mine] == ["pruned", "complete"]
+    assert mine[0].status == "pruned" and mine[1].status in MEASURED
 
 
 def test_successive_halving_stops_weak_trials(tmp_path, data_dir):

@@ -17,7 +17,7 @@ from dse.cli.common import (
     err,
 )
 from dse.errors import DseError
-from dse.records import TRIAL_STATUSES, Status
+from dse.records import MEASURED, TRIAL_STATUSES
 
 
 @app.command("studies")
@@ -78,7 +78,7 @@ def pareto_cmd(
 
     frame = load_study_frame(study, storage)
     objs = objectives.split(",") if objectives else frame.attrs["objectives"]
-    done = frame[frame["status"] == Status.COMPLETE] if len(frame) else frame
+    done = frame[frame["status"].isin(MEASURED)] if len(frame) else frame
     if done.empty:
         raise DseError(f"study {study!r} has no completed trials yet ({len(frame)} trials in "
                        f"all); run `dse run` longer, or look at `dse studies`.")
