@@ -145,3 +145,14 @@ def export_onnx_quietly(model, path):
     with contextlib.redirect_stdout(io.StringIO()):
         get_exporter("onnx").export(model.float().cpu().eval(), example, path, {})
     return path
+
+
+def side_by_side(paths: list, rounds: int = 5, threads: int = 1, min_runs: int = MIN_RUNS,
+                 min_seconds: float = MIN_SECONDS) -> list[list[Latency]]:
+    """Time ONNX files in turn, `rounds` times each (A, B, A, B, ...), so that a change in
+    the machine's load touches all of them alike; per file, its rounds."""
+    out: list[list[Latency]] = [[] for _ in paths]
+    for _ in range(rounds):
+        for i, path in enumerate(paths):
+            out[i].append(time_onnx(path, threads, 1, min_runs, min_seconds))
+    return out

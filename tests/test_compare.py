@@ -1,0 +1,65 @@
+"""`dse compare`: the statistics on known values, and the command on a real store."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from dse.confirmed import compare
+from dse.models import create
+from dse.records import Status
+from dse.store import Store
+from dse.train import save_weights
+
+
+def test_the_statistics_on_known_values():
+    a, b = [0.80, 0.81, 0.82], [0.70, 0.71, 0.72]
+    s = compare(a, b)
+    assert s["mean"] == pytest.approx([0.81, 0.71]) and s["sd"] == pytest.approx([0.01, 0.01])
+    assert s["pooled_sd"] == pytest.approx(0.01) and s["ahead_by_twice_pooled_sd"]
+    # Welch: t = 0.10 / sqrt(0.01^2/3 + 0.01^2/3) = 12.247, df = 4 (equal variances and n)
+    assert s["welch_t"] == pytest.approx(0.10 / math.sqrt(2e-4 / 3))
+    assert s["welch_df"] == pytest.approx(4.0)
+    assert s["p_one_sided"] == pytest.approx(s["p_two_sided"] / 2) and s["p_one_sided"] < 1e-3
+    close = compare([0.72, 0.74, 0.73], [0.72, 0.71, 0.73])  # +1 point, pooled sd 1 point
+    assert close["difference"] == pytest.approx(0.01)
+    assert not close["ahead_by_twice_pooled_sd"] and close["p_one_sided"] > 0.05
+    with pytest.raises(ValueError, match="two seeds"):
+        compare([0.8], [0.7, 0.71])
+
+
+def _confirm(store, number, model, accs, tmp_path, epochs=30):
+    spec = {"name": model} if number < 0 else {"name": "hps", "blocks": [1, 1, 1, 1],
+                                                "width": 0.5, "activation": "relu"}
+    net = create(model if number < 0 else "hps-06-0.5x", num_classes=10)
+    for seed, acc in enumerate(accs):
+        rec = store.confirmation("s", number, epochs, seed, {"model": spec, "train": {}},
+                                 {"cpu": "test"})
+        path = save_weights(tmp_path / f"{number}-{seed}.pt", net, spec)
+        store.finish_confirmation(rec.id, Status.COMPLETE, acc, [], str(path))
+
+
+def test_compare_reads_the_store_and_times_both_side_by_side(tmp_path):
+    torch.manual_seed(0)
+    store = Store(f"sqlite:///{tmp_path}/dse.db")
+    assert store.optuna is not None  # Optuna's tables too, as after `dse run`
+    _confirm(store, 7, "hps", [0.80, 0.81, 0.82], tmp_path)
+    _confirm(store, -1, "hps-06-0.5x", [0.70, 0.71, 0.72], tmp_path)
+    _confirm(store, -1, "hps-06-0.5x", [0.60], tmp_path, epochs=60)  # one seed: not compared
+    args = [sys.executable, "-m", "dse.cli", "compare", "--study", "s", "--trial", "7",
+            "--baseline", "hps-06-0.5x", "--storage", f"sqlite:///{tmp_path}/dse.db",
+            "--rounds", "1", "--out", str(tmp_path / "c.json")]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "30 epochs" in r.stdout and "+10.00 points" in r.stdout and "yes" in r.stdout
+    out = json.loads((tmp_path / "c.json").read_text())
+    assert out["epochs"] == 30 and out["accuracies"]["7"] == [0.80, 0.81, 0.82]
+    lat = out["latency"]  # the same architecture twice: a ratio near 1
+    assert lat["rounds"] == 1 and 0.5 < lat["ratio"] < 2.0 and len(lat["ratios"]) == 1
+    r = subprocess.run([*args[:9], "hps-23-1x", *args[10:]], capture_output=True, text=True)
+    assert r.returncode == 2 and "no training length" in r.stderr and "Traceback" not in r.stderr
