@@ -13,39 +13,61 @@ from dse.records import Status
 from dse.store import Store
 
 
+def counted(store: Store, study: str) -> list:
+    """The one rule for which confirmation runs count: complete, with a test accuracy."""
+    return [r for r in store.confirmations(study)
+            if r.status == Status.COMPLETE and r.test_accuracy is not None]
+
+
+def groups(store: Store, study: str) -> dict[tuple[int, int, int], list]:
+    """Counted runs by (trial number, epochs, training images; 0 = all), seeds in order.
+    Baselines have negative numbers (`dse confirm --baseline`)."""
+    out: dict[tuple[int, int, int], list] = {}
+    for r in counted(store, study):
+        out.setdefault((r.number, r.epochs, r.train_images or 0), []).append(r)
+    return {k: sorted(v, key=lambda r: r.seed) for k, v in sorted(out.items())}
+
+
+def headline_rank(epochs: int, train_images: int) -> tuple:
+    """Which setting of a trial's confirmations is its headline figure: the whole training
+    set first, then the longest training."""
+    return (train_images == 0, epochs, train_images)
+
+
+def _accuracy(runs: list) -> dict:
+    accs = [r.test_accuracy for r in runs]
+    return {"seeds": len(accs), "test_accuracy": statistics.fmean(accs),
+            "test_accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0}
+
+
 def baselines(store: Store, study: str) -> list[dict]:
     """The baselines confirmed for a study: name, epochs, seeds, test accuracy, size."""
-    rows: dict[tuple[str, int, int], dict] = {}
-    for r in store.confirmations(study):
-        if r.number >= 0 or r.status != Status.COMPLETE:
-            continue
-        key = (r.candidate["model"]["name"], r.epochs, r.train_images)
-        row = rows.setdefault(key, {"name": key[0], "epochs": r.epochs,
-                                    "train_images": r.train_images, "accs": [],
-                                    **(r.measurements or {})})
-        row["accs"].append(r.test_accuracy)
-    out = []
-    for row in rows.values():
-        accs = row.pop("accs")
-        out.append({**row, "seeds": len(accs), "test_accuracy": statistics.fmean(accs),
-                    "test_accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0})
-    return out
+    by_name: dict[tuple[str, int, int], list] = {}
+    for (number, epochs, images), runs in groups(store, study).items():
+        if number < 0:
+            by_name.setdefault((runs[0].candidate["model"]["name"], epochs, images),
+                               []).extend(runs)
+    return [{"name": name, "epochs": epochs, "train_images": images,
+             **(runs[0].measurements or {}), **_accuracy(runs)}
+            for (name, epochs, images), runs in by_name.items()]
 
 
 def summaries(store: Store, study: str) -> list[dict]:
     """Per confirmed trial and setting (epochs, training images; 0 = all): seeds, test
-    accuracy mean and std (complete runs only)."""
-    groups: dict[tuple[int, int, int], list[float]] = {}
-    for r in store.confirmations(study):
-        if r.status == Status.COMPLETE and r.test_accuracy is not None:
-            groups.setdefault((r.number, r.epochs, r.train_images), []).append(r.test_accuracy)
-    out = []
-    for (number, epochs, images), accs in sorted(groups.items()):
-        out.append({"trial": number, "epochs": epochs, "train_images": images,
-                    "seeds": len(accs),
-                    "test_accuracy": statistics.fmean(accs),
-                    "test_accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0})
-    return out
+    accuracy mean and std."""
+    return [{"trial": number, "epochs": epochs, "train_images": images, **_accuracy(runs)}
+            for (number, epochs, images), runs in groups(store, study).items() if number >= 0]
+
+
+def headlines(store: Store, study: str) -> dict[int, dict]:
+    """Per confirmed trial, the summary of its headline setting (`headline_rank`)."""
+    best: dict[int, dict] = {}
+    for s in summaries(store, study):
+        old = best.get(s["trial"])
+        if old is None or headline_rank(s["epochs"], s["train_images"]) > headline_rank(
+                old["epochs"], old["train_images"]):
+            best[s["trial"]] = s
+    return best
 
 
 def rank_correlation(proxy: list[float], confirmed: list[float]) -> dict:
@@ -65,9 +87,7 @@ def runs(store: Store, study: str, who: int | str, epochs: int, train_images: in
     """Complete confirmation runs of trial `who` (a number) or of the baseline `who` (a
     registered model's name) at `epochs` on `train_images` (0: all), by seed."""
     out = []
-    for r in store.confirmations(study):
-        if r.status != Status.COMPLETE or r.test_accuracy is None:
-            continue
+    for r in counted(store, study):
         if r.epochs != epochs or (r.train_images or 0) != train_images:
             continue
         if (r.number == who) if isinstance(who, int) else (
@@ -80,8 +100,8 @@ def common_epochs(store: Store, study: str, a: int | str, b: int | str) -> int |
     """The longest training (epochs, all images) at which both have at least two seeds."""
     def seeds(who):
         counts: dict[int, int] = {}
-        for r in store.confirmations(study):
-            if r.status == Status.COMPLETE and not r.train_images and (
+        for r in counted(store, study):
+            if not r.train_images and (
                     r.number == who if isinstance(who, int) else
                     r.number < 0 and r.candidate["model"].get("name") == who):
                 counts[r.epochs] = counts.get(r.epochs, 0) + 1

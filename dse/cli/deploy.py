@@ -24,23 +24,30 @@ from dse.records import Status
 
 def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None
                           ) -> tuple[Path, dict, dict]:
-    """The checkpoint of a trial's confirmation (whole training set first, then the longest
-    run, seed 0); without --trial, of the best confirmed trial."""
+    """The checkpoint of a trial's headline confirmation (`dse.confirmed.headlines`: whole
+    training set first, then the longest run; its lowest seed); without --trial, of the
+    trial whose headline mean test accuracy is best."""
+    from dse import confirmed
     from dse.report.data import load_study_frame
     from dse.store import Store
 
-    runs = [r for r in Store(storage, create=False).confirmations(study)
-            if r.status == Status.COMPLETE and r.number >= 0 and r.checkpoint
-            and (trial is None or r.number == trial)]
-    if not runs:
+    store = Store(storage, create=False)
+    heads = {t: h for t, h in confirmed.headlines(store, study).items()
+             if trial is None or t == trial}
+    if not heads:
         raise ConfigError(f"study {study!r} has no completed confirmation"
                           f"{'' if trial is None else f' of trial {trial}'}; run `dse confirm "
                           f"--study {study}` first.")
     if trial is None:
-        trial = max(runs, key=lambda r: r.test_accuracy).number
-        runs = [r for r in runs if r.number == trial]
+        trial = max(heads, key=lambda t: heads[t]["test_accuracy"])
         err.print(f"exporting trial {trial}, the best confirmed on the test set")
-    best = max(runs, key=lambda r: (r.train_images == 0, r.epochs, -r.seed))
+    h = heads[trial]
+    runs = [r for r in confirmed.groups(store, study)[(trial, h["epochs"], h["train_images"])]
+            if r.checkpoint]
+    if not runs:
+        raise ConfigError(f"the confirmation runs of trial {trial} record no checkpoint; run "
+                          f"`dse confirm --study {study} --trials {trial}` again.")
+    best = runs[0]
     frame = load_study_frame(study, storage)
     row = frame[frame["trial"] == trial].iloc[0]
     images = "the whole training set" if best.train_images == 0 else \

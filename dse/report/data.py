@@ -6,7 +6,7 @@ import optuna
 import pandas as pd
 
 from dse import metrics, pareto
-from dse.confirmed import baselines, summaries
+from dse.confirmed import baselines, headlines
 from dse.errors import ConfigError
 from dse.records import CURVE_FIELDS, Status
 from dse.store import Store
@@ -102,23 +102,13 @@ def load_study_frame(name: str, storage: str | None = None,
 
 
 def _with_confirmations(frame: pd.DataFrame, store: Store, study: str) -> pd.DataFrame:
-    """Add test_accuracy (mean), its std, epochs and seeds of `dse confirm` runs (the longest
-    confirmation of each trial)."""
-
-    def rank(s: dict) -> tuple:  # the whole training set first, then the longest run
-        return (s["train_images"] == 0, s["train_images"], s["epochs"])
-
-    best: dict[int, dict] = {}
-    for s in summaries(store, study):
-        if s["trial"] not in best or rank(s) > rank(best[s["trial"]]):
-            best[s["trial"]] = s
-    frame["test_accuracy"] = frame["trial"].map(lambda t: best.get(t, {}).get("test_accuracy"))
-    frame["test_accuracy_std"] = frame["trial"].map(
-        lambda t: best.get(t, {}).get("test_accuracy_std"))
-    frame["confirmed_epochs"] = frame["trial"].map(lambda t: best.get(t, {}).get("epochs"))
-    frame["confirmed_seeds"] = frame["trial"].map(lambda t: best.get(t, {}).get("seeds"))
-    frame["confirmed_train_images"] = frame["trial"].map(
-        lambda t: best.get(t, {}).get("train_images"))
+    """Add test_accuracy (mean), its std, epochs, seeds and training images of each trial's
+    headline confirmation (`dse.confirmed.headlines`)."""
+    best = headlines(store, study)
+    for col, key in (("test_accuracy", "test_accuracy"), ("test_accuracy_std",
+                     "test_accuracy_std"), ("confirmed_epochs", "epochs"),
+                     ("confirmed_seeds", "seeds"), ("confirmed_train_images", "train_images")):
+        frame[col] = frame["trial"].map(lambda t, k=key: best.get(t, {}).get(k))
     return frame
 
 

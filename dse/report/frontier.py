@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import statistics
 
-from dse import reference
+from dse import confirmed, reference
 from dse.models import get_entry
-from dse.records import Status
 from dse.report.data import summary
 from dse.store import Store
 
@@ -33,23 +32,19 @@ def _study_baselines(frame) -> dict[int, str]:
 def _groups(store: Store, study: str, named: dict[int, str]) -> list[dict]:
     """Complete confirmation runs of a study grouped by (trial, epochs, training images);
     `named`: its baseline trials' variant names."""
-    groups: dict[tuple[int, int, int], dict] = {}
-    for r in store.confirmations(study):
-        if r.status != Status.COMPLETE or r.test_accuracy is None:
-            continue
-        g = groups.setdefault((r.number, r.epochs, r.train_images), {
-            "study": study, "number": r.number, "baseline": named.get(r.number),
-            "epochs": r.epochs,
-            "train_images": r.train_images, "candidate": r.candidate, "accs": [],
-            "measurements": dict(r.measurements or {}), "hardware": r.hardware or {},
-            "latencies": []})
-        g["accs"].append(r.test_accuracy)
-        if (r.measurements or {}).get("latency_ms") is not None:
-            g["latencies"].append(r.measurements["latency_ms"])
-    for g in groups.values():  # the median over the runs: each was timed once, at its end
-        if g["latencies"]:
-            g["measurements"]["latency_ms"] = statistics.median(g["latencies"])
-    return list(groups.values())
+    out = []
+    for (number, epochs, images), runs in confirmed.groups(store, study).items():
+        first = runs[0]
+        g = {"study": study, "number": number, "baseline": named.get(number), "epochs": epochs,
+             "train_images": images, "candidate": first.candidate,
+             "accs": [r.test_accuracy for r in runs],
+             "measurements": dict(first.measurements or {}), "hardware": first.hardware or {}}
+        latencies = [r.measurements["latency_ms"] for r in runs
+                     if (r.measurements or {}).get("latency_ms") is not None]
+        if latencies:  # the median over the runs: each was timed once, at its end
+            g["measurements"]["latency_ms"] = statistics.median(latencies)
+        out.append(g)
+    return out
 
 
 def _hardware(hw: dict) -> str:
