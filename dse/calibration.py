@@ -147,10 +147,12 @@ class Calibration:
         sizes = [ref[i]["final"]["size_mb"] for i in done]
         ref_cost = statistics.fmean(_images(ref[i]) for i in done)
         ref_s = statistics.fmean(sum(r["train_s"] for r in ref[i]["epochs"]) for i in done)
-        for fid in plan["fidelities"]:
+        for label, fid, upto in self._settings(plan):
             runs = [self.result(i, fid) for i in done]
             if any(r is None for r in runs):
                 continue
+            if upto is not None:  # the curve up to a halving rung: what decides there
+                runs = [{**r, "epochs": r["epochs"][:upto]} for r in runs]
             per_signal = {}
             sig = [signals(r["epochs"], r["final"]["params"]) for r in runs]
             for name in SIGNALS:
@@ -172,9 +174,20 @@ class Calibration:
             best = max((s for s in SIGNALS if s != "params"),
                        key=lambda s: _or(per_signal[s]["kendall_within_bins"],
                                          per_signal[s]["kendall"]))
-            out["fidelities"][fid] = {"signals": per_signal, "train_images": cost,
+            out["fidelities"][label] = {"signals": per_signal, "train_images": cost,
                                       "train_s": secs, "reference_train_s": ref_s,
                                       "cost_vs_reference": cost / ref_cost, "best_signal": best}
+        return out
+
+    @staticmethod
+    def _settings(plan: dict) -> list[tuple[str, str, int | None]]:
+        """(label, fidelity, epochs kept): each fidelity, and each of its scheduler's rungs
+        ('proxy@4': the proxy's curve up to epoch 4, where halving decides)."""
+        out = []
+        for fid in plan["fidelities"]:
+            out.append((fid, fid, None))
+            rungs = Fidelity.model_validate(plan["fidelity_settings"][fid]).rungs()
+            out += [(f"{fid}@{e}", fid, e) for e in rungs]
         return out
 
 

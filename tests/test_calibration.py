@@ -58,7 +58,8 @@ SPACE = textwrap.dedent("""
       optimizer: {sgd: {lr: 0.05, momentum: 0.9}}
       batch_size: 64
     fidelities:
-      tiny: {epochs: 2, train_images: 400, val_images: 200}
+      tiny: {epochs: 2, train_images: 400, val_images: 200,
+             scheduler: {halving: {min_epochs: 1, eta: 2}}}
     default_fidelity: tiny
 """)
 
@@ -98,6 +99,8 @@ def test_calibration_is_interrupted_and_resumed_without_repeating_work(tmp_path,
     tiny = summary["fidelities"]["tiny"]
     assert set(tiny["signals"]) >= {"last_val_acc", "neg_train_loss_sum", "params"}
     assert 0 < tiny["cost_vs_reference"] < 1
+    rung = summary["fidelities"]["tiny@1"]  # the curve up to halving's rung: half the cost
+    assert rung["train_images"] == pytest.approx(tiny["train_images"] / 2)
     plan = json.loads((tmp_path / "calibrations" / "calt" / "plan.json").read_text())
     from dse import models
 

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dse import metrics
-from dse.records import TRIAL_STATUSES, Status
+from dse.records import TRIAL_STATUSES, EpochRow, Status
 from dse.store import Store
 
 STATES = ("COMPLETE", "RUNNING", "PRUNED", "FAIL", "WAITING")
@@ -66,7 +66,7 @@ class PlainDisplay:
         """Progress inside an epoch (the live view draws it; the log does not)."""
         self.current.update(stats)
 
-    def epoch(self, row: dict) -> None:
+    def epoch(self, row: EpochRow) -> None:
         """An epoch of the running trial ended."""
         self.current.update(epoch=row["epoch"], batch=None)
         if not self.quiet:
@@ -122,7 +122,7 @@ class LiveDisplay(PlainDisplay):
         """Trial lines scroll above the live view."""
         self.console.print(Text(text, no_wrap=True, overflow="ellipsis"))
 
-    def epoch(self, row: dict) -> None:
+    def epoch(self, row: EpochRow) -> None:
         """The live view shows epochs; only trial lines are printed."""
         self.current.update(epoch=row["epoch"], batch=None, val_acc=row["val_acc"])
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dse.errors import StoreError
-from dse.records import EPOCH_FIELDS, MEASURED, Status
+from dse.records import EPOCH_FIELDS, MEASURED, EpochRow, Status
 from dse.store.connect import (
     check_sqlite_file,
     heartbeat,
@@ -171,7 +171,7 @@ class Store:
             s.flush()
             return rec.id
 
-    def add_epoch(self, trial_id: int, repeat: int, row: dict) -> None:
+    def add_epoch(self, trial_id: int, repeat: int, row: EpochRow) -> None:
         """Append one epoch row of a repeat; a diverged run's NaN is stored as NULL."""
         values = {k: None if math.isnan(float(row[k])) else float(row[k])
                   for k in EPOCH_FIELDS if k != "epoch"}
