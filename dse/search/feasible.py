@@ -43,10 +43,16 @@ class ArchCheck:
         if key not in self._cache:
             model = build_model(model_spec, self.space.dataset)
             values: dict[str, float] = {}
-            for m in metrics.all_metrics():  # only what the constraints need
-                if m.arch and m.name in self._wanted:
-                    values.update(metrics.measure_one(m, model, MeasureContext(3)))
-            self._cache[key] = not violations(self.constraints, values, arch_only=True)
+            ok = True
+            for m in metrics.all_metrics():  # in registry order, cheap ones first
+                if not (m.arch and m.name in self._wanted):
+                    continue
+                values.update(metrics.measure_one(m, model, MeasureContext(3)))
+                mine = [c for c in self.constraints if c.metric == m.name]
+                if violations(mine, values, arch_only=True):  # stop at the first broken
+                    ok = False
+                    break
+            self._cache[key] = ok
         return self._cache[key]
 
     def params_feasible(self, params: dict) -> bool | None:
