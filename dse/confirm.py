@@ -18,7 +18,7 @@ from dse import hardware, metrics
 from dse.confirmed import summaries
 from dse.errors import ConfigError, Interrupted
 from dse.paths import study_folder
-from dse.records import Status
+from dse.records import MEASURED, Status
 from dse.report.data import load_study_frame, pareto_mask
 from dse.search.baselines import baseline_candidate, baseline_number
 from dse.store import Store
@@ -39,7 +39,7 @@ def choose(frame: pd.DataFrame, top: int | None = None, trials: list[int] | None
     """The front, best first on the study's first objective (or the `trials` asked for),
     cut to `top`, plus `sample` completed non-front trials drawn at random."""
     objectives = frame.attrs["objectives"]
-    done = frame[frame["status"] == Status.COMPLETE]
+    done = frame[frame["status"].isin(MEASURED)]  # trained to the end
     if trials:
         missing = sorted(set(trials) - set(done["trial"]))
         if missing:
