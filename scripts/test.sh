@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/ruff check dse tests bench
 .venv/bin/lint-imports  # the layers contract in pyproject.toml
-.venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m pytest -q --durations=25 "$@"  # the 25 slowest: where suite time goes

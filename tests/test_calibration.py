@@ -85,8 +85,9 @@ def test_calibration_is_interrupted_and_resumed_without_repeating_work(tmp_path,
     done = {p.parent.name: p.stat().st_mtime_ns for p in runs.glob("*/result.json")}
     assert set(done) == {"c000-tiny", "c000-reference", "c001-tiny"}
 
+    one_thread = {**os.environ, "OMP_NUM_THREADS": "1"}  # one core each, as users run it
     shards = [subprocess.Popen([*args, "--shard", f"{i}/2"], cwd=tmp_path, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=one_thread)
               for i in (1, 2)]  # two processes share the folder, as on two cores
     (out1, err1), (out2, err2) = (p.communicate(timeout=600) for p in shards)
     assert [p.returncode for p in shards] == [0, 0], (err1, err2)
