@@ -177,6 +177,7 @@ class Calibration:
             out["fidelities"][label] = {"signals": per_signal, "train_images": cost,
                                       "train_s": secs, "reference_train_s": ref_s,
                                       "cost_vs_reference": cost / ref_cost, "best_signal": best}
+        out["recommended"] = recommend(out["fidelities"])
         return out
 
     @staticmethod
@@ -189,6 +190,27 @@ class Calibration:
             rungs = Fidelity.model_validate(plan["fidelity_settings"][fid]).rungs()
             out += [(f"{fid}@{e}", fid, e) for e in rungs]
         return out
+
+
+TOLERANCE = 0.1  # Kendall points a cheaper setting may give up against the best
+
+
+def recommend(fidelities: dict) -> dict | None:
+    """The cheapest setting (fidelity or halving rung) and signal whose Kendall against the
+    reference is within TOLERANCE of the best setting's: rank quality first, then cost."""
+    def kendall(f: dict) -> float:
+        return f["signals"][f["best_signal"]]["kendall"]
+
+    scored = {k: f for k, f in fidelities.items() if not math.isnan(kendall(f))}
+    if not scored:
+        return None
+    top = max(kendall(f) for f in scored.values())
+    label = min((k for k, f in scored.items() if kendall(f) >= top - TOLERANCE),
+                key=lambda k: scored[k]["train_images"])
+    f = scored[label]
+    return {"setting": label, "signal": f["best_signal"], "kendall": kendall(f),
+            "best_kendall": top, "cost_vs_reference": f["cost_vs_reference"],
+            "rule": f"the cheapest setting within {TOLERANCE} of the best Kendall"}
 
 
 def _images(result: dict) -> float:
@@ -210,6 +232,12 @@ def markdown(summary: dict) -> str:
              f"intervals (candidates resampled); 'within size bins' is Kendall inside thirds "
              f"of the candidates by size, weighted by count. Cost is counted in training images "
              f"(epochs x images), which does not depend on the machine.", ""]
+    rec = summary.get("recommended")
+    if rec:
+        lines += [f"**Recommended: `{rec['setting']}` ranked by `{rec['signal']}`** (Kendall "
+                  f"{rec['kendall']:.2f} against the best {rec['best_kendall']:.2f}, at "
+                  f"{rec['cost_vs_reference']:.1%} of the reference's cost; {rec['rule']}). "
+                  f"With few candidates done the intervals below are wide.", ""]
     for fid, f in summary["fidelities"].items():
         lines += [f"## {fid}: {f['train_images']:,.0f} training images per candidate, "
                   f"{f['cost_vs_reference']:.1%} of the reference's ({f['train_s']:.0f} s "

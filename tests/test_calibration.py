@@ -100,6 +100,8 @@ def test_calibration_is_interrupted_and_resumed_without_repeating_work(tmp_path,
     tiny = summary["fidelities"]["tiny"]
     assert set(tiny["signals"]) >= {"last_val_acc", "neg_train_loss_sum", "params"}
     assert 0 < tiny["cost_vs_reference"] < 1
+    rec = summary["recommended"]  # a setting that was rated, within 0.1 of the best
+    assert rec["setting"] in summary["fidelities"] and rec["kendall"] >= rec["best_kendall"] - 0.1
     rung = summary["fidelities"]["tiny@1"]  # the curve up to halving's rung: half the cost
     assert rung["train_images"] == pytest.approx(tiny["train_images"] / 2)
     plan = json.loads((tmp_path / "calibrations" / "calt" / "plan.json").read_text())
@@ -116,3 +118,19 @@ def test_calibration_is_interrupted_and_resumed_without_repeating_work(tmp_path,
     assert r.returncode == 2 and "other sample" in r.stderr
     r = subprocess.run([*args, "--shard", "3/2"], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 2 and "is not I/N" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_recommended_setting_is_the_cheapest_within_a_tenth_of_the_best():
+    from dse.calibration import recommend
+
+    def f(kendall: float, images: int) -> dict:
+        return {"best_signal": "s", "signals": {"s": {"kendall": kendall}},
+                "train_images": images, "cost_vs_reference": images / 1000}
+
+    fids = {"proxy": f(0.70, 360), "proxy@8": f(0.62, 160), "screen": f(0.30, 40),
+            "quick": f(float("nan"), 12)}
+    rec = recommend(fids)
+    assert rec["setting"] == "proxy@8" and rec["best_kendall"] == 0.70
+    fids["proxy@8"] = f(0.59, 160)  # 0.11 behind: the full proxy it is
+    assert recommend(fids)["setting"] == "proxy"
+    assert recommend({"quick": f(float("nan"), 12)}) is None
