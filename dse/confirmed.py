@@ -86,14 +86,15 @@ def runs(store: Store, study: str, who: int | str, epochs: int, train_images: in
          ) -> list:
     """Complete confirmation runs of trial `who` (a number) or of the baseline `who` (a
     registered model's name) at `epochs` on `train_images` (0: all), by seed."""
-    out = []
-    for r in counted(store, study):
-        if r.epochs != epochs or (r.train_images or 0) != train_images:
-            continue
-        if (r.number == who) if isinstance(who, int) else (
-                r.number < 0 and r.candidate["model"].get("name") == who):
-            out.append(r)
-    return sorted(out, key=lambda r: r.seed)
+    return [r for r in counted(store, study) if _of(r, who) and r.epochs == epochs
+            and (r.train_images or 0) == train_images]
+
+
+def _of(run, who: int | str) -> bool:
+    """Whether a confirmation run is of trial `who` (a number) or baseline `who` (a name)."""
+    if isinstance(who, int):
+        return run.number == who
+    return run.number < 0 and run.candidate["model"].get("name") == who
 
 
 def common_epochs(store: Store, study: str, a: int | str, b: int | str) -> int | None:
@@ -101,9 +102,7 @@ def common_epochs(store: Store, study: str, a: int | str, b: int | str) -> int |
     def seeds(who):
         counts: dict[int, int] = {}
         for r in counted(store, study):
-            if not r.train_images and (
-                    r.number == who if isinstance(who, int) else
-                    r.number < 0 and r.candidate["model"].get("name") == who):
+            if not r.train_images and _of(r, who):
                 counts[r.epochs] = counts.get(r.epochs, 0) + 1
         return {e for e, n in counts.items() if n >= 2}
     both = seeds(a) & seeds(b)
