@@ -16,9 +16,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dse import measure
-from dse.deploy.latency import time_model
-from dse.deploy.latency_model import active_profile
 from dse.registry import Registry
 
 
@@ -171,21 +168,29 @@ def _throughput(model, ctx: MeasureContext) -> float:
 
 
 def _params(model, ctx: MeasureContext) -> float:
+    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
+    from dse import measure
 
     return measure.count_params(model)
 
 
 def _macs(model, ctx: MeasureContext) -> float:
+    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
+    from dse import measure
 
     return measure.count_macs(model)
 
 
 def _size(model, ctx: MeasureContext) -> float:
+    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
+    from dse import measure
 
     return measure.size_mb(model)
 
 
 def _latency(model, ctx: MeasureContext) -> Mapping[str, float]:
+    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
+    from dse import measure
 
     return measure.cpu_latency_ms(model, ctx.latency_repeats, warmup=1)
 
@@ -195,6 +200,8 @@ def _confirmed(model, ctx: MeasureContext) -> float:
 
 
 def _ort_latency(model, ctx: MeasureContext, int8: bool = False) -> Mapping[str, float]:
+    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
+    from dse.deploy.latency import time_model
 
     lat = time_model(model, "onnxruntime", int8, threads=1, batch=1,
                      min_runs=max(20, ctx.latency_repeats), min_seconds=0.3)
@@ -207,6 +214,8 @@ def _ort_int8_latency(model, ctx: MeasureContext) -> Mapping[str, float]:
 
 
 def _predicted_latency(model, ctx: MeasureContext) -> float:
+    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
+    from dse.deploy.latency_model import active_profile
 
     return active_profile().predict(model)
 

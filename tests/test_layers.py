@@ -92,3 +92,12 @@ def test_the_command_line_starts_without_torch_or_optuna():
             "'scipy') if m in sys.modules]; print(heavy)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def test_commands_that_read_a_store_do_not_load_torch():
+    """`dse pareto`, `report`, `show`, `studies`, `compare`'s statistics read stored numbers:
+    torch (~1.5-5 s to import) stays out of their path, metric names included."""
+    code = ("import sys, dse.report.build, dse.report.data, dse.confirmed, dse.metrics; "
+            "print([m for m in ('torch', 'torchvision', 'onnxruntime') if m in sys.modules])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
