@@ -139,8 +139,9 @@ class Calibration:
         n = len(plan["candidates"])
         ref = [self.result(i, "reference") for i in range(n)]
         done = [i for i in range(n) if ref[i] is not None]
-        out = {"space": plan["space"], "reference": plan["reference"], "sample": n,
-               "references_done": len(done), "fidelities": {}, "signals": SIGNALS}
+        out = {"space": plan["space"], "constraints": plan.get("constraints", []),
+               "reference": plan["reference"], "sample": n, "references_done": len(done),
+               "fidelities": {}, "signals": SIGNALS}
         if not done:
             return out
         target = [ref[i]["final"]["test_acc"] for i in done]
@@ -254,11 +255,12 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def find_summary(study: str, fidelity: str) -> dict | None:
-    """The stored calibration of a space's fidelity: calibrations/STUDY/ here, else the one
-    committed under results/calibration/STUDY/ of dse's repository."""
+def find_summary(name: str, fidelity: str) -> dict | None:
+    """The stored calibration `name` (a space's `calibration`, else its study name) of a
+    fidelity: calibrations/NAME/ here, else the one committed under results/calibration/NAME/
+    of dse's repository; its folder is added as `folder`."""
     repo = Path(__file__).resolve().parents[1]
-    for folder in (Path("calibrations") / study, repo / "results" / "calibration" / study):
+    for folder in (Path("calibrations") / name, repo / "results" / "calibration" / name):
         path = folder / "summary.json"
         if path.is_file():
             try:
@@ -266,7 +268,7 @@ def find_summary(study: str, fidelity: str) -> dict | None:
             except ValueError:
                 continue
             if fidelity in data.get("fidelities", {}):
-                return data
+                return {**data, "folder": str(folder)}
     return None
 
 

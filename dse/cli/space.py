@@ -74,12 +74,14 @@ def space_show(
         mark = " (default)" if fname == space.default_fidelity else ""
         console.print(f"fidelity {fname}{mark}: {fid.model_dump(exclude_none=True)}"
                       + (f", rungs at epochs {fid.rungs()}" if fid.rungs() else ""))
-        cal = find_summary(space.study, fname)
+        cal = find_summary(space.calibration or space.study, fname)
         if cal:
             f = cal["fidelities"][fname]
             s = f["signals"][f["best_signal"]]
             ref = cal["reference"]
-            console.print(f"  calibrated against {ref['epochs']} epochs on "
+            under = " and ".join(cal.get("constraints", []))
+            console.print(f"  calibrated ({cal['folder']}{', under ' + under if under else ''})"
+                          f" against {ref['epochs']} epochs on "
                           f"{ref['train_images'] or 'all'} training images, {ref['split']} "
                           f"set ({cal['references_done']} candidates): best "
                           f"signal {f['best_signal']}, Kendall {s['kendall']:.2f} "

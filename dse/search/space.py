@@ -174,10 +174,15 @@ class SearchSpace(_Strict):
     training: TrainingSpace = TrainingSpace()
     fidelities: dict[str, Fidelity]
     default_fidelity: str = "proxy"
+    # The calibration of these fidelities, by name: calibrations/NAME/ here, else dse's
+    # committed results/calibration/NAME/ [default: the study name]; `dse space show`.
+    calibration: str | None = Field(default=None, max_length=100)
 
-    @field_validator("study")
+    @field_validator("study", "calibration")
     @classmethod
     def _study(cls, v):
+        if v is None:
+            return v
         if not NAME.fullmatch(v) or ".." in v:
             raise ValueError("1-100 letters, digits, '.', '_' or '-', starting with a letter or "
                              "digit (it names folders under studies/ and reports/)")
