@@ -268,7 +268,8 @@ def find_summary(name: str, fidelity: str) -> dict | None:
             except ValueError:
                 continue
             if fidelity in data.get("fidelities", {}):
-                return {**data, "folder": str(folder)}
+                shown = folder.relative_to(repo) if folder.is_relative_to(repo) else folder
+                return {**data, "folder": str(shown)}
     return None
 
 

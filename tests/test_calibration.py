@@ -114,6 +114,7 @@ def test_calibration_is_interrupted_and_resumed_without_repeating_work(tmp_path,
                        cwd=tmp_path, capture_output=True, text=True, env={**os.environ})
     assert "against 3 epochs on 1500 training images" in r.stdout, r.stdout
     assert "calibrations/calt" in r.stdout and "size_mb <=" in r.stdout, r.stdout
+    assert f"recommended: {summary['recommended']['setting']}" in r.stdout, r.stdout
     r = subprocess.run([*args[:-4], "--sample", "5"], cwd=tmp_path, capture_output=True,
                        text=True)  # other options into the same folder: refused
     assert r.returncode == 2 and "other sample" in r.stderr

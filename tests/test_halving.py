@@ -40,6 +40,20 @@ def test_promotion_keeps_best_fraction():
     assert [promotable(rung, i, 2, MAX_MIN) for i in range(4)] == [True, True, False, False]
 
 
+def test_the_most_accurate_trial_at_a_rung_is_never_stopped():
+    # (accuracy, size, latency) at a rung, as in the proof study: the newcomer (last) is
+    # the most accurate and the largest and slowest; three points of the first front are
+    # extreme in some objective, keep is 2 and crowding ties went to the earlier trials.
+    dirs = ["maximize", "minimize", "minimize"]
+    rung = [[0.57, 0.345, 0.060], [0.49, 0.257, 0.046], [0.55, 0.20, 0.070],
+            [0.65, 0.370, 0.080]]
+    assert not promotable(rung, 3, eta=2, directions=dirs)  # NSGA-II's order alone
+    assert promotable(rung, 3, eta=2, directions=dirs, trained=[True, False, False])
+    # the smallest is not kept for being the smallest: size is exact, not trained
+    assert not promotable([[0.9, 1.0], [0.8, 2.0], [0.7, 3.0], [0.1, 0.9]], 3, eta=4,
+                          directions=MAX_MIN, trained=[True, False])
+
+
 def test_first_arrival_is_promoted_and_direction_matters():
     assert promotable([[0.1, 9.0]], 0, eta=3, directions=MAX_MIN)
     rung = [[0.9, 1.0], [0.1, 9.0], [0.5, 5.0]]

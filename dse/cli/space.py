@@ -90,6 +90,11 @@ def space_show(
                           f"{f['signals']['params']['kendall']:.2f}; "
                           f"{f['cost_vs_reference']:.1%} of the reference's compute",
                           soft_wrap=True)
+            rec = cal.get("recommended")
+            if rec and rec["setting"].split("@")[0] == fname:
+                console.print(f"  recommended: {rec['setting']} ranked by {rec['signal']} "
+                              f"(Kendall {rec['kendall']:.2f}, {rec['cost_vs_reference']:.1%} "
+                              f"of the reference's compute; {rec['rule']})", soft_wrap=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     trial = optuna.create_study(directions=space.directions).ask()
     console.print("example candidate:", sample(space, trial))

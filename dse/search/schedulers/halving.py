@@ -47,22 +47,33 @@ ACCURACY_SIGNALS = ("last_val_acc", "best_val_acc", "extrapolated")
 
 
 def promotable(rung_values: Sequence[Sequence[float]], index: int, eta: int,
-               directions: Sequence[str], credit: Sequence[float] | None = None) -> bool:
+               directions: Sequence[str], credit: Sequence[float] | None = None,
+               trained: Sequence[bool] | None = None) -> bool:
     """Whether the point at `index` is among the best max(1, n // eta) of its rung, after
-    crediting it `credit` (per objective, in its improving direction)."""
+    crediting it `credit` (per objective, in its improving direction), or is the best of
+    its rung in a `trained` objective (accuracy): NSGA-II's order alone could stop the most
+    accurate trial when more points of the first front are extreme in some objective than
+    it keeps (session 9: the proof study stopped hps-06-0.5x, the most accurate at epoch
+    16, for two smaller and faster ones)."""
     points = [to_minimise(v, directions) for v in rung_values]
     if credit:
         points[index] = [p - c for p, c in zip(points[index], credit, strict=True)]
+    for k, is_trained in enumerate(trained or []):
+        if is_trained and points[index][k] <= min(p[k] for p in points):
+            return True
     keep = max(1, len(points) // eta)
     return index in order(points)[:keep]
 
 
-def credit(objectives: Sequence[str], slack: float) -> list[float]:
-    """`slack` for the accuracy-like objectives (measured by training, fractions shown in %:
-    noisy at an early rung), 0 for the others (the architecture's are exact)."""
+def trained(objectives: Sequence[str]) -> list[bool]:
+    """Which objectives are measured by training (accuracy-like, in %: noisy at an early
+    rung); the architecture's (size, MACs, predicted latency) are exact."""
+    return [not (m := get_metric(o)).arch and m.unit == "%" for o in objectives]
 
-    return [slack if not (m := get_metric(o)).arch and m.unit == "%" else 0.0
-            for o in objectives]
+
+def credit(objectives: Sequence[str], slack: float) -> list[float]:
+    """`slack` for the objectives measured by training, 0 for the others."""
+    return [slack if t else 0.0 for t in trained(objectives)]
 
 
 @register_scheduler
@@ -93,7 +104,7 @@ class SuccessiveHalving(Scheduler):
                   if key in t.user_attrs and t.number != report.trial.number]
         points = [*others, vector]
         if promotable(points, len(points) - 1, self.options.eta, report.directions,
-                      credit(report.objectives, self._slack())):
+                      credit(report.objectives, self._slack()), trained(report.objectives)):
             return None
         return (f"stopped by successive halving at rung {k} (epoch {report.epoch}): not in the "
                 f"best 1/{self.options.eta} of {len(points)} trials")
@@ -118,7 +129,8 @@ class SuccessiveHalving(Scheduler):
         trials = [t for t in study.get_trials(deepcopy=False) if key in t.user_attrs]
         index = next((i for i, t in enumerate(trials) if t.number == number), None)
         objectives = study.user_attrs.get("objectives", [])
-        extra = credit(objectives, self._slack()) if len(objectives) == len(
-            directions) else None
-        return index is not None and promotable([t.user_attrs[key] for t in trials], index,
-                                                self.options.eta, directions, extra)
+        known = len(objectives) == len(directions)
+        return index is not None and promotable(
+            [t.user_attrs[key] for t in trials], index, self.options.eta, directions,
+            credit(objectives, self._slack()) if known else None,
+            trained(objectives) if known else None)
