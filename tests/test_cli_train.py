@@ -33,6 +33,17 @@ def test_train_then_evaluate(tmp_path, data_dir):
     assert r.returncode == 0, r.stderr
     assert f"{final['test_acc']:.4f}" in r.stdout  # same weights, same test set, same figure
 
+    # the architecture of a checkpoint, trained again from scratch (a found model, longer)
+    again = tmp_path / "again"
+    r = dse("train", "--model-from", str(out / "checkpoint.pt"), "--model-arg", "dropout=0.1",
+            "--epochs", "1", "--subset", "200", "--val-size", "100", "--device", "cpu",
+            "--out", str(again), "--data-dir", str(data_dir))
+    assert r.returncode == 0, r.stderr
+    spec = json.loads((again / "metrics.json").read_text())["model"]
+    assert spec["name"] == "hps-06-0.5x" and spec["dropout"] == 0.1, spec
+    r = dse("train", "--model", "hps-06-0.5x", "--model-from", str(out / "checkpoint.pt"))
+    assert r.returncode == 2 and "once" in r.stderr and "Traceback" not in r.stderr
+
 
 @pytest.mark.parametrize("args,needle", [
     (["train", "--model", "hps-nope"], "unknown model"),
@@ -54,6 +65,9 @@ def test_missing_data_and_corrupt_checkpoint(tmp_path):
     bad.write_bytes(b"not a checkpoint")
     r = dse("evaluate", "--model", "hps-06-0.5x", "--checkpoint", str(bad))
     assert r.returncode == 2 and "bad.pt" in r.stderr and "Traceback" not in r.stderr
+    r = dse("train", "--model-from", str(bad), "--data-dir", str(tmp_path / "none"))
+    assert r.returncode == 2 and "bad.pt" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "runs").exists()
 
 
 def test_models_json():

@@ -51,7 +51,12 @@ def _opt(v) -> str:
 
 @app.command("train")
 def train_cmd(
-    model: Annotated[str, typer.Option(help="Registered model name (see `dse models`).")],
+    model: Annotated[str | None, typer.Option(
+        help="Registered model name (see `dse models`); or --model-from.")] = None,
+    model_from: Annotated[Path | None, typer.Option(
+        help="Train, from scratch, the architecture a checkpoint holds: a study trial's "
+             "studies/<study>/trial-NNNNN.pt, a confirmation's or a run's checkpoint.pt "
+             "(its weights are not used; --model-arg still overrides).")] = None,
     dataset: Dataset = "cifar10",
     epochs: Annotated[int, typer.Option(min=1)] = 10,
     subset: Annotated[int | None, typer.Option(help="Train on N images (balanced per class).")]
@@ -98,12 +103,20 @@ def train_cmd(
     download: Download = False,
 ):
     """Train one model from scratch; writes OUT/checkpoint.pt and OUT/metrics.json."""
+    from dse.errors import ConfigError
     from dse.models import model_spec
-    from dse.train import TrainConfig, load_checkpoint
+    from dse.train import TrainConfig, load_checkpoint, load_model
     from dse.train.compiling import check_mode
     from dse.train.job import DataPlan, run_training
 
     check_mode(compile)
+    if (model is None) == (model_from is None):
+        raise ConfigError("name the architecture once: --model NAME (see `dse models`) or "
+                          "--model-from CHECKPOINT (a trial's or a run's .pt file).")
+    dims: dict = {}
+    if model_from is not None:  # the saved spec, validated by its family before building
+        dims = dict(load_model(model_from, dataset=dataset)[1])
+        model = dims.pop("name")
     opt_kwargs = {"sgd": {"momentum": momentum, "nesterov": nesterov},
                   "rmsprop": {"momentum": momentum}}.get(optimizer.lower(), {})
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
@@ -112,7 +125,7 @@ def train_cmd(
                       schedule_kwargs=_kv(sched_arg, "--sched-arg"), warmup_epochs=warmup,
                       label_smoothing=label_smoothing, augment=augment, seed=seed,
                       ema_decay=ema_decay, tta_flip=tta_flip).check()
-    spec = model_spec(model.lower(), **_kv(model_arg, "--model-arg"))
+    spec = model_spec(model.lower(), **{**dims, **_kv(model_arg, "--model-arg")})
     out = out or Path("runs") / model.lower()
     state = load_checkpoint(resume) if resume else None
     result = run_training(spec, cfg, DataPlan(dataset, val_size, subset, seed=seed), out, device,
