@@ -30,3 +30,33 @@ def test_tables_created_beside_optuna_and_nan_stored_as_null(tmp_path):
 def test_missing_sqlite_store_is_a_clear_error(tmp_path):
     with pytest.raises(StoreError, match="no study store"):
         Store(f"sqlite:///{tmp_path}/none.db", create=False)
+
+
+def test_checking_a_store_file_keeps_the_locks_of_open_connections(tmp_path):
+    """Session 9: reading the header with open()/close() dropped the process's SQLite locks
+    (POSIX locks belong to the process and die with any close of the file), so another
+    worker that closed its connection took itself for the last one and deleted the WAL
+    under the running workers: their later trials went to a deleted file, the store was
+    left malformed. The check goes through SQLite now, which keeps the locks."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from dse.store.connect import check_sqlite_file
+
+    db = tmp_path / "s.db"
+    a = sqlite3.connect(db)
+    a.execute("pragma journal_mode=wal")
+    a.execute("create table t(x)")
+    a.execute("insert into t values (1)")
+    a.commit()
+    check_sqlite_file(db)  # in the same process, as every new Store() does
+    other = (f"import sqlite3; c = sqlite3.connect({str(db)!r}); "
+             f"c.execute('select count(*) from t').fetchall(); c.close()")
+    subprocess.run([sys.executable, "-c", other], check=True)  # a worker that ends
+    a.execute("insert into t values (2)")
+    a.commit()
+    assert sqlite3.connect(db).execute("select count(*) from t").fetchone()[0] == 2
+    (tmp_path / "photo.db").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    with pytest.raises(StoreError, match="not an SQLite database"):
+        check_sqlite_file(tmp_path / "photo.db")

@@ -4,6 +4,7 @@ one-paragraph errors of a missing driver or an unreachable server."""
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import event, make_url
@@ -82,25 +83,30 @@ def _secrets(url: str) -> list[str]:
     return [str(pw)] if pw else []
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 def check_sqlite_file(path: Path) -> None:
     """An existing file must be an SQLite database (or empty) before anything is written
-    beside it: a photo or a text file given by mistake is left alone, with no .lock."""
+    beside it: a photo or a text file given by mistake is left alone, with no .lock.
+
+    The file is read through SQLite (read-only), never with open()/close(): closing any
+    descriptor of a file drops every POSIX lock this process holds on it, so a worker that
+    checked its store again would lose its SQLite locks, and another worker ending would
+    delete the write-ahead log under it (session 9: a malformed store)."""
     if path.is_dir():
         raise StoreError(f"the study store {path} is a folder; give a database file, e.g. "
                          f"--storage sqlite:///{path}/dse.db.")
     if not path.exists():
         return
     try:
-        with path.open("rb") as f:
-            head = f.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreError(f"the study store {path} cannot be read ({exc.strerror}); check its "
-                         f"permissions.") from None
-    if head and head != SQLITE_HEADER:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            con.execute("pragma schema_version").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" not in str(exc):
+            raise StoreError(f"the study store {path} cannot be read ({exc}); check its "
+                             f"permissions.") from None
         raise StoreError(f"{path} is not an SQLite database (its first bytes are not an "
                          f"SQLite header), so dse will not write to it or beside it; give a "
                          f"new file name or an existing dse store with --storage "
-                         f"sqlite:///PATH. Nothing was written.")
+                         f"sqlite:///PATH. Nothing was written.") from None
