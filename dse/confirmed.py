@@ -86,8 +86,8 @@ def runs(store: Store, study: str, who: int | str, epochs: int, train_images: in
          ) -> list:
     """Complete confirmation runs of trial `who` (a number) or of the baseline `who` (a
     registered model's name) at `epochs` on `train_images` (0: all), by seed."""
-    return [r for r in counted(store, study) if _of(r, who) and r.epochs == epochs
-            and (r.train_images or 0) == train_images]
+    return sorted((r for r in counted(store, study) if _of(r, who) and r.epochs == epochs
+                   and (r.train_images or 0) == train_images), key=lambda r: r.seed)
 
 
 def _of(run, who: int | str) -> bool:
