@@ -185,7 +185,7 @@ class SearchSpace(_Strict):
             return v
         if not NAME.fullmatch(v) or ".." in v:
             raise ValueError("1-100 letters, digits, '.', '_' or '-', starting with a letter or "
-                             "digit (it names folders under studies/ and reports/)")
+                             "digit (it names a folder: studies/, reports/, calibrations/)")
         return v
 
     @field_validator("baselines")
