@@ -52,6 +52,9 @@ def test_the_most_accurate_trial_at_a_rung_is_never_stopped():
     # the smallest is not kept for being the smallest: size is exact, not trained
     assert not promotable([[0.9, 1.0], [0.8, 2.0], [0.7, 3.0], [0.1, 0.9]], 3, eta=4,
                           directions=MAX_MIN, trained=[True, False])
+    # a tie is no lead: when all are at chance, the larger one is stopped (CI, stop 27)
+    assert not promotable([[0.1, 0.2], [0.1, 0.2], [0.1, 0.33]], 2, eta=2,
+                          directions=MAX_MIN, trained=[True, False])
 
 
 def test_first_arrival_is_promoted_and_direction_matters():

@@ -50,16 +50,18 @@ def promotable(rung_values: Sequence[Sequence[float]], index: int, eta: int,
                directions: Sequence[str], credit: Sequence[float] | None = None,
                trained: Sequence[bool] | None = None) -> bool:
     """Whether the point at `index` is among the best max(1, n // eta) of its rung, after
-    crediting it `credit` (per objective, in its improving direction), or is the best of
-    its rung in a `trained` objective (accuracy): NSGA-II's order alone could stop the most
-    accurate trial when more points of the first front are extreme in some objective than
-    it keeps (session 9: the proof study stopped hps-06-0.5x, the most accurate at epoch
-    16, for two smaller and faster ones)."""
+    crediting it `credit` (per objective, in its improving direction), or is strictly the
+    best of its rung in a `trained` objective (accuracy; a tie, as when all are at chance,
+    protects no one): NSGA-II's order alone could stop the most accurate trial when more
+    points of the first front are extreme in some objective than it keeps (session 9: the
+    proof study stopped hps-06-0.5x, the most accurate at epoch 16, for two smaller and
+    faster ones)."""
     points = [to_minimise(v, directions) for v in rung_values]
     if credit:
         points[index] = [p - c for p, c in zip(points[index], credit, strict=True)]
+    others = [p for i, p in enumerate(points) if i != index]
     for k, is_trained in enumerate(trained or []):
-        if is_trained and points[index][k] <= min(p[k] for p in points):
+        if is_trained and others and points[index][k] < min(p[k] for p in others):
             return True
     keep = max(1, len(points) // eta)
     return index in order(points)[:keep]
