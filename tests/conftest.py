@@ -13,9 +13,19 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`-n 2`, the test command), pin each worker process to its own
+    core: the `dse` processes a test starts inherit the pinning, and dse sizes its threads
+    and `--workers auto` by the cores it may use, so two workers never oversubscribe."""
+    worker = getattr(config, "workerinput", {}).get("workerid", "")
+    cores = sorted(os.sched_getaffinity(0))
+    if worker.startswith("gw") and len(cores) > 1:
+        os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _threads():
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(max(1, min(2, len(os.sched_getaffinity(0)))))
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -66,7 +65,9 @@ def run_cmd(
         raise ConfigError("give --trials N and/or --timeout DURATION, e.g. --trials 20.")
     if log_format not in ("auto", "rich", "plain"):
         raise ConfigError(f"--log-format is auto, rich or plain, not {log_format[:30]!r}.")
-    cores = os.cpu_count() or 1
+    from dse.search.workers import usable_cores
+
+    cores = usable_cores()
     workers, why = _workers(workers, sp, device, cores, trials)
     threads = threads or max(1, cores // workers)
     if why and workers > 1 and not quiet:

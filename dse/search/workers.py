@@ -18,6 +18,15 @@ from dse.errors import Interrupted
 from dse.metrics import get_metric
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (`taskset`, a container's or a
+    test worker's pinning), not every core of the machine."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def auto_workers(metric_names: list[str], device: str, cores: int,
                  trials: int | None) -> tuple[int, str]:
     """`--workers auto`: one single-threaded worker per core, unless a timed metric is an
