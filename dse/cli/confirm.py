@@ -23,8 +23,9 @@ from dse.errors import ConfigError
 @app.command("confirm")
 def confirm_cmd(
     study: Annotated[str, typer.Option(help="Study whose candidates to confirm.")],
-    top: Annotated[int | None, typer.Option(min=1, help="Only the K best of the front (by "
-                                            "the study's first objective).")] = None,
+    top: Annotated[int | None, typer.Option(min=0, help="Only the K best of the front (by "
+                                            "the study's first objective); 0: only the "
+                                            "--baseline models.")] = None,
     trials: Annotated[str | None, typer.Option(help="Confirm these trials instead of the "
                                                "front, e.g. 3,7,9.")] = None,
     sample: Annotated[int, typer.Option(min=0, help="Also confirm N random non-front trials, "
@@ -64,6 +65,9 @@ def confirm_cmd(
     from dse.train.job import load_files
 
     check_mode(compile)
+    if top == 0 and (not baseline or trials or sample):
+        raise ConfigError("--top 0 confirms only the --baseline models: name one (e.g. "
+                          "--baseline hps-06-0.5x), without --trials or --sample.")
     frame = load_study_frame(study, storage)
     asked = None
     if trials:
@@ -71,7 +75,7 @@ def confirm_cmd(
             asked = [int(t) for t in trials.split(",")]
         except ValueError:
             raise ConfigError(f"--trials takes numbers like 3,7,9, not {trials[:40]!r}.") from None
-    chosen = choose(frame, top, asked, sample, seed)
+    chosen = [] if top == 0 else choose(frame, top, asked, sample, seed)
     if epochs is None:
         epochs = _fidelity_epochs(frame, fidelity)
     load_files(frame.attrs.get("dataset", "cifar10"), data_dir)  # missing data: fail first
