@@ -68,8 +68,10 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
             storage: str | None = None, device: str = "auto", data_dir=None,
             artifacts: Path = Path("studies"), say=print, progress: bool = False,
             train_images: int | None = None, baselines: list[str] | None = None,
-            tta_flip: bool = False, compile: str = "auto") -> list[dict]:
-    """Run (or continue) the confirmation runs; returns one summary per trial.
+            tta_flip: bool = False, compile: str = "auto", seeds: list[int] | None = None
+            ) -> list[dict]:
+    """Run (or continue) the confirmation runs; returns one summary per trial. Seeds 0 to
+    `repeats` - 1, or exactly `seeds`.
 
     `baselines` (registered variants, e.g. the papers' hps-06-0.5x) are trained the same
     way with the default recipe and stored under negative numbers. `train_images` keeps a
@@ -89,7 +91,7 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
                   hardware.describe(resolve_device(device)), device, data_dir, train_images,
                   progress, say, tta_flip, compile)
     for k, (number, label, cand) in enumerate(jobs, 1):
-        for seed in range(repeats):
+        for seed in seeds if seeds is not None else range(repeats):
             run(f"[{k}/{len(jobs)}] {label} seed {seed}", number, cand, epochs, seed)
     return summaries(store, study)
 

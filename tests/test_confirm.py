@@ -166,17 +166,20 @@ def test_confirm_mistakes_are_clear(study):
     assert r.returncode == 2 and "--trials takes numbers" in r.stderr
     r = dse("confirm", "--study", "conf", "--top", "0", "--epochs", "1", cwd=study)
     assert r.returncode == 2 and "only the --baseline models" in r.stderr
+    r = dse("confirm", "--study", "conf", "--trials", "0", "--seeds", "1,x", cwd=study)
+    assert r.returncode == 2 and "--seeds takes seeds" in r.stderr
 
 
-def test_top_0_confirms_only_the_baselines(study, data_dir):
-    """Another process can confirm the baselines while one confirms the trials."""
+def test_top_0_and_seeds_split_a_confirmation_between_processes(study, data_dir):
+    """Another process can confirm the baselines, or a seed, while one confirms the rest."""
     r = dse("confirm", "--study", "conf", "--top", "0", "--baseline", "hps-06-0.5x",
-            "--epochs", "1", "--train-images", "100", "--device", "cpu",
+            "--seeds", "3", "--epochs", "1", "--train-images", "100", "--device", "cpu",
             "--data-dir", str(data_dir), cwd=study)
     assert r.returncode == 0, r.stderr
     runs = [c for c in Store(f"sqlite:///{study}/studies/dse.db").confirmations("conf")
             if c.train_images == 100]
     assert len(runs) == 1 and runs[0].number < 0  # the baseline (negative number) alone
+    assert runs[0].seed == 3  # --seeds: exactly the seeds asked for
 
 
 def test_a_trial_that_does_not_learn_stays_off_the_front(tmp_path, data_dir):

@@ -36,7 +36,11 @@ def confirm_cmd(
     fidelity: Annotated[str | None, typer.Option(help="Take the epochs of this fidelity of "
                                                  "the study's space [default: the study's "
                                                  "own].")] = None,
-    repeats: Annotated[int, typer.Option(min=1, max=20, help="Seeds per candidate.")] = 1,
+    repeats: Annotated[int, typer.Option(min=1, max=20, help="Seeds per candidate: seeds "
+                                         "0 to N-1.")] = 1,
+    seeds: Annotated[str | None, typer.Option(
+        help="Run exactly these seeds instead, e.g. 2 or 0,2: so that another process can "
+             "train a candidate's other seeds at the same time.")] = None,
     baseline: Annotated[list[str] | None, typer.Option(
         help="Also train this registered model (e.g. the papers' hps-06-0.5x) the same way, "
              "with the default recipe, for a like-with-like comparison (repeatable).")]
@@ -68,6 +72,7 @@ def confirm_cmd(
     if top == 0 and (not baseline or trials or sample):
         raise ConfigError("--top 0 confirms only the --baseline models: name one (e.g. "
                           "--baseline hps-06-0.5x), without --trials or --sample.")
+    seed_list = _seeds(seeds, repeats)
     frame = load_study_frame(study, storage)
     asked = None
     if trials:
@@ -79,9 +84,10 @@ def confirm_cmd(
     if epochs is None:
         epochs = _fidelity_epochs(frame, fidelity)
     load_files(frame.attrs.get("dataset", "cifar10"), data_dir)  # missing data: fail first
-    results = confirm(study, chosen, epochs, repeats, storage, device, data_dir, artifacts,
+    results = confirm(study, chosen, epochs, len(seed_list), storage, device, data_dir, artifacts,
                       say=lambda m: console.print(m, markup=False), train_images=train_images,
-                      baselines=baseline, progress=True, tta_flip=tta_flip, compile=compile)
+                      baselines=baseline, progress=True, tta_flip=tta_flip, compile=compile,
+                      seeds=seed_list)
     frame = load_study_frame(study, storage)
     from dse.report.build import _correlation
 
@@ -172,3 +178,17 @@ def frontier_cmd(
         return
     atomic_write_text(text, out)
     console.print(f"wrote {out}", markup=False)
+
+
+def _seeds(seeds: str | None, repeats: int) -> list[int]:
+    """--seeds 0,2 -> [0, 2]; without it, 0 to --repeats - 1."""
+    if seeds is None:
+        return list(range(repeats))
+    try:
+        out = sorted({int(x) for x in seeds.split(",")})
+    except ValueError:
+        out = []
+    if not out or not all(0 <= x < 1000 for x in out) or repeats != 1:
+        raise ConfigError(f"--seeds takes seeds from 0 to 999 like 0,2 (and replaces "
+                          f"--repeats), not {seeds[:40]!r}.")
+    return out
