@@ -84,7 +84,8 @@ def confirm_cmd(
     if epochs is None:
         epochs = _fidelity_epochs(frame, fidelity)
     load_files(frame.attrs.get("dataset", "cifar10"), data_dir)  # missing data: fail first
-    results = confirm(study, chosen, epochs, len(seed_list), storage, device, data_dir, artifacts,
+    results = confirm(study, chosen, epochs, storage=storage, device=device, data_dir=data_dir,
+                      artifacts=artifacts,
                       say=lambda m: console.print(m, markup=False), train_images=train_images,
                       baselines=baseline, progress=True, tta_flip=tta_flip, compile=compile,
                       seeds=seed_list)
@@ -188,7 +189,8 @@ def _seeds(seeds: str | None, repeats: int) -> list[int]:
         out = sorted({int(x) for x in seeds.split(",")})
     except ValueError:
         out = []
-    if not out or not all(0 <= x < 1000 for x in out) or repeats != 1:
-        raise ConfigError(f"--seeds takes seeds from 0 to 999 like 0,2 (and replaces "
-                          f"--repeats), not {seeds[:40]!r}.")
+    if repeats != 1:
+        raise ConfigError("give --seeds or --repeats, not both: --seeds names the seeds.")
+    if not out or not all(0 <= x < 1000 for x in out):
+        raise ConfigError(f"--seeds takes seeds from 0 to 999 like 0,2, not {seeds[:40]!r}.")
     return out
