@@ -5,7 +5,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/ruff check dse tests bench
 .venv/bin/lint-imports  # the layers contract in pyproject.toml
-# one pytest-xdist worker per usable core, each pinned to its core; a test file stays on one
-# worker (its module fixtures are built once); files with slow tests go first
-# (tests/conftest.py)
-.venv/bin/python -m pytest -q -n "$(nproc)" --dist loadfile --no-loadscope-reorder --durations=25 "$@"  # the 25 slowest: where suite time goes
+# one pytest-xdist worker per usable core, each pinned to its core (tests/conftest.py); a
+# test file stays on one worker, so its module fixtures are built once
+.venv/bin/python -m pytest -q -n "$(nproc)" --dist loadfile --durations=25 "$@"  # the 25 slowest: where suite time goes

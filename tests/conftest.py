@@ -23,14 +23,6 @@ def pytest_configure(config):
         os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
 
 
-def pytest_collection_modifyitems(config, items):
-    """Files holding a `slow` test first, the rest after, each group in collection order.
-    pytest-xdist hands out whole files in this order (`--dist loadfile
-    --no-loadscope-reorder`), so the long files start first and short ones fill the end,
-    instead of the run ending with one worker busy and the other idle."""
-    slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
-
 @pytest.fixture(autouse=True, scope="session")
 def _threads():
     torch.set_num_threads(max(1, min(2, len(os.sched_getaffinity(0)))))

@@ -103,7 +103,6 @@ def test_redrawing_spends_fewer_trials_on_candidates_a_constraint_rejects():
     assert redrawn < plain
 
 
-@pytest.mark.slow
 def test_a_smoke_study_trains_its_baselines_and_shows_them(tmp_path, data_dir):
     path = tmp_path / "s.yaml"
     path.write_text(textwrap.dedent("""

@@ -31,7 +31,6 @@ def test_auto_compiles_long_cpu_runs_only(monkeypatch):
         decide("on", CPU, 1)
 
 
-@pytest.mark.slow
 def test_a_compiled_step_is_exact_and_fit_trains_through_it(data_dir):
     train, val, _ = prepare_data(DataPlan("cifar10", val_size=256, subset=512), 1.0, data_dir)
     x = train.images[:128].float().div(255)
@@ -106,7 +105,6 @@ def test_auto_keeps_a_compile_only_if_right_and_faster(monkeypatch):
         assert got is compiled and says in why
 
 
-@pytest.mark.slow
 def test_compiling_never_changes_the_model_a_run_trains(data_dir, tmp_path):
     """ELU before batch norm is miscompiled by torch 2.14.1 on a CPU (logits 1.2 off, then
     NaN): `--compile on` must still train the model the eager run trains, compiled where

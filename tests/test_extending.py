@@ -44,7 +44,6 @@ def dse(*args, cwd):
                           text=True, cwd=cwd, env=env)
 
 
-@pytest.mark.slow
 def test_plugin_family_metric_and_scheduler_in_a_real_study(tmp_path, data_dir):
     space = tmp_path / "toy.yaml"
     space.write_text(TOY_SPACE)

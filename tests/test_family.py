@@ -76,7 +76,6 @@ def architectures(draw):
     return spec
 
 
-@pytest.mark.slow
 @settings(max_examples=6, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(spec=architectures())

@@ -24,7 +24,6 @@ def worker(*args, cwd, env=None):
                             env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
 
 
-@pytest.mark.slow
 def test_four_workers_share_one_study(tmp_path, data_dir, pg_url):
     # started together, the workers enqueue the space's baselines once (the first takes the
     # store's advisory lock); each worker then runs its 2 trials, baselines first

@@ -20,7 +20,6 @@ def dse(*args, cwd, env=None):
                           text=True, cwd=cwd, env={**os.environ, **(env or {})})
 
 
-@pytest.mark.slow
 def test_run_smoke_twice_grows_the_study_and_optuna_reads_it(tmp_path, data_dir):
     args = ["run", "--space", "hps_cifar10", "--fidelity", "smoke", "--trials", "4",
             "--device", "cpu", "--data-dir", str(data_dir)]
