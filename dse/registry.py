@@ -32,6 +32,13 @@ class NoOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _Lazy:
+    """A registry entry not imported yet."""
+
+    def __init__(self, load: Callable[[], Any]):
+        self.load = load
+
+
 class Registry(Generic[T]):
     """Named entries of one kind; names are case-insensitive and registered once."""
 
@@ -47,6 +54,11 @@ class Registry(Generic[T]):
         self._items[key] = item
         return item
 
+    def register_lazy(self, name: str, load: Callable[[], T]) -> None:
+        """Add an entry whose object `load()` imports on first use (for entries whose
+        module is slow to import and rarely used)."""
+        self.register(name, _Lazy(load))  # type: ignore[arg-type]
+
     def decorator(self, name: str | None = None, attr: str = "name") -> Callable[[T], T]:
         """`@REG.decorator("x")`, or `@REG.decorator()` for a class with a `name`."""
         def wrap(item: T) -> T:
@@ -56,12 +68,16 @@ class Registry(Generic[T]):
 
     def get(self, name: Any) -> T:
         """The entry `name`, or UnknownName saying what was given and what exists."""
+        key = str(name).lower()
         try:
-            return self._items[str(name).lower()]
+            item = self._items[key]
         except KeyError:
             raise UnknownName(f"unknown {self.kind} {str(name)[:60]!r}; {self.plural}: "
                               f"{', '.join(self.names()) or 'none registered'}"
                               f"{'; ' + self.hint if self.hint else ''}.") from None
+        if isinstance(item, _Lazy):
+            item = self._items[key] = item.load()
+        return item
 
     def names(self) -> list[str]:
         """Registered names, sorted."""
@@ -69,7 +85,7 @@ class Registry(Generic[T]):
 
     def values(self) -> list[T]:
         """The entries in registration order (built-ins first, then plugins)."""
-        return list(self._items.values())
+        return [self.get(name) for name in self._items]
 
     def remove(self, name: str) -> None:
         """Forget `name` (a registration that failed its own checks)."""

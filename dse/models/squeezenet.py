@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-import torchvision
 from pydantic import Field
 from torch import nn
 
@@ -23,6 +22,10 @@ class SqueezeNetConfig(FamilyConfig):
 @register_family("squeezenet", SqueezeNetConfig)
 def squeezenet(cfg: SqueezeNetConfig) -> nn.Module:
     """torchvision's SqueezeNet: final 1x1 conv 512 -> classes, adaptive average pool."""
+    # importing torchvision loads all its models and torch._dynamo (~2.5 s of start-up)
+    # lazy: only a SqueezeNet build needs torchvision
+    import torchvision
+
     fn = {"1.0": torchvision.models.squeezenet1_0, "1.1": torchvision.models.squeezenet1_1}
     return fn[cfg.version](weights=None, num_classes=cfg.num_classes, dropout=cfg.dropout)
 

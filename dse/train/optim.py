@@ -9,7 +9,6 @@ from typing import Any
 
 import torch
 from pydantic import ConfigDict, Field, StrictBool, create_model
-from pytorch_optimizer import AdaBound
 from torch.optim import lr_scheduler as sched
 
 from dse.errors import ConfigError
@@ -21,9 +20,20 @@ for _name, _cls in {
     "sgd": torch.optim.SGD, "asgd": torch.optim.ASGD, "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW, "adagrad": torch.optim.Adagrad,
     "adadelta": torch.optim.Adadelta, "adamax": torch.optim.Adamax,
-    "rmsprop": torch.optim.RMSprop, "rprop": torch.optim.Rprop, "adabound": AdaBound,
+    "rmsprop": torch.optim.RMSprop, "rprop": torch.optim.Rprop,
 }.items():
     OPTIMIZERS.register(_name, _cls)
+
+
+def _adabound() -> type[torch.optim.Optimizer]:
+    # pytorch_optimizer imports torch.distributed.tensor (~0.9 s of start-up)
+    # lazy: only a run with AdaBound needs it
+    from pytorch_optimizer import AdaBound
+
+    return AdaBound
+
+
+OPTIMIZERS.register_lazy("adabound", _adabound)
 NOT_OPTIONS = {"self", "params", "kwargs", "weight_decay"}  # weight decay is a recipe key
 
 
