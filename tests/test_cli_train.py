@@ -36,13 +36,31 @@ def test_train_then_evaluate(tmp_path, data_dir):
     # the architecture of a checkpoint, trained again from scratch (a found model, longer)
     again = tmp_path / "again"
     r = dse("train", "--model-from", str(out / "checkpoint.pt"), "--model-arg", "dropout=0.1",
-            "--epochs", "1", "--subset", "200", "--val-size", "100", "--device", "cpu",
+            "--epochs", "1", "--subset", "200", "--val-size", "0", "--device", "cpu",
             "--out", str(again), "--data-dir", str(data_dir))
     assert r.returncode == 0, r.stderr
     spec = json.loads((again / "metrics.json").read_text())["model"]
     assert spec["name"] == "hps-06-0.5x" and spec["dropout"] == 0.1, spec
     r = dse("train", "--model", "hps-06-0.5x", "--model-from", str(out / "checkpoint.pt"))
     assert r.returncode == 2 and "once" in r.stderr and "Traceback" not in r.stderr
+
+    # a run tested on the test set stands in the frontier table beside confirmations
+    r = dse("frontier", "--run", str(again), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if "one run of `dse train`" in line)
+    test_acc = json.loads((again / "metrics.json").read_text())["final"]["val_acc"]
+    assert f"| {test_acc * 100:.2f} |" in row and "dropout=0.1" in row and "seed 0" in row
+    assert "`sgd lr=0.1 cosine b128 wd=0.0005`" in row and "HPS-06-0.5x" in r.stdout
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    m = json.loads((again / "metrics.json").read_text())
+    m["train_config"]["epochs"] = 5
+    (unfinished / "metrics.json").write_text(json.dumps(m))
+    (tmp_path / "empty").mkdir()
+    for folder, needle in ((out, "validation split"), (unfinished, "1 of its 5 epochs"),
+                           (tmp_path / "empty", "no readable metrics.json")):
+        r = dse("frontier", "--run", str(folder), cwd=tmp_path)
+        assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -137,8 +137,11 @@ def _fidelity_epochs(frame, fidelity: str | None) -> int:
 
 @app.command("frontier")
 def frontier_cmd(
-    study: Annotated[list[str], typer.Option(help="Study whose confirmations to list "
-                                             "(repeatable).")],
+    study: Annotated[list[str] | None, typer.Option(help="Study whose confirmations to "
+                                                    "list (repeatable).")] = None,
+    run: Annotated[list[Path] | None, typer.Option(
+        help="Also list a finished `dse train` run tested on the test set (--val-size 0): "
+             "its output folder (repeatable).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the Markdown here [default: "
                                              "print it].")] = None,
     storage: Annotated[list[str] | None, typer.Option(
@@ -153,10 +156,15 @@ def frontier_cmd(
 
     from dse.fileio import atomic_write_text
     from dse.report.data import load_study_frame
-    from dse.report.frontier import frontier_markdown
+    from dse.report.frontier import frontier_markdown, load_run
     from dse.store import Store
     from dse.store.url import redact
 
+    study = list(study or [])
+    if not study and not run:
+        raise ConfigError("give at least one --study (its confirmations) or --run (a "
+                          "`dse train` output folder).")
+    runs = [load_run(folder, str(folder)) for folder in run or []]  # bad folder: exit 2
     urls = list(storage or [None])
     if len(urls) == 1:
         urls *= len(study)
@@ -172,8 +180,9 @@ def frontier_cmd(
             stores[url] = Store(url, create=False)
         sources.append((stores[url], name, frame))
     args = [redact(a) for a in sys.argv[1:]]
-    text = frontier_markdown(sources, sources[0][2].attrs.get("dataset", "cifar10"),
-                             "dse " + shlex.join(args))
+    dataset = (sources[0][2].attrs.get("dataset", "cifar10") if sources
+               else runs[0]["dataset"])
+    text = frontier_markdown(sources, dataset, "dse " + shlex.join(args), runs)
     if out is None:
         console.print(text, markup=False, highlight=False, soft_wrap=True)
         return

@@ -3,14 +3,18 @@
 A Markdown table for results/: test accuracy mean ± std over seeds, size, MACs, latency,
 epochs, training images and hardware per confirmed candidate and per baseline trained by
 dse, then the published 200-epoch figures of the same data set, each labelled with where
-it comes from. All user-supplied text is written as code spans, never as raw Markdown.
+it comes from. Single long runs of `dse train` tested on the test set can be listed too
+(`--run`). All user-supplied text is written as code spans, never as raw Markdown.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
+from pathlib import Path
 
 from dse import confirmed, reference
+from dse.errors import ConfigError
 from dse.models import get_entry
 from dse.report.data import summary
 from dse.store import Store
@@ -47,6 +51,34 @@ def _groups(store: Store, study: str, named: dict[int, str]) -> list[dict]:
     return out
 
 
+def load_run(folder: Path, label: str) -> dict:
+    """A finished `dse train` run (its folder's metrics.json) as a row; only a run tested on
+    the test set (`--val-size 0`) may stand beside confirmations. `label`: how the row names
+    the run (its path as given)."""
+    path = folder / "metrics.json" if folder.is_dir() else folder
+    try:
+        m = json.loads(path.read_text())
+        final, done, planned = m["final"], len(m["epochs"]), m["train_config"]["epochs"]
+        split, acc = final.get("val_split"), float(final["val_acc"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"--run {str(folder)[:200]!r}: no readable metrics.json of a "
+                          f"`dse train` run there ({type(exc).__name__}); give the run's "
+                          f"output folder.") from None
+    if split != "test":
+        raise ConfigError(f"--run {str(folder)[:200]!r} reports accuracy on a validation "
+                          f"split, not the test set; only runs trained with --val-size 0 "
+                          f"are listed beside confirmations.")
+    if done < planned:
+        raise ConfigError(f"--run {str(folder)[:200]!r} has {done} of its {planned} epochs; "
+                          f"list it when it has finished.")
+    return {"study": label, "number": None, "baseline": None, "epochs": done,
+            "train_images": m.get("train_images"), "candidate": {"model": m.get("model", {})},
+            "accs": [acc], "measurements": {k: final.get(k) for k in
+                                            ("size_mb", "macs", "latency_ms")},
+            "hardware": m.get("hardware") or {}, "recipe": m["train_config"],
+            "dataset": m.get("dataset", "cifar10")}
+
+
 def _hardware(hw: dict) -> str:
     if not hw:
         return "-"
@@ -55,10 +87,11 @@ def _hardware(hw: dict) -> str:
 
 
 def frontier_markdown(sources: list[tuple[Store, str, object]], dataset: str = "cifar10",
-                      command: str = "") -> str:
+                      command: str = "", runs: list[dict] | None = None) -> str:
     """The whole page as Markdown; `sources`: (store, study name, its `load_study_frame`)
-    for each study listed (studies may live in different stores)."""
+    for each study listed (studies may live in different stores); `runs`: `load_run` rows."""
     rows = [g for store, s, f in sources for g in _groups(store, s, _study_baselines(f))]
+    rows += runs or []
     rows.sort(key=lambda g: -statistics.fmean(g["accs"]))
     lines = ["# Confirmed models and the papers' models", ""]
     if command:
@@ -68,7 +101,9 @@ def frontier_markdown(sources: list[tuple[Store, str, object]], dataset: str = "
               "is the mean ± population standard deviation over the seeds. Size is dse's "
               "float32 state_dict in MB; MACs per image; latency is eager PyTorch, batch 1, "
               "one thread, timed at the end of each run (median over the runs) on the "
-              "hardware named, on whatever else that machine was running then.", "",
+              "hardware named, on whatever else that machine was running then. A `dse train` "
+              "row is one run (one seed) with the recipe it names, tested on the test set.",
+              "",
               "| model | kind | study / trial | epochs | train images | seeds | test accuracy "
               "(%) | size (MB) | papers' size (MB) | MACs (M) | latency (ms) | hardware |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -77,6 +112,9 @@ def frontier_markdown(sources: list[tuple[Store, str, object]], dataset: str = "
         accs = g["accs"]
         std = statistics.pstdev(accs) if len(accs) > 1 else 0.0
         name = g["baseline"] or cand.get("model", {}).get("name", "?")
+        if g["number"] is None:  # a `dse train` run
+            lines.append(_run_line(g, name, dataset))
+            continue
         baseline = g["number"] < 0 or g["baseline"] is not None
         pub = reference.lookup(_paper_name(name), dataset) if baseline else None
         lines.append("| " + " | ".join([
@@ -103,6 +141,23 @@ def frontier_markdown(sources: list[tuple[Store, str, object]], dataset: str = "
                          f"{_num(r['size_mb'], '.3f')} | {_num(r['epoch_time_s'], '.0f')} | "
                          f"{_code(r.get('gpu') or '-')} |")
     return "\n".join(lines) + "\n"
+
+
+def _run_line(g: dict, name: str, dataset: str) -> str:
+    """A table row for a `dse train` run."""
+    m, t = g["measurements"], g["recipe"]
+    registered = len(g["candidate"]["model"]) == 1  # a variant by name: the papers' model?
+    pub = reference.lookup(_paper_name(name), dataset) if registered else None
+    recipe = (f"{t.get('optimizer')} lr={t.get('lr')} {t.get('schedule')} "
+              f"b{t.get('batch_size')} wd={t.get('weight_decay')}")
+    return "| " + " | ".join([
+        _code(name if registered else summary(g["candidate"])),
+        "one run of `dse train`, " + _code(recipe), _code(g["study"]), str(g["epochs"]),
+        f"{g['train_images'] or 50000:,}", f"1 (seed {t.get('seed', 0)})",
+        f"{g['accs'][0] * 100:.2f}", _num(m.get("size_mb"), ".3f"),
+        _num(pub["size_mb"] if pub else None, ".3f"),
+        _num(m["macs"] / 1e6 if m.get("macs") else None, ".2f"),
+        _num(m.get("latency_ms"), ".2f"), _hardware(g["hardware"])]) + " |"
 
 
 def _num(v, fmt: str) -> str:
