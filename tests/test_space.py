@@ -94,3 +94,28 @@ def test_space_validate_cli_exit_codes(tmp_path):
     r = subprocess.run([sys.executable, "-m", "dse.cli", "space", "show", "hps_cifar10"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and "blocks3" in r.stdout and "example candidate" in r.stdout
+
+
+def test_a_space_extends_another_key_by_key(tmp_path):
+    """`extends:` takes a shipped space or a file beside this one; each key given replaces
+    the base's whole; a circle or a base that is not there is a one-paragraph error."""
+    (tmp_path / "small.yaml").write_text(
+        "extends: hps_arch_cifar10\nname: small\nstudy: small\n"
+        "constraints: ['size_mb <= 0.37']\nbaselines: [hps-06-0.5x]\n")
+    small, base = load_space(str(tmp_path / "small.yaml")), load_space("hps_arch_cifar10")
+    assert (small.name, small.study, small.baselines) == ("small", "small", ["hps-06-0.5x"])
+    assert [c.text for c in small.constraints] == ["size_mb <= 0.37"] and not base.constraints
+    assert small.model == base.model and small.fidelities == base.fidelities
+    (tmp_path / "smaller.yaml").write_text("extends: small.yaml\nstudy: smaller\n")
+    smaller = load_space(str(tmp_path / "smaller.yaml"))  # a chain, relative to the file
+    assert (smaller.name, smaller.study, smaller.constraints) == ("small", "smaller",
+                                                                 small.constraints)
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nname: a\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\nname: b\n")
+    (tmp_path / "gone.yaml").write_text("extends: no_such_space\nname: g\n")
+    (tmp_path / "num.yaml").write_text("extends: 3\nname: n\n")
+    for name, needle in (("a.yaml", "circle"), ("gone.yaml", "unknown search space"),
+                         ("num.yaml", "extends must name")):
+        r = subprocess.run([sys.executable, "-m", "dse.cli", "space", "validate",
+                            str(tmp_path / name)], capture_output=True, text=True)
+        assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -307,13 +307,37 @@ def shipped_spaces() -> list[str]:
     return sorted(p.stem for p in REPO_SPACES.glob("*.yaml"))
 
 
+MAX_EXTENDS = 8
+
+
+def _with_base(path: Path, raw: dict, chain: tuple[Path, ...] = ()) -> dict:
+    """`extends: BASE` (a shipped space's name, or a YAML path relative to this file): the
+    base's keys, each key this file gives replacing the base's whole."""
+    if "extends" not in raw:
+        return raw
+    base = raw.pop("extends")
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f"{path}: extends must name a shipped space or a YAML file, got "
+                          f"{shorten(base)}.")
+    near = path.parent / base
+    base_path = resolve_space_path(str(near) if near.suffix in (".yaml", ".yml") else base)
+    chain = (*chain, path.resolve())
+    if base_path.resolve() in chain or len(chain) > MAX_EXTENDS:
+        raise ConfigError(f"{path}: extends {base!r} goes round in a circle or deeper than "
+                          f"{MAX_EXTENDS} files; let one file extend a space that does not "
+                          f"extend it back.")
+    inherited = _with_base(base_path, read_yaml_mapping(base_path, "a search space",
+                                                        "name, study, model, ..."), chain)
+    return {**inherited, **raw}
+
+
 def load_space(name_or_path: str) -> SearchSpace:
     """Read and validate a space; errors name the file, the key path and what is allowed.
 
     Bounded: at most 1 MB of UTF-8 text and 100,000 values after YAML aliases expand.
     """
     path = resolve_space_path(name_or_path)
-    raw = read_yaml_mapping(path, "a search space", "name, study, model, ...")
+    raw = _with_base(path, read_yaml_mapping(path, "a search space", "name, study, model, ..."))
     try:
         return SearchSpace.model_validate(raw)
     except ValidationError as exc:
