@@ -6,7 +6,6 @@ validated space is `dse.search.candidate`'s job.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -44,12 +43,15 @@ from dse.search.dims import (  # noqa: F401  (re-exported: the dimension types)
 )
 from dse.search.fidelity import Fidelity
 from dse.search.samplers import SAMPLERS
-from dse.search.yaml_file import read_yaml_mapping, validation_text
+from dse.search.yaml_file import (  # noqa: F401  (re-exported)
+    read_space_mapping,
+    resolve_space_path,
+    shipped_spaces,
+    validation_text,
+)
 from dse.train.optim import OPTIMIZERS, optimizer_options
 from dse.train.recipe import DEFAULT_RECIPE
 from dse.train.schedules import SCHEDULES
-
-REPO_SPACES = Path(__file__).resolve().parents[2] / "search_spaces"
 
 
 class ModelSpace(BaseModel):
@@ -287,57 +289,13 @@ class SearchSpace(_Strict):
 
 # --------------------------------------------------------------------------- loading
 
-def resolve_space_path(name_or_path: str) -> Path:
-    """A path to a YAML file, or a shipped space name (search_spaces/NAME.yaml)."""
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        if not p.is_file():
-            raise ConfigError(f"search space file {p} does not exist or is not a file.")
-        return p
-    for folder in (Path("search_spaces"), REPO_SPACES):
-        cand = folder / f"{name_or_path}.yaml"
-        if cand.is_file():
-            return cand
-    raise ConfigError(f"unknown search space {name_or_path!r}; shipped spaces: "
-                      f"{', '.join(shipped_spaces())}, or give a path to a YAML file.")
-
-
-def shipped_spaces() -> list[str]:
-    """Names of the spaces in search_spaces/."""
-    return sorted(p.stem for p in REPO_SPACES.glob("*.yaml"))
-
-
-MAX_EXTENDS = 8
-
-
-def _with_base(path: Path, raw: dict, chain: tuple[Path, ...] = ()) -> dict:
-    """`extends: BASE` (a shipped space's name, or a YAML path relative to this file): the
-    base's keys, each key this file gives replacing the base's whole."""
-    if "extends" not in raw:
-        return raw
-    base = raw.pop("extends")
-    if not isinstance(base, str) or not base.strip():
-        raise ConfigError(f"{path}: extends must name a shipped space or a YAML file, got "
-                          f"{shorten(base)}.")
-    near = path.parent / base
-    base_path = resolve_space_path(str(near) if near.suffix in (".yaml", ".yml") else base)
-    chain = (*chain, path.resolve())
-    if base_path.resolve() in chain or len(chain) > MAX_EXTENDS:
-        raise ConfigError(f"{path}: extends {base!r} goes round in a circle or deeper than "
-                          f"{MAX_EXTENDS} files; let one file extend a space that does not "
-                          f"extend it back.")
-    inherited = _with_base(base_path, read_yaml_mapping(base_path, "a search space",
-                                                        "name, study, model, ..."), chain)
-    return {**inherited, **raw}
-
-
 def load_space(name_or_path: str) -> SearchSpace:
     """Read and validate a space; errors name the file, the key path and what is allowed.
 
     Bounded: at most 1 MB of UTF-8 text and 100,000 values after YAML aliases expand.
     """
     path = resolve_space_path(name_or_path)
-    raw = _with_base(path, read_yaml_mapping(path, "a search space", "name, study, model, ..."))
+    raw = read_space_mapping(path)
     try:
         return SearchSpace.model_validate(raw)
     except ValidationError as exc:

@@ -1,5 +1,6 @@
 """Reading a user's YAML file safely: bounded size and expansion, UTF-8, one-paragraph
-errors naming the file, the line and the key path."""
+errors naming the file, the line and the key path; finding a space file by name or path,
+and the base it `extends`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from dse.errors import ConfigError
 from dse.search.dims import shorten
 
+REPO_SPACES = Path(__file__).resolve().parents[2] / "search_spaces"
 MAX_BYTES = 1_000_000
 MAX_YAML_NODES = 100_000
 
@@ -47,6 +49,50 @@ def read_yaml_mapping(path: Path, what: str, keys: str) -> dict:
         raise ConfigError(f"{path} must hold a mapping ({keys}), got "
                           f"{type(raw).__name__}.")
     return raw
+
+
+def resolve_space_path(name_or_path: str) -> Path:
+    """A path to a YAML file, or a shipped space name (search_spaces/NAME.yaml)."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.is_file():
+            raise ConfigError(f"search space file {p} does not exist or is not a file.")
+        return p
+    for folder in (Path("search_spaces"), REPO_SPACES):
+        cand = folder / f"{name_or_path}.yaml"
+        if cand.is_file():
+            return cand
+    raise ConfigError(f"unknown search space {name_or_path!r}; shipped spaces: "
+                      f"{', '.join(shipped_spaces())}, or give a path to a YAML file.")
+
+
+def shipped_spaces() -> list[str]:
+    """Names of the spaces in search_spaces/."""
+    return sorted(p.stem for p in REPO_SPACES.glob("*.yaml"))
+
+
+MAX_EXTENDS = 8
+
+
+def read_space_mapping(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    """A space file's mapping, after `extends: BASE` (a shipped space's name, or a YAML path
+    relative to this file): the base's keys, each key this file gives replacing the base's
+    whole."""
+    raw = read_yaml_mapping(path, "a search space", "name, study, model, ...")
+    if "extends" not in raw:
+        return raw
+    base = raw.pop("extends")
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f"{path}: extends must name a shipped space or a YAML file, got "
+                          f"{shorten(base)}.")
+    near = path.parent / base
+    base_path = resolve_space_path(str(near) if near.suffix in (".yaml", ".yml") else base)
+    chain = (*chain, path.resolve())
+    if base_path.resolve() in chain or len(chain) > MAX_EXTENDS:
+        raise ConfigError(f"{path}: extends {base!r} goes round in a circle or deeper than "
+                          f"{MAX_EXTENDS} files; let one file extend a space that does not "
+                          f"extend it back.")
+    return {**read_space_mapping(base_path, chain), **raw}
 
 
 def validation_text(exc: ValidationError) -> str:
