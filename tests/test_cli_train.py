@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -29,9 +30,10 @@ def test_train_then_evaluate(tmp_path, data_dir):
         assert final[key] > 0, key
     assert final["params"] == 67_670
     r = dse("evaluate", "--model", "hps-06-0.5x", "--checkpoint", str(out / "checkpoint.pt"),
-            "--device", "cpu", "--data-dir", str(data_dir))
+            "--device", "cpu", "--data-dir", str(data_dir), "--tta-flip")
     assert r.returncode == 0, r.stderr
-    assert f"{final['test_acc']:.4f}" in r.stdout  # same weights, same test set, same figure
+    assert f"test accuracy {final['test_acc']:.4f}" in r.stdout  # same weights, same figure
+    assert re.search(r"; 0\.\d{4} averaged with the mirrored image", r.stdout), r.stdout
 
     # the architecture of a checkpoint, trained again from scratch (a found model, longer)
     again = tmp_path / "again"

@@ -151,12 +151,18 @@ def evaluate_cmd(
     device: Device = "auto",
     data_dir: DataDir = None,
     download: Download = False,
+    tta_flip: Annotated[bool, typer.Option(
+        help="Also report the accuracy with each image's softmax averaged with its mirror "
+             "image's (an extra figure; the first stays single-view).")] = False,
 ):
     """Report the test accuracy of a checkpoint."""
-    from dse.train import load_model
+    from dse.train import TrainConfig, load_model
     from dse.train.job import evaluate_on_test
 
     net, spec = load_model(checkpoint, model, dataset)
-    ev = evaluate_on_test(net, dataset, data_dir, download, device)
+    ev = evaluate_on_test(net, dataset, data_dir, download, device,
+                          TrainConfig(tta_flip=tta_flip))
+    flip = (f"; {ev['accuracy_flip']:.4f} averaged with the mirrored image"
+            if tta_flip else "")
     console.print(f"{spec['name']}: test accuracy {ev['accuracy']:.4f} (loss {ev['loss']:.4f}) "
-                  f"on {ev['images']:,} {dataset} test images", markup=False)
+                  f"on {ev['images']:,} {dataset} test images{flip}", markup=False)
