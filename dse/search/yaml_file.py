@@ -89,9 +89,9 @@ def read_space_mapping(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     base_path = resolve_space_path(str(near) if near.suffix in (".yaml", ".yml") else base)
     chain = (*chain, path.resolve())
     if base_path.resolve() in chain or len(chain) > MAX_EXTENDS:
-        raise ConfigError(f"{path}: extends {base!r} goes round in a circle or deeper than "
-                          f"{MAX_EXTENDS} files; let one file extend a space that does not "
-                          f"extend it back.")
+        raise ConfigError(f"{path}: extends {shorten(base)} goes round in a circle or deeper "
+                          f"than {MAX_EXTENDS} files; let one file extend a space that does "
+                          f"not extend it back.")
     return {**read_space_mapping(base_path, chain), **raw}
 
 
