@@ -16,6 +16,7 @@ from pathlib import Path
 from dse import confirmed, reference
 from dse.errors import ConfigError
 from dse.models import get_entry
+from dse.report.data import recipe as recipe_text
 from dse.report.data import summary
 from dse.store import Store
 
@@ -148,8 +149,7 @@ def _run_line(g: dict, name: str, dataset: str) -> str:
     m, t = g["measurements"], g["recipe"]
     registered = len(g["candidate"]["model"]) == 1  # a variant by name: the papers' model?
     pub = reference.lookup(_paper_name(name), dataset) if registered else None
-    recipe = (f"{t.get('optimizer')} lr={t.get('lr')} {t.get('schedule')} "
-              f"b{t.get('batch_size')} wd={t.get('weight_decay')}")
+    recipe = f"{recipe_text({'train': t})} wd={t.get('weight_decay')}"
     return "| " + " | ".join([
         _code(name if registered else summary(g["candidate"])),
         "one run of `dse train`, " + _code(recipe), _code(g["study"]), str(g["epochs"]),
