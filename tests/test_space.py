@@ -79,6 +79,14 @@ def test_invalid_space_names_file_key_and_allowed(tmp_path, bad, needles):
     assert str(path) in msg
     for needle in needles:
         assert needle in msg, (needle, msg)
+    assert msg.count("got ") <= 1, msg  # the value is shown once
+
+
+def test_one_objective_is_refused_naming_the_rule(tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        load_space(str(write(tmp_path, BASE + "objectives: [accuracy]\n")))
+    assert "two to four distinct objectives" in str(exc.value)
+    assert str(exc.value).count("got ") == 1
 
 
 def test_space_validate_cli_exit_codes(tmp_path):

@@ -104,9 +104,10 @@ def validation_text(exc: ValidationError) -> str:
             continue
         loc = ".".join(str(x) for x in e["loc"] if not str(x).startswith(("function-",
                                                                             "tagged")))
-        value = e.get("input")
-        shown = f" (got {shorten(value)})" if not isinstance(value, dict) else ""
-        lines.append(f"{loc or '<top>'}: {e['msg'].removeprefix('Value error, ')}{shown}")
+        value, msg = e.get("input"), e["msg"].removeprefix("Value error, ")
+        said = isinstance(value, dict) or "got " in msg  # the message shows the value itself
+        shown = "" if said else f" (got {shorten(value)})"
+        lines.append(f"{loc or '<top>'}: {msg}{shown}")
     return "; ".join(lines)
 
 
