@@ -247,12 +247,18 @@ def markdown(summary: dict) -> str:
                   "| signal | Kendall [95 % CI] | Spearman [95 % CI] | Kendall within size bins |",
                   "|---|---|---|---|"]
         for name, s in f["signals"].items():
-            lines.append(f"| {name} | {s['kendall']:.2f} [{s['kendall_ci'][0]:.2f}, "
-                         f"{s['kendall_ci'][1]:.2f}] | {s['spearman']:.2f} "
-                         f"[{s['spearman_ci'][0]:.2f}, {s['spearman_ci'][1]:.2f}] | "
-                         f"{s['kendall_within_bins']:.2f} |")
+            lines.append(f"| {name} | {_num(s['kendall'])} [{_num(s['kendall_ci'][0])}, "
+                         f"{_num(s['kendall_ci'][1])}] | {_num(s['spearman'])} "
+                         f"[{_num(s['spearman_ci'][0])}, {_num(s['spearman_ci'][1])}] | "
+                         f"{_num(s['kendall_within_bins'])} |")
         lines.append("")
+    lines.append("'-': not defined with the candidates done so far (too few, or ties only).")
     return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    """A rank correlation for the table; '-' where it is undefined (NaN)."""
+    return "-" if math.isnan(x) else f"{x:.2f}"
 
 
 def find_summary(name: str, fidelity: str) -> dict | None:

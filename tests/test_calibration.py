@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from dse.calibration import rank_stats, signals, size_bins
+from dse.calibration import markdown, rank_stats, signals, size_bins
 
 
 def test_rank_statistics_on_known_values():
@@ -136,3 +136,19 @@ def test_the_recommended_setting_is_the_cheapest_within_a_tenth_of_the_best():
     fids["proxy@8"] = f(0.59, 160)  # 0.11 behind: the full proxy it is
     assert recommend(fids)["setting"] == "proxy"
     assert recommend({"quick": f(float("nan"), 12)}) is None
+
+
+def test_summary_table_shows_undefined_correlations_as_dashes():
+    nan = float("nan")
+    stats = {"kendall": 0.5, "kendall_ci": [nan, nan], "spearman": 0.6,
+             "spearman_ci": [0.1, 0.9], "kendall_within_bins": nan}
+    summary = {"space": "s", "sample": 20, "references_done": 4,
+               "reference": {"epochs": 15, "train_images": None, "split": "test"},
+               "fidelities": {"quick": {"train_images": 12000, "cost_vs_reference": 0.016,
+                                        "train_s": 10, "reference_train_s": 590,
+                                        "best_signal": "last_val_acc",
+                                        "signals": {"last_val_acc": stats}}}}
+    text = markdown(summary)
+    assert "nan" not in text
+    assert "| last_val_acc | 0.50 [-, -] | 0.60 [0.10, 0.90] | - |" in text
+    assert "4 of 20 candidates done" in text
