@@ -3,11 +3,15 @@ under results/ with a model card gives, in the embedded runtime (onnxruntime, on
 at a time, as `dse deploy run`), on the 10,000 CIFAR-10 test images, the test accuracy its
 card states to 0.01 points, and that figure is written in a README beside it or the main
 README. (results/main-job/ keeps only the card of the main job's export: the main job
-writes its ONNX files again on every machine.)"""
+writes its ONNX files again on every machine.) And every committed `compare.json` (the
+statistics the READMEs quote) is reproduced by `dse compare` from the store beside it."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ from dse.deploy.runtime import Classifier, frames
 REPO = Path(__file__).resolve().parents[1]
 CARDS = sorted(card for card in REPO.glob("results/**/*.onnx.card.json")
                if (card.parent / json.loads(card.read_text())["file"]).is_file())
+COMPARISONS = sorted(REPO.glob("results/**/compare.json"))
 
 
 def runtime_accuracy(model: Path, test_batch: Path) -> tuple[float, int]:
@@ -57,3 +62,28 @@ def test_committed_export_gives_the_stated_accuracy(card, data_dir):
         assert round(measured, 4) == pytest.approx(stated, abs=1e-9), (name, measured, stated)
         figure = f"{stated * 100:.2f}"
         assert f"{figure} %" in readmes or f"{figure}%" in readmes, (name, figure)
+
+
+def test_there_are_committed_comparisons():
+    assert len(COMPARISONS) >= 2, COMPARISONS
+
+
+@pytest.mark.parametrize("path", COMPARISONS, ids=lambda p: str(p.relative_to(REPO).parent))
+def test_committed_comparison_is_reproduced_from_its_store(path, tmp_path):
+    stated = json.loads(path.read_text())
+    store = tmp_path / "dse.db"
+    shutil.copyfile(path.parent / "dse.db", store)  # the committed file stays untouched
+    out = tmp_path / "compare.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "dse.cli", "compare", "--study", stated["study"],
+         "--trial", str(stated["trial"]), "--baseline", stated["baseline"],
+         "--epochs", str(stated["epochs"]), "--no-latency", "--storage",
+         f"sqlite:///{store}", "--out", str(out)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    again = json.loads(out.read_text())
+    assert again["accuracies"] == stated["accuracies"]
+    for key in ("mean", "sd", "difference", "pooled_sd", "welch_t", "welch_df",
+                "p_one_sided", "p_two_sided"):
+        assert again[key] == pytest.approx(stated[key], rel=1e-9, abs=1e-12), key
+    assert again["ahead_by_twice_pooled_sd"] == stated["ahead_by_twice_pooled_sd"]
