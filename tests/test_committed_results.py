@@ -38,9 +38,10 @@ def runtime_accuracy(model: Path, test_batch: Path) -> tuple[float, int]:
     return correct / n, n
 
 
-def readme_text(card: Path) -> str:
-    """The READMEs a reader of this export would look in: beside it, one folder up, main."""
-    paths = [card.parent / "README.md", card.parent.parent / "README.md", REPO / "README.md"]
+def readme_text(result: Path) -> str:
+    """The READMEs a reader of this result would look in: beside it, one folder up, main."""
+    paths = [result.parent / "README.md", result.parent.parent / "README.md",
+             REPO / "README.md"]
     return "\n".join(p.read_text() for p in paths if p.is_file())
 
 
@@ -87,3 +88,7 @@ def test_committed_comparison_is_reproduced_from_its_store(path, tmp_path):
                 "p_one_sided", "p_two_sided"):
         assert again[key] == pytest.approx(stated[key], rel=1e-9, abs=1e-12), key
     assert again["ahead_by_twice_pooled_sd"] == stated["ahead_by_twice_pooled_sd"]
+    readmes = readme_text(path)  # and the README quotes these figures, not older ones
+    for figure in (f"{again['difference'] * 100:+.2f} points",
+                   f"pooled sd {again['pooled_sd'] * 100:.2f}"):
+        assert figure in readmes, figure
