@@ -63,3 +63,14 @@ def test_compare_reads_the_store_and_times_both_side_by_side(tmp_path):
     assert lat["rounds"] == 1 and 0.5 < lat["ratio"] < 2.0 and len(lat["ratios"]) == 1
     r = subprocess.run([*args[:9], "hps-23-1x", *args[10:]], capture_output=True, text=True)
     assert r.returncode == 2 and "no training length" in r.stderr and "Traceback" not in r.stderr
+    # --seeds: the comparison as it stood before more seeds were added, recorded in the JSON
+    r = subprocess.run([*args, "--seeds", "0,1", "--no-latency"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = json.loads((tmp_path / "c.json").read_text())
+    assert out["seeds"] == [0, 1] and out["accuracies"]["hps-06-0.5x"] == [0.70, 0.71]
+    assert out["difference"] == pytest.approx(0.10) and "latency" not in out
+    for bad, says in (("2", "1 and 'hps-06-0.5x' 1 complete seeds of those --seeds names"),
+                      ("0,x", "--seeds takes seeds")):
+        r = subprocess.run([*args, "--seeds", bad, "--no-latency"], capture_output=True,
+                           text=True)
+        assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr

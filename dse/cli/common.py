@@ -89,3 +89,18 @@ def _plain(v):
         return None
     v = v.item() if hasattr(v, "item") else v
     return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def parse_seeds(seeds: str | None, repeats: int = 1) -> list[int]:
+    """--seeds 0,2 -> [0, 2]; without it, 0 to --repeats - 1."""
+    if seeds is None:
+        return list(range(repeats))
+    try:
+        out = sorted({int(x) for x in seeds.split(",")})
+    except ValueError:
+        out = []
+    if repeats != 1:
+        raise ConfigError("give --seeds or --repeats, not both: --seeds names the seeds.")
+    if not out or not all(0 <= x < 1000 for x in out):
+        raise ConfigError(f"--seeds takes seeds from 0 to 999 like 0,2, not {seeds[:40]!r}.")
+    return out

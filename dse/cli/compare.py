@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dse.cli.common import Storage, app, console, err
+from dse.cli.common import Storage, app, console, err, parse_seeds
 from dse.errors import ConfigError
 
 
@@ -25,6 +25,9 @@ def compare_cmd(
     epochs: Annotated[int | None, typer.Option(
         min=1, help="Compare runs of this many epochs [default: the longest both have with "
                     "two or more seeds].")] = None,
+    seeds: Annotated[str | None, typer.Option(
+        help="Only these seeds, e.g. 0,1,2: the comparison as it stood before more seeds "
+             "were added [default: every complete seed].")] = None,
     latency: Annotated[bool, typer.Option(
         help="Also time both models side by side (onnxruntime, batch 1, one thread), from "
              "their seed-0 checkpoints; run it on a quiet machine.")] = True,
@@ -41,6 +44,7 @@ def compare_cmd(
     from dse import confirmed
     from dse.store import Store
 
+    only = set(parse_seeds(seeds)) if seeds is not None else None
     store = Store(storage, create=False)
     epochs = epochs or confirmed.common_epochs(store, study, trial, baseline)
     if epochs is None:
@@ -48,10 +52,12 @@ def compare_cmd(
                           f"training length at which both have two or more complete seeds; "
                           f"run `dse confirm --study {study[:60]} --trials {trial} --baseline "
                           f"{baseline[:40]} --repeats 3 --epochs N` first.")
-    found, base = (confirmed.runs(store, study, w, epochs) for w in (trial, baseline))
+    found, base = ([r for r in confirmed.runs(store, study, w, epochs)
+                    if only is None or r.seed in only] for w in (trial, baseline))
     if len(found) < 2 or len(base) < 2:
         raise ConfigError(f"at {epochs} epochs trial {trial} has {len(found)} and "
-                          f"{baseline[:40]!r} {len(base)} complete seeds; a comparison needs "
+                          f"{baseline[:40]!r} {len(base)} complete seeds"
+                          f"{' of those --seeds names' if only else ''}; a comparison needs "
                           f"two or more of each.")
     stats = confirmed.compare([r.test_accuracy for r in found], [r.test_accuracy for r in base])
     table = Table(title=f"{study}: {epochs} epochs on all training images, CIFAR test set")
@@ -70,7 +76,8 @@ def compare_cmd(
         f"{stats['p_one_sided']:.3g} (H1: trial {trial} is more accurate), two-sided p = "
         f"{stats['p_two_sided']:.3g}.", soft_wrap=True)
     result = {"study": study, "trial": trial, "baseline": baseline, "epochs": epochs,
-              "split": "CIFAR test set", "accuracies": {
+              "split": "CIFAR test set",
+              **({"seeds": sorted(only)} if only is not None else {}), "accuracies": {
                   str(trial): [r.test_accuracy for r in found],
                   baseline: [r.test_accuracy for r in base]}, **stats,
               "command": "dse " + " ".join(sys.argv[1:])}

@@ -16,6 +16,7 @@ from dse.cli.common import (
     Storage,
     app,
     console,
+    parse_seeds,
 )
 from dse.errors import ConfigError
 
@@ -72,7 +73,7 @@ def confirm_cmd(
     if top == 0 and (not baseline or trials or sample):
         raise ConfigError("--top 0 confirms only the --baseline models: name one (e.g. "
                           "--baseline hps-06-0.5x), without --trials or --sample.")
-    seed_list = _seeds(seeds, repeats)
+    seed_list = parse_seeds(seeds, repeats)
     frame = load_study_frame(study, storage)
     asked = None
     if trials:
@@ -188,18 +189,3 @@ def frontier_cmd(
         return
     atomic_write_text(text, out)
     console.print(f"wrote {out}", markup=False)
-
-
-def _seeds(seeds: str | None, repeats: int) -> list[int]:
-    """--seeds 0,2 -> [0, 2]; without it, 0 to --repeats - 1."""
-    if seeds is None:
-        return list(range(repeats))
-    try:
-        out = sorted({int(x) for x in seeds.split(",")})
-    except ValueError:
-        out = []
-    if repeats != 1:
-        raise ConfigError("give --seeds or --repeats, not both: --seeds names the seeds.")
-    if not out or not all(0 <= x < 1000 for x in out):
-        raise ConfigError(f"--seeds takes seeds from 0 to 999 like 0,2, not {seeds[:40]!r}.")
-    return out
