@@ -98,3 +98,5 @@ def test_committed_comparison_is_reproduced_from_its_store(path, tmp_path):
     for figure in (f"{again['difference'] * 100:+.2f} points",
                    f"pooled sd {again['pooled_sd'] * 100:.2f}"):
         assert figure in readmes, figure
+    p = again["p_one_sided"]  # to 2 or 3 significant figures, as `dse compare` prints it
+    assert any(f"p = {p:.{k}g}" in readmes for k in (2, 3)), (f"p = {p:.3g}", path)

@@ -192,3 +192,13 @@ def test_a_trial_that_does_not_learn_stays_off_the_front(tmp_path, data_dir):
     assert all("did not learn" in (rec.reason or "") for rec in recs), [r.reason for r in recs]
     r = dse("pareto", "--study", "flat", "--json", cwd=tmp_path)
     assert r.returncode == 0 and json.loads(r.stdout) == []
+
+
+def test_frontier_names_every_machine_a_group_of_runs_used():
+    from dse.report.frontier import _hardware
+
+    amd = {"cpu": "AMD EPYC", "device": "cpu", "torch_threads": 1}
+    intel = {"cpu": "Intel Xeon", "device": "cpu", "torch_threads": 1}
+    both = "AMD EPYC (cpu, 1 thread(s)); Intel Xeon (cpu, 1 thread(s))"
+    assert _hardware([amd, intel, amd]) == both
+    assert _hardware([]) == "-" and _hardware({}) == "-"

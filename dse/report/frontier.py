@@ -43,7 +43,8 @@ def _groups(store: Store, study: str, named: dict[int, str]) -> list[dict]:
         g = {"study": study, "number": number, "baseline": named.get(number), "epochs": epochs,
              "train_images": images, "candidate": first.candidate,
              "accs": [r.test_accuracy for r in runs],
-             "measurements": dict(first.measurements or {}), "hardware": first.hardware or {}}
+             "measurements": dict(first.measurements or {}),
+             "hardware": [r.hardware or {} for r in runs]}
         latencies = [r.measurements["latency_ms"] for r in runs
                      if (r.measurements or {}).get("latency_ms") is not None]
         if latencies:  # the median over the runs: each was timed once, at its end
@@ -80,7 +81,10 @@ def load_run(folder: Path, label: str) -> dict:
             "dataset": m.get("dataset", "cifar10")}
 
 
-def _hardware(hw: dict) -> str:
+def _hardware(hw: dict | list[dict]) -> str:
+    """'CPU (device, N thread(s))'; for a group's runs, each distinct machine once."""
+    if isinstance(hw, list):
+        return "; ".join(dict.fromkeys(_hardware(h) for h in hw)) or "-"
     if not hw:
         return "-"
     threads = f", {hw['torch_threads']} thread(s)" if hw.get("torch_threads") else ""
