@@ -30,7 +30,8 @@ def compare_cmd(
              "were added [default: every complete seed].")] = None,
     latency: Annotated[bool, typer.Option(
         help="Also time both models side by side (onnxruntime, batch 1, one thread), from "
-             "their seed-0 checkpoints; run it on a quiet machine.")] = True,
+             "their first compared seed's checkpoints (seed 0 unless --seeds leaves it out); run "
+             "it on a quiet machine.")] = True,
     rounds: Annotated[int, typer.Option(min=1, max=100, help="Alternating timing rounds.")]
     = 5,
     out: Annotated[Path | None, typer.Option(help="Also write the result as JSON here.")]
@@ -101,7 +102,8 @@ def compare_cmd(
 
 
 def _latency(found, base, rounds: int) -> dict:
-    """Seed-0 checkpoints of both, exported to ONNX, timed in alternating rounds."""
+    """The first compared seed's checkpoints of both, exported to ONNX, timed in
+    alternating rounds."""
     import tempfile
 
     from dse import hardware
