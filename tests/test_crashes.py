@@ -11,6 +11,7 @@ import time
 
 import optuna
 import pytest
+from synthetic import make_study
 
 from dse.store import Store
 
@@ -117,3 +118,41 @@ def test_kill_int_reaches_a_background_run(tmp_path, data_dir, workers):
     """`dse run [--workers 2] &` (SIGINT ignored by the shell) still stops on `kill -INT`."""
     _interrupt(tmp_path, data_dir, signal.SIGINT, 130, "interrupted", workers=workers,
                sigint=signal.SIG_IGN)
+
+
+def test_a_signal_whose_exception_garbage_collection_drops_still_stops_the_command():
+    """A SIGTERM handled inside a weakref callback: Python prints and drops the exception
+    ("Exception ignored in ..."); dse remembers the signal, stays quiet about the dropped
+    exception, and raises it again at the next check (every training batch, every report
+    regeneration). Before this, `dse report --watch` could ignore a SIGTERM for ever."""
+    script = textwrap.dedent("""
+        import os, signal, weakref
+        from dse import interrupts
+        interrupts.install()
+        class A: pass
+        def callback(_):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000): pass  # the handler runs here, inside the callback
+        a = A(); ref = weakref.ref(a, callback)
+        del a
+        print("went on", flush=True)
+        interrupts.check()
+        print("not reached")
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       timeout=60)
+    assert r.stdout == "went on\n"
+    assert "Exception ignored" not in r.stderr
+    assert r.returncode != 0 and "Terminated: SIGTERM" in r.stderr
+
+
+def test_report_watch_ends_on_sigterm_with_exit_143(tmp_path):
+    make_study(f"sqlite:///{tmp_path}/studies/dse.db", n=5)
+    for wait in (1.0, 3.0, 5.0):  # mid-build and mid-sleep
+        proc = subprocess.Popen([sys.executable, "-m", "dse.cli", "report", "--study",
+                                 "synthetic", "--watch", "--interval", "2"], cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(wait)
+        proc.terminate()
+        assert proc.wait(timeout=30) == 143
+        assert "Traceback" not in proc.stderr.read()

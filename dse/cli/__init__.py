@@ -12,6 +12,7 @@ import sys
 
 from rich.text import Text
 
+from dse import interrupts
 from dse.cli.common import app, err
 from dse.errors import DseError, Interrupted, Terminated
 
@@ -25,13 +26,7 @@ def main() -> None:
     """Entry point: run the app, turning user errors into one paragraph and an exit code."""
     from dse.plugins import load_plugins
 
-    def on_sigterm(signum, frame):
-        raise Terminated("SIGTERM")
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    # a shell starts background jobs with SIGINT ignored and Python keeps ignoring it: make
-    # `kill -INT` stop a background `dse run` as Ctrl-C would (work saved, exit 130)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupts.install()
     try:
         load_plugins()
         app()
@@ -43,3 +38,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt as exc:  # outside a long command
         sys.exit(143 if isinstance(exc, Terminated) else 130)
+    except SystemExit as exc:  # typer turns any KeyboardInterrupt into exit 130
+        if exc.code == 130 and interrupts.received() == signal.SIGTERM:
+            sys.exit(143)
+        raise

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from dse import interrupts
 from dse.cli.common import (
     Storage,
     app,
@@ -143,6 +144,7 @@ def report_cmd(
     from dse.report.build import build_report
 
     while True:
+        interrupts.check()  # a Ctrl-C or SIGTERM whose exception was dropped mid-build
         index = build_report(study, storage, out, refresh=interval if watch else None)
         console.print(f"wrote {index}" + (f" (next in {interval}s; Ctrl-C stops)" if watch
                                           else ""))

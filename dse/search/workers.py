@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 
+from dse import interrupts
 from dse.errors import Interrupted
 from dse.metrics import get_metric
 
@@ -61,9 +62,7 @@ def run_workers(base: list[str], trials: int | None, workers: int, threads: int,
                 say) -> int:
     """Start the workers, relay their output, and return the worst exit code."""
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    # a shell starts background jobs with SIGINT ignored, and Python then keeps ignoring it:
-    # take it back, so that `kill -INT` reaches a `dse run --workers N &` as Ctrl-C would
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupts.install()  # `kill -INT` reaches a `dse run --workers N &` as Ctrl-C would
     procs = []
     for i, n in enumerate(split_trials(trials, workers)):
         if n == 0:

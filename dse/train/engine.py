@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
+from dse import interrupts
 from dse.data import Batches, Split
 from dse.errors import CheckpointError, ConfigError
 from dse.records import EpochRow
@@ -216,6 +217,7 @@ def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
         loss_sum += loss.detach() * len(y)
         correct += (out.detach().argmax(1) == y).sum()
         seen += len(y)
+        interrupts.check()  # a signal whose exception garbage collection dropped
         if bar is None and on_batch is None:
             continue
         if bar is not None:
