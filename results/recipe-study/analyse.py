@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 def final_accuracies() -> dict[str, dict[int, float]]:
     """{arm: {seed: last-epoch validation accuracy}} of the finished runs."""
     out: dict[str, dict[int, float]] = {}
-    for run in sorted(HERE.glob("*-s*")):
+    for run in sorted(p for p in HERE.glob("*-s*") if p.is_dir()):
         arm, seed = run.name.rsplit("-s", 1)
         metrics = run / "metrics.json"
         if not metrics.is_file():
