@@ -12,6 +12,6 @@ cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=2
 exec "${DSE_PYTHON:-.venv/bin/python}" -m dse.cli train \
   --model-from results/proof-0.37mb/studies/proof-0.37mb/confirm/trial-00119-e30-s0/checkpoint.pt \
-  --epochs 240 --label-smoothing 0.0 \
+  --epochs 220 --label-smoothing 0.0 \
   --val-size 0 --seed 0 --resumable --device cpu --data-dir "${DSE_DATA_DIR:-../shared/data}" \
   --out results/long-run-2/run "$@"
