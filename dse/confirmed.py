@@ -112,8 +112,9 @@ def common_epochs(store: Store, study: str, a: int | str, b: int | str) -> int |
 def compare(a: list[float], b: list[float]) -> dict:
     """Is `a` (the found model's test accuracies over seeds) ahead of `b` (the baseline's)?
 
-    Means, sample standard deviations, the pooled standard deviation, whether the
-    difference exceeds twice it (issue 23's goal), and Welch's t-test (unequal variances):
+    Means, sample standard deviations, the pooled standard deviation, the difference in
+    pooled standard deviations (None when both models' seeds agree exactly) and whether it
+    exceeds 2 (issue 23's goal), and Welch's t-test (unequal variances):
     t, degrees of freedom, one-sided p (H1: a's mean is higher) and two-sided p."""
     n1, n2 = len(a), len(b)
     if n1 < 2 or n2 < 2:
@@ -128,5 +129,14 @@ def compare(a: list[float], b: list[float]) -> dict:
     two = ttest_ind(a, b, equal_var=False)
     return {"n": [n1, n2], "mean": [m1, m2], "sd": [s1, s2], "difference": m1 - m2,
             "pooled_sd": pooled, "ahead_by_twice_pooled_sd": m1 - m2 > 2 * pooled,
+            "difference_in_pooled_sd": (m1 - m2) / pooled if pooled > 0 else None,
             "welch_t": float(one.statistic), "welch_df": float(one.df),
             "p_one_sided": float(one.pvalue), "p_two_sided": float(two.pvalue)}
+
+
+def bonferroni(p: float, comparisons: int) -> float:
+    """A p-value adjusted for `comparisons` tests against the same baseline (Bonferroni:
+    p times their number, at most 1): the chance that any of them looks this good by luck."""
+    if comparisons < 1:
+        raise ValueError("comparisons must be 1 or more")
+    return min(1.0, p * comparisons)

@@ -84,7 +84,8 @@ def test_committed_comparison_is_reproduced_from_its_store(path, tmp_path):
          "--trial", str(stated["trial"]), "--baseline", stated["baseline"],
          "--epochs", str(stated["epochs"]), "--no-latency", "--storage",
          f"sqlite:///{store}", "--out", str(out),
-         *(["--seeds", ",".join(map(str, stated["seeds"]))] if "seeds" in stated else [])],
+         *(["--seeds", ",".join(map(str, stated["seeds"]))] if "seeds" in stated else []),
+         *(["--comparisons", str(stated["comparisons"])] if "comparisons" in stated else [])],
         capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr
     again = json.loads(out.read_text())
@@ -94,9 +95,18 @@ def test_committed_comparison_is_reproduced_from_its_store(path, tmp_path):
                 "p_one_sided", "p_two_sided"):
         assert again[key] == pytest.approx(stated[key], rel=1e-9, abs=1e-12), key
     assert again["ahead_by_twice_pooled_sd"] == stated["ahead_by_twice_pooled_sd"]
+    for key in ("difference_in_pooled_sd", "p_one_sided_adjusted"):  # written since session 17
+        if key in stated:
+            assert again[key] == pytest.approx(stated[key], rel=1e-9), key
     readmes = readme_text(path)  # and the README quotes these figures, not older ones
     for figure in (f"{again['difference'] * 100:+.2f} points",
                    f"pooled sd {again['pooled_sd'] * 100:.2f}"):
         assert figure in readmes, figure
     p = again["p_one_sided"]  # to 2 or 3 significant figures, as `dse compare` prints it
     assert any(f"p = {p:.{k}g}" in readmes for k in (2, 3)), (f"p = {p:.3g}", path)
+    if "p_one_sided_adjusted" in again:
+        p = again["p_one_sided_adjusted"]
+        assert any(f"p = {p:.{k}g}" in readmes for k in (2, 3)), (f"adjusted p = {p:.3g}", path)
+    if again.get("difference_in_pooled_sd") is not None and "difference_in_pooled_sd" in stated:
+        figure = f"{again['difference_in_pooled_sd']:.2f} pooled sds"
+        assert figure in readmes, (figure, path)

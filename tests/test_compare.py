@@ -6,11 +6,12 @@ import json
 import math
 import subprocess
 import sys
+import warnings
 
 import pytest
 import torch
 
-from dse.confirmed import compare
+from dse.confirmed import bonferroni, compare
 from dse.models import create
 from dse.records import Status
 from dse.store import Store
@@ -26,6 +27,13 @@ def test_the_statistics_on_known_values():
     assert s["welch_t"] == pytest.approx(0.10 / math.sqrt(2e-4 / 3))
     assert s["welch_df"] == pytest.approx(4.0)
     assert s["p_one_sided"] == pytest.approx(s["p_two_sided"] / 2) and s["p_one_sided"] < 1e-3
+    assert s["difference_in_pooled_sd"] == pytest.approx(10.0)
+    assert bonferroni(0.0295, 2) == pytest.approx(0.059) and bonferroni(0.6, 3) == 1.0
+    with pytest.raises(ValueError):
+        bonferroni(0.1, 0)
+    with warnings.catch_warnings():  # scipy warns that identical samples lose precision
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert compare([0.8, 0.8], [0.7, 0.7])["difference_in_pooled_sd"] is None
     close = compare([0.72, 0.74, 0.73], [0.72, 0.71, 0.73])  # +1 point, pooled sd 1 point
     assert close["difference"] == pytest.approx(0.01)
     assert not close["ahead_by_twice_pooled_sd"] and close["p_one_sided"] > 0.05
@@ -69,6 +77,15 @@ def test_compare_reads_the_store_and_times_both_side_by_side(tmp_path):
     out = json.loads((tmp_path / "c.json").read_text())
     assert out["seeds"] == [0, 1] and out["accuracies"]["hps-06-0.5x"] == [0.70, 0.71]
     assert out["difference"] == pytest.approx(0.10) and "latency" not in out
+    assert "comparisons" not in out and "p_one_sided_adjusted" not in out
+    # --comparisons: the one-sided p adjusted for every candidate tested against the baseline
+    r = subprocess.run([*args, "--no-latency", "--comparisons", "3"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    out = json.loads((tmp_path / "c.json").read_text())
+    assert out["comparisons"] == 3
+    assert out["p_one_sided_adjusted"] == pytest.approx(min(1.0, 3 * out["p_one_sided"]))
+    assert "10.00 pooled sds" in r.stdout and "adjusted for 3 comparisons" in r.stdout
     for bad, says in (("2", "1 and 'hps-06-0.5x' 1 complete seeds of those --seeds names"),
                       ("0,x", "--seeds takes seeds")):
         r = subprocess.run([*args, "--seeds", bad, "--no-latency"], capture_output=True,

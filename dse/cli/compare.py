@@ -28,6 +28,11 @@ def compare_cmd(
     seeds: Annotated[str | None, typer.Option(
         help="Only these seeds, e.g. 0,1,2: the comparison as it stood before more seeds "
              "were added [default: every complete seed].")] = None,
+    comparisons: Annotated[int, typer.Option(
+        min=1, max=10_000, help="How many tests the conclusion rests on (found models "
+                                "compared with this baseline, or looks as seeds were added): "
+                                "the one-sided p is also given adjusted for them (Bonferroni, "
+                                "p x N).")] = 1,
     latency: Annotated[bool, typer.Option(
         help="Also time both models side by side (onnxruntime, batch 1, one thread), from "
              "their first compared seed's checkpoints (seed 0 unless --seeds leaves it out); run "
@@ -71,14 +76,21 @@ def compare_cmd(
     console.print(table)
     console.print(
         f"difference {stats['difference'] * 100:+.2f} points; pooled sd "
-        f"{stats['pooled_sd'] * 100:.2f}; ahead by more than twice it: "
+        f"{stats['pooled_sd'] * 100:.2f} ({_in_sds(stats)}); ahead by more "
+        f"than twice it: "
         f"{'yes' if stats['ahead_by_twice_pooled_sd'] else 'no'}. Welch's t-test: t = "
         f"{stats['welch_t']:.2f}, df = {stats['welch_df']:.1f}, one-sided p = "
         f"{stats['p_one_sided']:.3g} (H1: trial {trial} is more accurate), two-sided p = "
         f"{stats['p_two_sided']:.3g}.", soft_wrap=True)
+    if comparisons > 1:
+        stats["p_one_sided_adjusted"] = confirmed.bonferroni(stats["p_one_sided"], comparisons)
+        console.print(f"adjusted for {comparisons} comparisons with this baseline (Bonferroni, "
+                      f"p x {comparisons}): one-sided p = {stats['p_one_sided_adjusted']:.3g}.",
+                      soft_wrap=True)
     result = {"study": study, "trial": trial, "baseline": baseline, "epochs": epochs,
               "split": "CIFAR test set",
-              **({"seeds": sorted(only)} if only is not None else {}), "accuracies": {
+              **({"seeds": sorted(only)} if only is not None else {}),
+              **({"comparisons": comparisons} if comparisons > 1 else {}), "accuracies": {
                   str(trial): [r.test_accuracy for r in found],
                   baseline: [r.test_accuracy for r in base]}, **stats,
               "command": "dse " + " ".join(sys.argv[1:])}
@@ -99,6 +111,12 @@ def compare_cmd(
 
         atomic_write_text(json.dumps(result, indent=1), out)
         console.print(f"wrote {out}")
+
+
+def _in_sds(stats: dict) -> str:
+    """The difference in pooled standard deviations, as printed."""
+    k = stats["difference_in_pooled_sd"]
+    return "every seed equal" if k is None else f"{k:.2f} pooled sds"
 
 
 def _latency(found, base, rounds: int) -> dict:
