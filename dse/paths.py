@@ -1,8 +1,10 @@
-"""Study names and the output paths made from them: never a path outside its root."""
+"""Study names and the output paths made from them: never a path outside its root; and
+recorded files found again after their folder moved."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from dse.errors import ConfigError
@@ -45,3 +47,24 @@ def output_folder(path: str | Path) -> Path:
         raise ConfigError(f"cannot create the folder {path} ({exc.strerror}); check the path "
                           f"and its permissions.") from None
     return path
+
+
+def locate(recorded: str | Path, roots: Iterable[str | Path], keep: int = 3) -> Path | None:
+    """Where a recorded file is now: `recorded` if it is a file, else the longest tail of
+    it (at least `keep` parts, no '..') that is a file under one of `roots`, else None.
+    Stores record absolute paths; this finds a checkpoint again in a clone or a moved
+    folder (/old/repo/results/s/studies/x/confirm/run/checkpoint.pt under ./ or under the
+    store's folder)."""
+    path = Path(recorded)
+    if path.is_file():
+        return path
+    parts = path.parts[1:] if path.is_absolute() else path.parts
+    if ".." in parts:
+        return None
+    roots = [Path(r) for r in roots]
+    for k in range(len(parts) - keep + 1):  # the longest tail first
+        for root in roots:
+            candidate = root.joinpath(*parts[k:])
+            if candidate.is_file():
+                return candidate
+    return None

@@ -91,3 +91,25 @@ def test_compare_reads_the_store_and_times_both_side_by_side(tmp_path):
         r = subprocess.run([*args, "--seeds", bad, "--no-latency"], capture_output=True,
                            text=True)
         assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_compare_finds_the_checkpoints_again_in_a_moved_repository(tmp_path):
+    """Stores record absolute checkpoint paths; a clone elsewhere still times both."""
+    runs = tmp_path / "repo" / "results" / "s" / "confirm"
+    runs.mkdir(parents=True)
+    store = Store(f"sqlite:///{tmp_path}/repo/results/s/dse.db")
+    assert store.optuna is not None  # Optuna's tables too, as after `dse run`
+    _confirm(store, 7, "hps", [0.80, 0.81], runs)
+    _confirm(store, -1, "hps-06-0.5x", [0.70, 0.71], runs)
+    store.engine.dispose()
+    (tmp_path / "repo").rename(tmp_path / "clone")
+    args = [sys.executable, "-m", "dse.cli", "compare", "--study", "s", "--trial", "7",
+            "--baseline", "hps-06-0.5x", "--storage", "sqlite:///results/s/dse.db",
+            "--rounds", "1"]
+    r = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path / "clone")
+    assert r.returncode == 0, r.stderr
+    assert "latency (onnxruntime" in r.stdout
+    (tmp_path / "clone/results/s/confirm/7-0.pt").unlink()
+    r = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path / "clone")
+    assert r.returncode == 2 and "is missing" in r.stderr and "--no-latency" in r.stderr
+    assert "Traceback" not in r.stderr

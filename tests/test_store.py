@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
 from dse.errors import StoreError
+from dse.paths import locate
 from dse.store import Store
 
 
@@ -60,3 +62,27 @@ def test_checking_a_store_file_keeps_the_locks_of_open_connections(tmp_path):
     (tmp_path / "photo.db").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
     with pytest.raises(StoreError, match="not an SQLite database"):
         check_sqlite_file(tmp_path / "photo.db")
+
+
+def test_recorded_checkpoints_are_found_again_after_the_repository_moved(tmp_path, monkeypatch):
+    old = tmp_path / "old" / "results" / "s" / "studies" / "s" / "confirm" / "r0"
+    old.mkdir(parents=True)
+    (old / "checkpoint.pt").write_bytes(b"x")
+    recorded = str(old / "checkpoint.pt")  # stores keep absolute paths
+    store = Store(f"sqlite:///{tmp_path}/old/results/s/dse.db")
+    store.optuna  # noqa: B018  (Optuna's tables too, as after `dse run`)
+    store.engine.dispose()
+    assert store.folder == tmp_path / "old" / "results" / "s"
+    assert store.locate(recorded) == Path(recorded) and store.locate(None) is None
+    (tmp_path / "old").rename(tmp_path / "new")  # a clone elsewhere
+    monkeypatch.chdir(tmp_path)  # neither the cwd ...
+    moved = Store(f"sqlite:///{tmp_path}/new/results/s/dse.db", create=False)
+    assert moved.locate(recorded) == tmp_path / "new/results/s/studies/s/confirm/r0/checkpoint.pt"
+    monkeypatch.chdir(tmp_path / "new")  # ... or from the repository root, a relative URL
+    rel = Store("sqlite:///results/s/dse.db", create=False)
+    assert rel.locate(recorded).resolve() == moved.locate(recorded)
+    # a tail too short to be the same file, or one that climbs out, is not taken
+    (tmp_path / "new" / "checkpoint.pt").write_bytes(b"y")
+    assert locate("/elsewhere/a/checkpoint.pt", [tmp_path / "new"]) is None
+    assert locate("/x/../new/results/s/studies/s/confirm/r0/checkpoint.pt", [tmp_path]) is None
+    assert locate("/gone/a/b/c/d.pt", [tmp_path]) is None

@@ -95,7 +95,7 @@ def compare_cmd(
                   baseline: [r.test_accuracy for r in base]}, **stats,
               "command": "dse " + " ".join(sys.argv[1:])}
     if latency:
-        result["latency"] = _latency(found[0], base[0], rounds)
+        result["latency"] = _latency(store, found[0], base[0], rounds)
         lat = result["latency"]
         console.print(
             f"latency (onnxruntime, batch 1, 1 thread, {rounds} alternating rounds): trial "
@@ -119,9 +119,9 @@ def _in_sds(stats: dict) -> str:
     return "every seed equal" if k is None else f"{k:.2f} pooled sds"
 
 
-def _latency(found, base, rounds: int) -> dict:
-    """The first compared seed's checkpoints of both, exported to ONNX, timed in
-    alternating rounds."""
+def _latency(store, found, base, rounds: int) -> dict:
+    """The first compared seed's checkpoints of both (found again if the repository moved),
+    exported to ONNX, timed in alternating rounds."""
     import tempfile
 
     from dse import hardware
@@ -132,11 +132,13 @@ def _latency(found, base, rounds: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for i, rec in enumerate((found, base)):
-            if not rec.checkpoint or not Path(rec.checkpoint).is_file():
+            checkpoint = store.locate(rec.checkpoint)
+            if checkpoint is None:
                 raise ConfigError(f"the checkpoint of confirmation run {rec.id} "
-                                  f"({str(rec.checkpoint)[:80]}) is missing; run the compare "
-                                  f"where the confirmation ran, or use --no-latency.")
-            model, _ = load_model(rec.checkpoint)
+                                  f"({str(rec.checkpoint)[:80]}) is missing, also under the "
+                                  f"current folder and the store's; run the compare where "
+                                  f"the confirmation ran, or use --no-latency.")
+            model, _ = load_model(checkpoint)
             paths.append(export_onnx_quietly(model.eval(), Path(tmp) / f"m{i}.onnx"))
         timed = side_by_side(paths, rounds)
     medians = [[t.median_ms for t in per] for per in timed]

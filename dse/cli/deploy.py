@@ -48,6 +48,12 @@ def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None
         raise ConfigError(f"the confirmation runs of trial {trial} record no checkpoint; run "
                           f"`dse confirm --study {study} --trials {trial}` again.")
     best = runs[0]
+    checkpoint = store.locate(best.checkpoint)
+    if checkpoint is None:
+        raise ConfigError(f"the checkpoint of trial {trial}'s confirmation (seed {best.seed}, "
+                          f"{str(best.checkpoint)[:80]}) is missing, also under the current "
+                          f"folder and the store's; export where it ran, or run `dse confirm "
+                          f"--study {study} --trials {trial}` again.")
     frame = load_study_frame(study, storage)
     row = frame[frame["trial"] == trial].iloc[0]
     images = "the whole training set" if best.train_images == 0 else \
@@ -58,7 +64,7 @@ def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None
                          f"test accuracy {best.test_accuracy:.2%} in PyTorch",
              "fidelity": frame.attrs.get("fidelity"),
              "study_accuracy": _plain(row.get("accuracy")), "epochs": _plain(row.get("epochs"))}
-    return Path(best.checkpoint), facts, dict(best.measurements or {})
+    return checkpoint, facts, dict(best.measurements or {})
 
 
 def _trial_checkpoint(study: str, trial: int | None, storage: str | None
@@ -90,8 +96,11 @@ def _trial_checkpoint(study: str, trial: int | None, storage: str | None
              "study_accuracy": _plain(row.get("accuracy")), "epochs": _plain(row.get("epochs"))}
     meas = {k: _plain(row.get(k)) for k in ("params", "macs", "size_mb")
             if row.get(k) is not None}
-    return Path(row["checkpoint"]), {"dataset": frame.attrs.get("dataset", "cifar10"),
-                                     **facts}, meas
+    from dse.store import Store
+
+    checkpoint = Store(storage, create=False).locate(row["checkpoint"])  # moved? found again
+    return checkpoint or Path(row["checkpoint"]), {
+        "dataset": frame.attrs.get("dataset", "cifar10"), **facts}, meas
 
 
 def _run_facts(checkpoint: Path) -> dict:

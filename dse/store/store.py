@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dse.errors import StoreError
+from dse.paths import locate
 from dse.records import EPOCH_FIELDS, MEASURED, EpochRow, Status
 from dse.store.connect import (
     check_sqlite_file,
@@ -78,6 +79,21 @@ class Store:
             raise StoreError(f"{redact(self.url)} holds no dse study store (its tables are "
                              f"missing); check --storage / $DSE_STORAGE, or run `dse run` to "
                              f"create one. Nothing was written to it.")
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder of a SQLite store's file; None for a database server."""
+        if self.url.startswith("sqlite:///"):
+            return Path(self.url.removeprefix("sqlite:///")).parent
+        return None
+
+    def locate(self, recorded: str | None) -> Path | None:
+        """A file this store recorded (a checkpoint), where it is now: as recorded, or
+        found again under the current folder or the store's folder after the repository
+        was cloned or moved (`dse.paths.locate`); None if it is nowhere."""
+        if not recorded:
+            return None
+        return locate(recorded, [Path.cwd(), *([self.folder] if self.folder else [])])
 
     @property
     def safe_url(self) -> str:
