@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from dse.errors import StoreError
+from dse.errors import ConfigError, StoreError
 from dse.paths import locate
 from dse.store import Store
 
@@ -86,3 +86,7 @@ def test_recorded_checkpoints_are_found_again_after_the_repository_moved(tmp_pat
     assert locate("/elsewhere/a/checkpoint.pt", [tmp_path / "new"]) is None
     assert locate("/x/../new/results/s/studies/s/confirm/r0/checkpoint.pt", [tmp_path]) is None
     assert locate("/gone/a/b/c/d.pt", [tmp_path]) is None
+    assert rel.require(recorded, "x", "y") == rel.locate(recorded)
+    with pytest.raises(ConfigError, match=r"the checkpoint of run 7 \(/gone/a/b/c/d.pt\) is "
+                                          r"missing, .* store's; train it again"):
+        rel.require("/gone/a/b/c/d.pt", "the checkpoint of run 7", "train it again")

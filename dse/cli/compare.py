@@ -132,12 +132,10 @@ def _latency(store, found, base, rounds: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for i, rec in enumerate((found, base)):
-            checkpoint = store.locate(rec.checkpoint)
-            if checkpoint is None:
-                raise ConfigError(f"the checkpoint of confirmation run {rec.id} "
-                                  f"({str(rec.checkpoint)[:80]}) is missing, also under the "
-                                  f"current folder and the store's; run the compare where "
-                                  f"the confirmation ran, or use --no-latency.")
+            checkpoint = store.require(rec.checkpoint,
+                                       f"the checkpoint of confirmation run {rec.id}",
+                                       "run the compare where the confirmation ran, or use "
+                                       "--no-latency.")
             model, _ = load_model(checkpoint)
             paths.append(export_onnx_quietly(model.eval(), Path(tmp) / f"m{i}.onnx"))
         timed = side_by_side(paths, rounds)

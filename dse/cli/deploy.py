@@ -48,12 +48,9 @@ def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None
         raise ConfigError(f"the confirmation runs of trial {trial} record no checkpoint; run "
                           f"`dse confirm --study {study} --trials {trial}` again.")
     best = runs[0]
-    checkpoint = store.locate(best.checkpoint)
-    if checkpoint is None:
-        raise ConfigError(f"the checkpoint of trial {trial}'s confirmation (seed {best.seed}, "
-                          f"{str(best.checkpoint)[:80]}) is missing, also under the current "
-                          f"folder and the store's; export where it ran, or run `dse confirm "
-                          f"--study {study} --trials {trial}` again.")
+    checkpoint = store.require(best.checkpoint, f"the checkpoint of trial {trial}'s "
+                               f"confirmation (seed {best.seed})", f"export where it ran, or "
+                               f"run `dse confirm --study {study} --trials {trial}` again.")
     frame = load_study_frame(study, storage)
     row = frame[frame["trial"] == trial].iloc[0]
     images = "the whole training set" if best.train_images == 0 else \

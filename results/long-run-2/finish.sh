@@ -18,7 +18,7 @@ for m in trial-119-e220.onnx trial-119-e220.int8.onnx; do  # the per-frame lines
   echo "\$ dse deploy run --model $D/export/$m --source $DATA/cifar-10-batches-bin/test_batch.bin"
   "$DSE" deploy run --model "$D/export/$m" --source "$DATA/cifar-10-batches-bin/test_batch.bin" 2>&1 | tail -3
 done > "$D/deploy.log"
-"${DSE_PYTHON:-.venv/bin/python}" results/long-run/timing.py "$D/run" > "$D/timing.txt"
+"${DSE_PYTHON:-.venv/bin/python}" results/long-run/timing.py "$D/run" "$D/pauses.txt" > "$D/timing.txt"
 "$DSE" frontier --study hps-arch --storage sqlite:///results/equal-budget/dse.db \
   --study hps-arch-1mb --storage sqlite:///results/equal-budget-1.24mb/dse.db \
   --study proof-0.37mb --storage sqlite:///results/proof-0.37mb/dse.db \

@@ -5,12 +5,14 @@
 # stopping after 15 trials or 60 minutes. Logs log-7.txt and log-8.txt.
 #   results/proof-0.37mb/continue.sh        (from the repository root; waits for both)
 # In parts across sessions: TIMEOUT=15m TRIALS=15 ... then the rest of the 60 minutes
-# (the logs are appended to).
+# (the logs are appended to). TRIALS_7 / TRIALS_8 override TRIALS for one process, so that
+# a later part runs only what is left of each process's 15 trials.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=1
 for n in 7 8; do
-  "${DSE:-.venv/bin/dse}" run --space results/proof-0.37mb/space-large.yaml --trials "${TRIALS:-15}" \
+  trials_n="TRIALS_$n"
+  "${DSE:-.venv/bin/dse}" run --space results/proof-0.37mb/space-large.yaml --trials "${!trials_n:-${TRIALS:-15}}" \
     --workers 1 --threads 1 --timeout "${TIMEOUT:-60m}" --no-baselines --log-format plain \
     --storage sqlite:///results/proof-0.37mb/dse.db --artifacts results/proof-0.37mb/studies \
     --data-dir "${DSE_DATA_DIR:-../shared/data}" --device cpu \
