@@ -51,7 +51,7 @@ def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None
     checkpoint = store.require(best.checkpoint, f"the checkpoint of trial {trial}'s "
                                f"confirmation (seed {best.seed})", f"export where it ran, or "
                                f"run `dse confirm --study {study} --trials {trial}` again.")
-    frame = load_study_frame(study, storage)
+    frame = load_study_frame(study, store=store)
     row = frame[frame["trial"] == trial].iloc[0]
     images = "the whole training set" if best.train_images == 0 else \
         f"{best.train_images:,} training images"
@@ -68,8 +68,10 @@ def _trial_checkpoint(study: str, trial: int | None, storage: str | None
                       ) -> tuple[Path, dict, dict]:
     """(checkpoint, dataset-and-study facts, measurements) of a completed trial."""
     from dse.report.data import load_study_frame
+    from dse.store import Store
 
-    frame = load_study_frame(study, storage)
+    store = Store(storage, create=False)
+    frame = load_study_frame(study, store=store)
     if trial is None:  # the front's best trial on the study's first objective
         from dse import metrics
         from dse.report.data import pareto_mask
@@ -93,9 +95,7 @@ def _trial_checkpoint(study: str, trial: int | None, storage: str | None
              "study_accuracy": _plain(row.get("accuracy")), "epochs": _plain(row.get("epochs"))}
     meas = {k: _plain(row.get(k)) for k in ("params", "macs", "size_mb")
             if row.get(k) is not None}
-    from dse.store import Store
-
-    checkpoint = Store(storage, create=False).locate(row["checkpoint"])  # moved? found again
+    checkpoint = store.locate(row["checkpoint"])  # moved? found again
     return checkpoint or Path(row["checkpoint"]), {
         "dataset": frame.attrs.get("dataset", "cifar10"), **facts}, meas
 
