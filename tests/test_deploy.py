@@ -84,6 +84,24 @@ def test_int8_weights_keep_to_seven_bits(exported, trained):
     assert "7-bit" in exported["int8"]["weights"]
 
 
+def test_quantizing_leaves_the_callers_logging_as_it_was(exported, trained, tmp_path):
+    """onnxruntime's quantiser logs to the root logger; dse quiets it only while it runs."""
+    import logging
+
+    from dse.deploy.quantize import quantize_int8
+
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(logging.INFO)
+    try:
+        x = np.random.default_rng(0).random((8, 3, 32, 32), dtype=np.float32)
+        quantize_int8(trained / "out" / "m.onnx", tmp_path / "q.int8.onnx", x)
+        assert root.level == logging.INFO
+        assert (tmp_path / "q.int8.onnx").stat().st_size > 0
+    finally:
+        root.setLevel(before)
+
+
 def test_onnx_file_is_the_model_size_plus_a_little(exported, trained):
     from dse import measure, models
 

@@ -70,18 +70,23 @@ def quantize_int8(fp32: Path, out: Path, calibration: np.ndarray) -> dict:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    logging.getLogger().setLevel(logging.ERROR)  # onnxruntime's per-tensor notes on BN
     src = onnx.load(fp32)
     meta = {p.key: p.value for p in src.metadata_props}
-    with tempfile.TemporaryDirectory() as tmp:
-        pre = Path(tmp) / "pre.onnx"
-        quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
-        q = Path(tmp) / "q.onnx"
-        quantize_static(str(pre), str(q), _Reader(src.graph.input[0].name, calibration),
-                        quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax)
-        model = compact(onnx.load(q))
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # onnxruntime logs per-tensor notes on BN to the root logger
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            pre = Path(tmp) / "pre.onnx"
+            quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+            q = Path(tmp) / "q.onnx"
+            quantize_static(str(pre), str(q), _Reader(src.graph.input[0].name, calibration),
+                            quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            calibrate_method=CalibrationMethod.MinMax)
+            model = compact(onnx.load(q))
+    finally:
+        root.setLevel(level)
     del model.metadata_props[:]
     for key, value in {**meta, "dse.precision": "int8"}.items():
         entry = model.metadata_props.add()
