@@ -158,12 +158,14 @@ def order_note(cfg) -> str:
     if order == "conv-act-bn":
         return ("Layer order conv-act-bn (HPS): BatchNorm follows the activation and cannot "
                 "fold into the convolution, so int8 is slower than float32 on x86 CPUs "
-                "(1.4-2.1x in dse's benchmark). For int8 deployment choose order "
-                "conv-bn-act (0.6-0.7x float32's latency, 1.2x for the smallest model).")
+                "(1.3-2.4x in dse's benchmark). For int8 deployment choose order "
+                "conv-bn-act (0.6-0.9x float32's latency, 1.2-1.4x for the smallest model; "
+                "the gain is smaller on CPUs without VNNI).")
     if order == "conv-bn-act":
         return ("Layer order conv-bn-act: BatchNorm folds into the convolution, the order "
-                "to choose for int8 deployment (0.6-0.7x float32's latency in dse's "
-                "benchmark, 1.2x for the smallest model).")
+                "to choose for int8 deployment (0.6-0.9x float32's latency in dse's "
+                "benchmark, 1.2-1.4x for the smallest model; the gain is smaller on CPUs "
+                "without VNNI).")
     return ""
 
 
