@@ -114,7 +114,7 @@ def compare(a: list[float], b: list[float]) -> dict:
 
     Means, sample standard deviations, the pooled standard deviation, the difference in
     pooled standard deviations (None when both models' seeds agree exactly) and whether it
-    exceeds 2 (issue 23's goal), and Welch's t-test (unequal variances):
+    exceeds 2 (a common bar for a win), and Welch's t-test (unequal variances):
     t, degrees of freedom, one-sided p (H1: a's mean is higher) and two-sided p."""
     n1, n2 = len(a), len(b)
     if n1 < 2 or n2 < 2:

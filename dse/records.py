@@ -20,6 +20,7 @@ class Status(StrEnum):
     INFEASIBLE = "infeasible"  # rejected by an architecture constraint, nothing trained
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # a confirmation stopped by Ctrl-C/SIGTERM (resumable)
+    WAITING = "waiting"  # queued in Optuna (enqueued, or re-queued after a dead worker)
 
 
 MEASURED = (Status.COMPLETE, Status.NOT_LEARNED)  # trained to the end: values to reuse

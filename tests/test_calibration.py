@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from dse.calibration import markdown, rank_stats, signals, size_bins
+from dse.calibration import rank_stats, signals, size_bins
+from dse.report.calibration import markdown
 
 
 def test_rank_statistics_on_known_values():

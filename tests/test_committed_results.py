@@ -1,4 +1,4 @@
-"""The committed exports are what the READMEs say (issue 23's acceptance): every ONNX file
+"""The committed exports are what the READMEs say: every ONNX file
 under results/ with a model card gives, in the embedded runtime (onnxruntime, one frame
 at a time, as `dse deploy run`), on the 10,000 CIFAR-10 test images, the test accuracy its
 card states to 0.01 points, and that figure is written in a README beside it or the main
@@ -43,9 +43,10 @@ def runtime_accuracy(model: Path, test_batch: Path) -> tuple[float, int]:
 
 
 def readme_text(result: Path) -> str:
-    """The READMEs a reader of this result would look in: beside it, one folder up, main."""
+    """The READMEs a reader of this result would look in: beside it, one folder up, the
+    main README and the results page of the docs."""
     paths = [result.parent / "README.md", result.parent.parent / "README.md",
-             REPO / "README.md"]
+             REPO / "README.md", REPO / "docs" / "results.md"]
     return "\n".join(p.read_text() for p in paths if p.is_file())
 
 
@@ -95,7 +96,7 @@ def test_committed_comparison_is_reproduced_from_its_store(path, tmp_path):
                 "p_one_sided", "p_two_sided"):
         assert again[key] == pytest.approx(stated[key], rel=1e-9, abs=1e-12), key
     assert again["ahead_by_twice_pooled_sd"] == stated["ahead_by_twice_pooled_sd"]
-    for key in ("difference_in_pooled_sd", "p_one_sided_adjusted"):  # written since session 17
+    for key in ("difference_in_pooled_sd", "p_one_sided_adjusted"):  # newer dse compare
         if key in stated:
             assert again[key] == pytest.approx(stated[key], rel=1e-9), key
     readmes = readme_text(path)  # and the README quotes these figures, not older ones

@@ -181,4 +181,4 @@ def test_space_show_counts_architectures_under_a_size_budget():
     line = " ".join(r.stdout.split()).split("under size_mb <= 0.37: ")[1]
     assert "estimated from 200 combinations" in line and "Wilson" in line
     low = int(line.split("interval ")[1].split("-")[0].replace(",", ""))
-    assert low >= 1000  # the bar: at least 1,000 distinct architectures fit
+    assert low >= 1000  # the bar: at least 1,000 distinct architectures fit

@@ -10,7 +10,8 @@ import pytest
 from spaces import MINIMAL
 
 from dse.errors import ConfigError
-from dse.search.candidate import cardinality, grid_space, sample
+from dse.search.candidate import sample
+from dse.search.params import cardinality, grid_space
 from dse.search.space import load_space, shipped_spaces
 from dse.train import TrainConfig
 from dse.train.job import build_model

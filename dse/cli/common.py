@@ -104,3 +104,13 @@ def parse_seeds(seeds: str | None, repeats: int = 1) -> list[int]:
     if not out or not all(0 <= x < 1000 for x in out):
         raise ConfigError(f"--seeds takes seeds from 0 to 999 like 0,2, not {seeds[:40]!r}.")
     return out
+
+
+def parse_ints(text: str | None, flag: str) -> list[int] | None:
+    """--trials 3,7,9 -> [3, 7, 9] (None when not given)."""
+    if text is None:
+        return None
+    try:
+        return [int(t) for t in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"{flag} takes numbers like 3,7,9, not {text[:40]!r}.") from None

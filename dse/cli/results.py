@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +18,7 @@ from dse.cli.common import (
     console,
     err,
 )
-from dse.errors import DseError
-from dse.records import MEASURED, TRIAL_STATUSES
+from dse.records import TRIAL_STATUSES
 
 
 @app.command("studies")
@@ -60,55 +60,43 @@ def show_cmd(study: Annotated[str, typer.Option(help="Study name.")],
     console.print_json(json.dumps(detail, default=str))
 
 
+Objectives = Annotated[str | None, typer.Option(
+    help="Project onto two or three objectives, e.g. accuracy,latency_ms [default: the "
+         "study's].")]
+ReportOut = Annotated[Path | None, typer.Option(help="Report folder [default: reports/STUDY].")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the front as JSON.")]
+AsCsv = Annotated[bool, typer.Option("--csv", help="Print the front as CSV.")]
+
+
 @app.command("pareto")
 def pareto_cmd(
     study: Annotated[str, typer.Option(help="Study name (see `dse studies`).")],
-    storage: Storage = None,
-    objectives: Annotated[str | None, typer.Option(
-        help="Project onto two or three objectives, e.g. accuracy,latency_ms "
-             "[default: the study's].")] = None,
-    out: Annotated[Path | None, typer.Option(help="Report folder [default: reports/STUDY].")]
-    = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the front as JSON.")] = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print the front as CSV.")] = False,
+    storage: Storage = None, objectives: Objectives = None, out: ReportOut = None,
+    as_json: AsJson = False, as_csv: AsCsv = False,
 ):
     """Print the non-dominated trials and write reports/STUDY/pareto.html (a projection
     with --objectives goes to its own pareto-A-B.html)."""
-    from dse.report.build import pareto_page
-    from dse.report.data import load_study_frame, pareto_mask
+    from dse import api  # lazy: `dse --help` loads neither torch nor optuna
 
-    frame = load_study_frame(study, storage)
-    objs = objectives.split(",") if objectives else frame.attrs["objectives"]
-    done = frame[frame["status"].isin(MEASURED)] if len(frame) else frame
-    if done.empty:
-        raise DseError(f"study {study!r} has no completed trials yet ({len(frame)} trials in "
-                       f"all); run `dse run` longer, or look at `dse studies`.")
-    front = frame[pareto_mask(frame, objs)].sort_values(objs[0])
-    from dse.paths import output_folder, study_folder
-
-    folder = Path(out) if out else study_folder("reports", study)
-    output_folder(folder)
-    path = pareto_page(frame, objs, folder)
-    from dse.report.build import table_columns
-
-    cols = [c for c in table_columns(frame, details=False) if c != "status"] + ["checkpoint"]
+    f = api.pareto(study, objectives=objectives.split(",") if objectives else None,
+                   storage=storage, out=out)
     if as_json or as_csv:
-        data = front[cols]
+        data = f.front[f.columns]
         print(data.to_json(orient="records", indent=2) if as_json else data.to_csv(index=False))
-        err.print(f"wrote {path}", markup=False)
+        err.print(f"wrote {f.page}", markup=False)
         return
-    table = Table(title=f"{study}: {len(front)} non-dominated of {len(done)} completed trials "
-                        f"on {', '.join(objs)}")
-    shown = ["trial", "model", "recipe"] + [c for c in cols if c in objs or (
-        c.endswith("_std") and c.removesuffix("_std") in objs)]
+    table = Table(title=f"{study}: {len(f.front)} non-dominated of {f.completed} completed "
+                        f"trials on {', '.join(f.objectives)}")
+    shown = ["trial", "model", "recipe"] + [c for c in f.columns if c in f.objectives or (
+        c.endswith("_std") and c.removesuffix("_std") in f.objectives)]
     shown += [c for c in ("test_accuracy", "test_accuracy_std", "size_mb", "latency_ms")
-              if c in cols and c not in shown]
+              if c in f.columns and c not in shown]
     for c in shown:
         table.add_column(_header(c), justify="left" if c in ("model", "recipe") else "right")
-    for _, r in front.iterrows():
+    for _, r in f.front.iterrows():
         table.add_row(*[_cell(c, r[c]) for c in shown])
     console.print(table)
-    console.print(f"wrote {path}", markup=False)
+    console.print(f"wrote {f.page}", markup=False)
 
 
 def _cell(column: str, value) -> Text:
@@ -139,13 +127,11 @@ def report_cmd(
     interval: Annotated[int, typer.Option(min=2, help="Seconds between regenerations.")] = 15,
 ):
     """Write the study's HTML report (index, Pareto, hypervolume, parameters, trials)."""
-    import time
-
-    from dse.report.build import build_report
+    from dse import api  # lazy: `dse --help` loads neither torch nor optuna
 
     while True:
         interrupts.check()  # a Ctrl-C or SIGTERM whose exception was dropped mid-build
-        index = build_report(study, storage, out, refresh=interval if watch else None)
+        index = api.report(study, storage=storage, out=out, refresh=interval if watch else None)
         console.print(f"wrote {index}" + (f" (next in {interval}s; Ctrl-C stops)" if watch
                                           else ""))
         if not watch:

@@ -8,11 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from dse.cli.common import (
-    app,
-    console,
-)
-from dse.errors import ConfigError
+from dse.cli.common import app, console, progress_callback
 
 space_app = typer.Typer(help="Inspect and validate search spaces.", no_args_is_help=True)
 app.add_typer(space_app, name="space")
@@ -21,7 +17,7 @@ app.add_typer(space_app, name="space")
 @space_app.command("validate")
 def space_validate(file: Annotated[str, typer.Argument(help="YAML file or shipped name.")]):
     """Check a search space file; exit 2 with the key path and allowed values if invalid."""
-    from dse.search.candidate import cardinality
+    from dse.search.params import cardinality
     from dse.search.space import load_space
 
     space = load_space(file)
@@ -44,19 +40,12 @@ def space_show(
     """Print a space's dimensions, cardinality, fidelities and an example candidate; with
     --constraint, how many distinct architectures meet it (counted, or estimated by
     sampling: the method is printed)."""
-    import optuna
+    from dse import api  # lazy: `dse --help` loads neither torch nor optuna
+    from dse.search.params import cardinality, describe  # lazy: as above
 
-    from dse.cli.common import progress_callback
-    from dse.search.candidate import cardinality, describe, sample
-    from dse.search.census import census
-    from dse.search.space import load_space
-
-    space = load_space(name).with_constraints(constraint)
-    timed = [str(c) for c in space.constraints if not c.arch]
-    if timed:
-        raise ConfigError(f"cannot count architectures under {', '.join(timed)}: only "
-                          f"architecture metrics (size_mb, params, macs) are known before "
-                          f"training; drop those constraints to count.")
+    space = api.load_space(name).with_constraints(constraint)
+    if any(not c.arch for c in space.constraints):
+        api.count_architectures(space)  # refuses timed constraints before printing anything
     table = Table(title=f"{space.name}: {space.description}")
     table.add_column("dimension", no_wrap=True)
     table.add_column("values")
@@ -68,7 +57,20 @@ def space_show(
     console.print(f"study {space.study!r} on {space.dataset}; objectives {goals}; "
                   f"constraints {space.constraints or 'none'}; sampler {space.sampler}; "
                   f"cardinality {cardinality(space):g}")
-    from dse.calibration import find_summary
+    _print_fidelities(space)
+    console.print("example candidate:", api.example_candidate(space))
+    if space.constraints:
+        with progress_callback("measuring architectures") as tick:
+            result = api.count_architectures(space, samples, tick)
+        console.print(f"under {' and '.join(str(c) for c in space.constraints)}: "
+                      f"{result.text()}")
+
+
+def _print_fidelities(space) -> None:
+    """Each fidelity, its halving rungs, and its calibration where one is stored."""
+    from dse.report.calibration import (
+        find_summary,  # lazy: `dse --help` loads neither torch nor optuna
+    )
 
     for fname, fid in space.fidelities.items():
         mark = " (default)" if fname == space.default_fidelity else ""
@@ -76,30 +78,26 @@ def space_show(
                       + (f", rungs at epochs {fid.rungs()}" if fid.rungs() else ""))
         cal = find_summary(space.calibration or space.study, fname)
         if cal:
-            f = cal["fidelities"][fname]
-            s = f["signals"][f["best_signal"]]
-            ref = cal["reference"]
-            under = " and ".join(cal.get("constraints", []))
-            console.print(f"  calibrated ({cal['folder']}{', under ' + under if under else ''})"
-                          f" against {ref['epochs']} epochs on "
-                          f"{ref['train_images'] or 'all'} training images, {ref['split']} "
-                          f"set ({cal['references_done']} candidates): best "
-                          f"signal {f['best_signal']}, Kendall {s['kendall']:.2f} "
-                          f"[{s['kendall_ci'][0]:.2f}, {s['kendall_ci'][1]:.2f}], within size "
-                          f"bins {s['kendall_within_bins']:.2f}; size only (params) Kendall "
-                          f"{f['signals']['params']['kendall']:.2f}; "
-                          f"{f['cost_vs_reference']:.1%} of the reference's compute",
-                          soft_wrap=True)
-            rec = cal.get("recommended")
-            if rec and rec["setting"].split("@")[0] == fname:
-                console.print(f"  recommended: {rec['setting']} ranked by {rec['signal']} "
-                              f"(Kendall {rec['kendall']:.2f}, {rec['cost_vs_reference']:.1%} "
-                              f"of the reference's compute; {rec['rule']})", soft_wrap=True)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    trial = optuna.create_study(directions=space.directions).ask()
-    console.print("example candidate:", sample(space, trial))
-    if space.constraints:
-        with progress_callback("measuring architectures") as tick:
-            result = census(space, samples=samples, progress=tick)
-        console.print(f"under {' and '.join(str(c) for c in space.constraints)}: "
-                      f"{result.text()}")
+            _print_calibration(cal, fname)
+
+
+def _print_calibration(cal: dict, fname: str) -> None:
+    f = cal["fidelities"][fname]
+    s = f["signals"][f["best_signal"]]
+    ref = cal["reference"]
+    under = " and ".join(cal.get("constraints", []))
+    console.print(f"  calibrated ({cal['folder']}{', under ' + under if under else ''})"
+                  f" against {ref['epochs']} epochs on "
+                  f"{ref['train_images'] or 'all'} training images, {ref['split']} "
+                  f"set ({cal['references_done']} candidates): best "
+                  f"signal {f['best_signal']}, Kendall {s['kendall']:.2f} "
+                  f"[{s['kendall_ci'][0]:.2f}, {s['kendall_ci'][1]:.2f}], within size "
+                  f"bins {s['kendall_within_bins']:.2f}; size only (params) Kendall "
+                  f"{f['signals']['params']['kendall']:.2f}; "
+                  f"{f['cost_vs_reference']:.1%} of the reference's compute",
+                  soft_wrap=True)
+    rec = cal.get("recommended")
+    if rec and rec["setting"].split("@")[0] == fname:
+        console.print(f"  recommended: {rec['setting']} ranked by {rec['signal']} "
+                      f"(Kendall {rec['kendall']:.2f}, {rec['cost_vs_reference']:.1%} "
+                      f"of the reference's compute; {rec['rule']})", soft_wrap=True)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 
 from dse import metrics
-from dse.confirmed import rank_correlation
 from dse.fileio import atomic_write_text
 from dse.paths import output_folder, study_folder
 from dse.records import CURVE_FIELDS, Status
@@ -22,6 +21,7 @@ from dse.report.data import (
     load_study_frame,
     measurement_columns,
     pareto_mask,
+    proxy_correlation,
 )
 from dse.report.html import figure_html, page, table_html, write_plotlyjs
 from dse.store import Store
@@ -135,12 +135,6 @@ def build_report(study_name: str, storage: str | None = None, out: Path | None =
     return out / "index.html"
 
 
-def _correlation(frame: pd.DataFrame) -> dict:
-
-    both = frame.dropna(subset=["accuracy", "test_accuracy"])
-    return rank_correlation(both["accuracy"].tolist(), both["test_accuracy"].tolist())
-
-
 def confirmed_summary(frame: pd.DataFrame) -> str:
     """One paragraph for the index: how many trials were confirmed, and the correlation."""
     if "test_accuracy" not in frame or not frame["test_accuracy"].notna().any():
@@ -148,7 +142,7 @@ def confirmed_summary(frame: pd.DataFrame) -> str:
                 "study's proxy figures on a validation split. <code>dse confirm --study "
                 f"{html.escape(str(frame.attrs['study']))}</code> retrains the front on the "
                 "whole training set and tests it.</p>")
-    c = _correlation(frame)
+    c = proxy_correlation(frame)
     best = frame.loc[frame["test_accuracy"].idxmax()]
     corr = ("too few confirmed trials for a rank correlation" if c["n"] < 3 else
             f"proxy vs confirmed rank correlation over {c['n']} trials: Spearman "
@@ -191,7 +185,7 @@ def confirmed_body(frame: pd.DataFrame) -> str:
     if base:
         F.add_baselines(front, base)
     return (confirmed_summary(frame) + baselines_html(base) +
-            figure_html(F.proxy_vs_confirmed(done, _correlation(frame)), "pvc") +
+            figure_html(F.proxy_vs_confirmed(done, proxy_correlation(frame)), "pvc") +
             figure_html(front, "conf-front") +
             '<p class="note">Confirmed runs train on all training images and report the test '
             "set; the papers' points are their published 200-epoch results. Epochs differ "

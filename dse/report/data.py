@@ -6,10 +6,10 @@ import optuna
 import pandas as pd
 
 from dse import metrics, pareto
-from dse.confirmed import baselines, headlines
+from dse.confirmed import baselines, headlines, rank_correlation
 from dse.errors import ConfigError
 from dse.records import CURVE_FIELDS, Status
-from dse.store import Store
+from dse.store import Store, status_of
 from dse.train.recipe import describe_recipe
 
 
@@ -67,7 +67,7 @@ def load_study_frame(name: str, storage: str | None = None,
         rec = records.get(t.number)
         cand = (rec.candidate if rec else None) or t.user_attrs.get("candidate", {})
         meas = (rec.measurements if rec else None) or t.user_attrs.get("measurements") or {}
-        status = rec.status if rec else t.state.name.lower()
+        status = rec.status if rec else status_of(t.state)
         if status == Status.RUNNING and t.state.is_finished():  # its worker died (heartbeat)
             status = Status.FAILED
         row = {"trial": t.number, "state": t.state.name.lower(), "status": status,
@@ -182,3 +182,10 @@ def format_value(key: str, v) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)
+
+
+def proxy_correlation(frame: pd.DataFrame) -> dict:
+    """Rank correlation of the study's proxy accuracy with the confirmed test accuracy, over
+    the trials that have both (`dse.confirmed.rank_correlation`)."""
+    both = frame.dropna(subset=["accuracy", "test_accuracy"])
+    return rank_correlation(both["accuracy"].tolist(), both["test_accuracy"].tolist())

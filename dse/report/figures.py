@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import plotly.graph_objects as go
+from optuna.trial import TrialState
 from plotly.subplots import make_subplots
 
 from dse import metrics, pareto, reference
@@ -201,7 +202,7 @@ def importance_figure(study, objectives: list[str]) -> go.Figure | str:
     # lazy: optuna costs ~1 s to import; only this path uses it
     import optuna
 
-    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
     if len(complete) < 4:
         return f"parameter importance needs at least 4 completed trials ({len(complete)} so far)"
     fig = go.Figure()

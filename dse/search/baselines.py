@@ -15,8 +15,9 @@ import optuna
 
 from dse.models import get_entry, list_models
 from dse.models.registry import make_config, model_spec
-from dse.search.candidate import all_dims, encode, sample
+from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck
+from dse.search.params import all_dims, encode
 from dse.search.space import RECIPE_KEYS, Choice, FloatRange, IntRange, LogRange
 from dse.train.recipe import DEFAULT_RECIPE
 

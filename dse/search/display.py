@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import optuna
+from optuna.trial import TrialState
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -16,9 +17,7 @@ from rich.text import Text
 
 from dse import metrics
 from dse.records import TRIAL_STATUSES, EpochRow, Status
-from dse.store import Store
-
-STATES = ("COMPLETE", "RUNNING", "PRUNED", "FAIL", "WAITING")
+from dse.store import Store, status_of
 
 
 def make_display(log_format: str, quiet: bool, study: optuna.Study, n_trials: int | None,
@@ -81,7 +80,7 @@ class PlainDisplay:
         self.current = {}
         rid = trial.user_attrs.get("dse_id")
         rec = self.store.trial(rid) if self.store is not None and rid is not None else None
-        status = rec.status if rec is not None else trial.state.name.lower()
+        status = rec.status if rec is not None else status_of(trial.state)
         names = study.user_attrs.get("objectives", [])
         values = ", ".join(f"{n}={_with_unit(n, v)}" for n, v in zip(names, trial.values or [],
                                                                   strict=False))
@@ -134,10 +133,10 @@ class LiveDisplay(PlainDisplay):
     def render(self) -> Group:
         """The view: study counts and time, the running trial, the front."""
         trials = self.study.get_trials(deepcopy=False)
-        counts = {s: sum(t.state.name == s for t in trials) for s in STATES}
-        by = self.store.status_counts(self.study.study_name) if self.store is not None else {
-            Status.COMPLETE: counts["COMPLETE"], Status.PRUNED: counts["PRUNED"],
-            Status.FAILED: counts["FAIL"]}
+        by = self.store.status_counts(self.study.study_name) if self.store is not None else {}
+        if self.store is None:
+            for t in trials:
+                by[status_of(t.state)] = by.get(status_of(t.state), 0) + 1
         shown = ", ".join(f"{by.get(s, 0)} {s}" for s in TRIAL_STATUSES
                           if s != Status.RUNNING and (by.get(s) or s == Status.COMPLETE))
         head = Text(f"study {self.study.study_name}: {shown} | {self.progress_text()}",
@@ -162,8 +161,8 @@ class LiveDisplay(PlainDisplay):
         for o in objectives:
             front.add_column(metrics.get_metric(o).header if o in metrics.names() else o,
                              justify="right")
-        best = sorted(self.study.best_trials, key=lambda t: t.number)[-8:] if counts[
-            "COMPLETE"] else []
+        done = any(t.state == TrialState.COMPLETE for t in trials)
+        best = sorted(self.study.best_trials, key=lambda t: t.number)[-8:] if done else []
         for t in best:
             front.add_row(str(t.number), *[metrics.get_metric(o).format(v) if o in
                                            metrics.names() else f"{v:.4g}"

@@ -18,7 +18,7 @@ import optuna
 from pydantic import BaseModel, ConfigDict, Field
 
 from dse.registry import NoOptions, Registry, check_options
-from dse.search.candidate import grid_space
+from dse.search.params import grid_space
 
 SamplerFactory = Callable[[Any, int, Any], optuna.samplers.BaseSampler]
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_serializer,
@@ -21,9 +19,8 @@ from pydantic import (
 from dse import metrics
 from dse.constraints import Constraint, parse_all
 from dse.errors import ConfigError
-from dse.models import get_entry, get_family, list_models
+from dse.models import get_entry, list_models
 from dse.paths import NAME
-from dse.registry import check_options
 from dse.search.dims import (  # noqa: F401  (re-exported: the dimension types)
     RECIPE_KEYS,
     Choice,
@@ -42,6 +39,9 @@ from dse.search.dims import (  # noqa: F401  (re-exported: the dimension types)
     values,
 )
 from dse.search.fidelity import Fidelity
+from dse.search.model_space import ModelSpace
+from dse.search.params import grid_space
+from dse.search.recipe_space import TrainingSpace
 from dse.search.samplers import SAMPLERS
 from dse.search.yaml_file import (  # noqa: F401  (re-exported)
     read_space_mapping,
@@ -49,114 +49,6 @@ from dse.search.yaml_file import (  # noqa: F401  (re-exported)
     shipped_spaces,
     validation_text,
 )
-from dse.train.optim import OPTIMIZERS, optimizer_options
-from dse.train.recipe import DEFAULT_RECIPE
-from dse.train.schedules import SCHEDULES
-
-
-class ModelSpace(BaseModel):
-    """The architecture: registered variants (`name`), or a `family` and its dimensions.
-
-    Every other key is a dimension of the family, checked by the family's config: a value
-    (or every value a range can reach) that the family cannot build is refused here.
-    A list dimension is given whole (`blocks: [2, 4, 12, 1]`, `{choices: [[...], [...]]}`)
-    or element by element (`blocks: [{int: [1, 3]}, 2, {int: [1, 16]}, 1]`).
-    """
-
-    model_config = ConfigDict(frozen=True)
-    name: Any = None  # registered model names (fixed or choices)
-    family: str | None = None
-    dims: dict[str, Any] = {}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _split(cls, raw: Any):
-        if not isinstance(raw, dict):
-            raise ValueError("model must be a mapping: {family: ..., dimensions...} or "
-                             "{name: ...}")
-        raw = dict(raw)
-        out = {"name": raw.pop("name", None), "family": raw.pop("family", None)}
-        dims, errors = {}, []
-        for key, value in [("name", out["name"]), *raw.items()]:
-            try:
-                if isinstance(value, list) and any(isinstance(v, dict) for v in value):
-                    parsed = [parse_dim(v) for v in value]
-                else:
-                    parsed = parse_dim(value)
-            except (ValueError, ValidationError) as exc:
-                errors.append(f"model.{str(key)[:40]}: {_first_error(exc)}")
-                continue
-            if key == "name":
-                out["name"] = parsed
-            else:
-                dims[str(key)] = parsed
-        if errors:
-            raise keyed(errors)
-        out["dims"] = dims
-        return out
-
-    @model_validator(mode="after")
-    def _check(self):
-        if (self.name is None) == (self.family is None):
-            raise ValueError("give either model.name (registered models) or model.family")
-        if self.name is not None:
-            if self.dims:
-                raise ValueError(f"model.name takes no dimensions ({list(self.dims)[:5]}); "
-                                 f"search dimensions with model.family")
-            check_values(self.name, list_models(), "model.name")
-            return self
-        try:
-            family = get_family(self.family)
-        except ConfigError as exc:
-            raise keyed([f"model.family: {exc}"]) from None
-        errors = check_dimensions(family.config, self.dims)
-        if errors:
-            raise keyed(errors)
-        return self
-
-
-_R = DEFAULT_RECIPE
-
-
-class TrainingSpace(_Strict):
-    """The recipe dimensions; optimizer and schedule map each choice to its own parameters.
-
-    Unset keys take the default recipe (dse.train.recipe.DEFAULT_RECIPE).
-    """
-
-    optimizer: dict[str, dict[str, Any]] = {_R.optimizer: {"lr": _R.lr, **_R.optimizer_kwargs}}
-    schedule: dict[str, dict[str, Any]] = {_R.schedule: dict(_R.schedule_kwargs)}
-    batch_size: Any = _R.batch_size
-    weight_decay: Any = _R.weight_decay
-    label_smoothing: Any = _R.label_smoothing
-    augment: Any = _R.augment
-    warmup_epochs: Any = _R.warmup_epochs
-    ema_decay: Any = _R.ema_decay
-
-    _dims = field_validator("batch_size", "weight_decay", "label_smoothing", "augment",
-                            "warmup_epochs", "ema_decay", mode="before")(
-        classmethod(lambda cls, v: parse_dim(v)))
-
-    @field_validator("optimizer", "schedule", mode="before")
-    @classmethod
-    def _branches(cls, v, info):
-        if isinstance(v, str):
-            v = {v: {}}
-        if not isinstance(v, dict) or not v:
-            raise ValueError("a name, or a mapping of names to their parameters")
-        registry = OPTIMIZERS if info.field_name == "optimizer" else SCHEDULES
-        out = {}
-        for name, params in v.items():
-            registry.get(name)  # UnknownName (a ValueError) lists what exists
-            if params is not None and not isinstance(params, dict):
-                raise ValueError(f"the parameters of {name!r} must be a mapping")
-            out[name] = {str(k): parse_dim(d) for k, d in (params or {}).items()}
-            options = (optimizer_options(name) if info.field_name == "optimizer"
-                       else SCHEDULES.get(name).Options)
-            for key, dim in out[name].items():  # every value a dimension can reach
-                for value in values(dim):
-                    check_options(options, {key: value}, name)
-        return out
 
 
 class SearchSpace(_Strict):
@@ -264,10 +156,7 @@ class SearchSpace(_Strict):
             raise ValueError(f"default_fidelity {shorten(self.default_fidelity)} is not one of "
                              f"{list(self.fidelities)}")
         if self.sampler == "grid":
-            # lazy: cycle: dse.search.candidate imports space
-            from dse.search.candidate import grid_space  # raises if the grid cannot hold it
-
-            grid_space(self)
+            grid_space(self)  # raises if the grid cannot hold the space
         return self
 
     def with_constraints(self, texts: list[str] | None) -> SearchSpace:

@@ -90,7 +90,7 @@ def check_sqlite_file(path: Path) -> None:
     The file is read through SQLite (read-only), never with open()/close(): closing any
     descriptor of a file drops every POSIX lock this process holds on it, so a worker that
     checked its store again would lose its SQLite locks, and another worker ending would
-    delete the write-ahead log under it (session 9: a malformed store)."""
+    delete the write-ahead log under it (a malformed store, seen once)."""
     if path.is_dir():
         raise StoreError(f"the study store {path} is a folder; give a database file, e.g. "
                          f"--storage sqlite:///{path}/dse.db.")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import optuna
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,21 +22,21 @@ from dse.store.connect import (
     unreachable,
     unsupported,
 )
-from dse.store.tables import (
-    SCHEMA_VERSION,
-    ArchRecord,
-    Base,
-    ConfirmRecord,
-    EpochRecord,
-    Meta,
-    TrialRecord,
-)
+from dse.store.locking import exclusive, migrate
+from dse.store.tables import ArchRecord, ConfirmRecord, EpochRecord, TrialRecord
 from dse.store.url import redact
 
 SCHEMA_LOCK_KEY = 0x0D5E  # advisory-lock ids on PostgreSQL: schema creation,
 PREPARE_LOCK_KEY = 0x0D5F  # a study's one-time enqueues (feasible start, baselines)
 # Heartbeats and stale-trial retry are marked experimental by Optuna; dse relies on them.
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def status_of(state: optuna.trial.TrialState) -> Status:
+    """dse's status of an Optuna trial that has no dse row (its worker never wrote one)."""
+    TS = optuna.trial.TrialState
+    return {TS.COMPLETE: Status.COMPLETE, TS.PRUNED: Status.PRUNED, TS.FAIL: Status.FAILED,
+            TS.RUNNING: Status.RUNNING, TS.WAITING: Status.WAITING}[state]
 
 
 class Store:
@@ -64,7 +63,7 @@ class Store:
                 self._check_tables()
             else:
                 with self.exclusive(SCHEMA_LOCK_KEY):
-                    self._migrate()
+                    migrate(self.engine)
         except (ModuleNotFoundError, ImportError, NoSuchModuleError, ArgumentError) as exc:
             raise unsupported(self.url, exc) from None
         except SQLAlchemyError as exc:
@@ -109,55 +108,9 @@ class Store:
         """The URL with its password hidden: the only form that is printed or stored."""
         return redact(self.url)
 
-    @contextmanager
     def exclusive(self, key: int = PREPARE_LOCK_KEY):
-        """Hold a lock every process on this store shares, for a check-then-write that must
-        happen once (schema creation, a study's one-time enqueues).
-
-        PostgreSQL: a session-level advisory lock `key` (concurrent CREATE TABLE collides on
-        pg_type). SQLite file: an flock on DB.lock (two workers creating a new file raced on
-        Optuna's alembic_version row). Other databases: no lock.
-        """
-        file = self.url.removeprefix("sqlite:///")
-        if self.engine.dialect.name == "sqlite" and self.url.startswith("sqlite:///") and \
-                file and file != ":memory:":
-            # lazy: POSIX only
-            import fcntl
-
-            lock = Path(file + ".lock")
-            with open(lock, "a") as f:
-                fcntl.flock(f, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(f, fcntl.LOCK_UN)
-            return
-        if self.engine.dialect.name != "postgresql":
-            yield
-            return
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-
-    def _migrate(self) -> None:
-        """Create missing tables and add missing columns (additive migrations)."""
-        Base.metadata.create_all(self.engine)
-        insp = inspect(self.engine)
-        with self.engine.begin() as conn:
-            for table in Base.metadata.sorted_tables:
-                have = {c["name"] for c in insp.get_columns(table.name)}
-                for col in table.columns:
-                    if col.name not in have:
-                        kind = col.type.compile(dialect=self.engine.dialect)
-                        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {col.name} "
-                                          f"{kind}"))
-            row = conn.execute(select(Meta).where(Meta.key == "schema_version")).first()
-            if row is None:
-                conn.execute(Meta.__table__.insert().values(key="schema_version",
-                                                            value=str(SCHEMA_VERSION)))
+        """A lock every process on this store shares (`dse.store.locking.exclusive`)."""
+        return exclusive(self.engine, self.url, key)
 
     @property
     def optuna(self) -> optuna.storages.RDBStorage:

@@ -3,7 +3,8 @@
 # hps-06-0.5x, 100 epochs x seeds 0-2 each, the long runs' recipe (SGD Nesterov 0.9, lr 0.1
 # cosine, weight decay 5e-4, batch 128, crop + flip), all 50,000 training images, tested on
 # the 10,000 test images. Two processes, one thread each (one per core):
-#   A: trial 131 seeds 0, 1          B: hps-06-0.5x seeds 0, 1, 2, then trial 131 seed 2
+#   A: trial 131 seeds 0, 1, then hps-06-0.5x seed 2
+#   B: hps-06-0.5x seeds 0, 1, then trial 131 seed 2
 # Every run writes resume.pt after each epoch; running this script again continues every
 # unfinished run from its last epoch and skips the finished ones. Logs: confirm-a.txt,
 # confirm-b.txt (appended).
@@ -21,9 +22,10 @@ confirm() {
     --data-dir "$DATA" --storage "sqlite:///$D/dse.db" --artifacts "$D/studies" "$@")
 }
 nohup bash -c "$(declare -f confirm); D='$D' CODE='$CODE' PY='$PY' DATA='$DATA'
-  confirm --trials 131 --seeds 0,1" >> "$D/confirm-a.txt" 2>&1 &
+  confirm --trials 131 --seeds 0,1 && confirm --top 0 --baseline hps-06-0.5x --seeds 2" \
+  >> "$D/confirm-a.txt" 2>&1 &
 sleep 20  # one process at a time opens the store
 nohup bash -c "$(declare -f confirm); D='$D' CODE='$CODE' PY='$PY' DATA='$DATA'
-  confirm --top 0 --baseline hps-06-0.5x --seeds 0,1,2 && confirm --trials 131 --seeds 2" \
+  confirm --top 0 --baseline hps-06-0.5x --seeds 0,1 && confirm --trials 131 --seeds 2" \
   >> "$D/confirm-b.txt" 2>&1 &
 echo "started; logs: $D/confirm-a.txt $D/confirm-b.txt"

@@ -53,7 +53,7 @@ def promotable(rung_values: Sequence[Sequence[float]], index: int, eta: int,
     crediting it `credit` (per objective, in its improving direction), or is strictly the
     best of its rung in a `trained` objective (accuracy; a tie, as when all are at chance,
     protects no one): NSGA-II's order alone could stop the most accurate trial when more
-    points of the first front are extreme in some objective than it keeps (session 9: the
+    points of the first front are extreme in some objective than it keeps (as happened: the
     proof study stopped hps-06-0.5x, the most accurate at epoch 16, for two smaller and
     faster ones)."""
     points = [to_minimise(v, directions) for v in rung_values]

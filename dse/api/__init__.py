@@ -1,0 +1,28 @@
+"""The journey's verbs as a Python API: what the `dse` commands do, without the printing.
+
+    from dse import api
+    study, _ = api.run("hps_cifar10", study="demo", fidelity="quick", trials=20)
+    confirmed = api.confirm("demo", top=2, epochs=30, seeds=[0, 1, 2],
+                            baselines=["hps-06-0.5x"])
+    stats = api.compare("demo", trial=12, baseline="hps-06-0.5x")
+    card = api.export(Path("best.onnx"), study="demo", confirmed=True, int8=True)
+
+Every function raises `dse.errors.ConfigError` (a `DseError`) for bad input, with one
+paragraph saying what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+from dse.api.compare import compare
+from dse.api.confirm import Confirmed, confirm, confirmed
+from dse.api.export import export, latency
+from dse.api.fidelity import fidelity_check
+from dse.api.latency_model import latency_profile, latency_validate
+from dse.api.results import Front, frontier, pareto, report
+from dse.api.space import count_architectures, example_candidate, load_space
+from dse.api.study import run
+from dse.api.train import evaluate, train
+
+__all__ = ["Confirmed", "Front", "compare", "confirm", "confirmed", "count_architectures",
+           "evaluate", "example_candidate", "export", "load_space",
+           "fidelity_check", "frontier", "latency", "latency_profile",
+           "latency_validate", "pareto", "report", "run", "train"]

@@ -1,0 +1,64 @@
+"""A fidelity calibration for people: its summary as Markdown, and the stored calibration
+of a space's fidelity (`dse fidelity check` writes them; `dse space show` prints them)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+
+def markdown(summary: dict) -> str:
+    """The summary for people: one table per fidelity."""
+    ref = summary["reference"]
+    lines = [f"# Fidelity calibration of {summary['space']}", "",
+             f"Reference: {ref['epochs']} epochs on {ref['train_images'] or 'all'} training "
+             f"images, accuracy on the {ref['split']} set; {summary['references_done']} of "
+             f"{summary['sample']} candidates done. Kendall and Spearman with bootstrap 95 % "
+             f"intervals (candidates resampled); 'within size bins' is Kendall inside thirds "
+             f"of the candidates by size, weighted by count. Cost is counted in training images "
+             f"(epochs x images), which does not depend on the machine.", ""]
+    rec = summary.get("recommended")
+    if rec:
+        lines += [f"**Recommended: `{rec['setting']}` ranked by `{rec['signal']}`** (Kendall "
+                  f"{rec['kendall']:.2f} against the best {rec['best_kendall']:.2f}, at "
+                  f"{rec['cost_vs_reference']:.1%} of the reference's cost; {rec['rule']}). "
+                  f"With few candidates done the intervals below are wide.", ""]
+    for fid, f in summary["fidelities"].items():
+        lines += [f"## {fid}: {f['train_images']:,.0f} training images per candidate, "
+                  f"{f['cost_vs_reference']:.1%} of the reference's ({f['train_s']:.0f} s "
+                  f"against {f['reference_train_s']:.0f} s as timed, on a machine that may "
+                  f"have been shared); best signal `{f['best_signal']}`", "",
+                  "| signal | Kendall [95 % CI] | Spearman [95 % CI] | Kendall within size bins |",
+                  "|---|---|---|---|"]
+        for name, s in f["signals"].items():
+            lines.append(f"| {name} | {_num(s['kendall'])} [{_num(s['kendall_ci'][0])}, "
+                         f"{_num(s['kendall_ci'][1])}] | {_num(s['spearman'])} "
+                         f"[{_num(s['spearman_ci'][0])}, {_num(s['spearman_ci'][1])}] | "
+                         f"{_num(s['kendall_within_bins'])} |")
+        lines.append("")
+    lines.append("'-': not defined with the candidates done so far (too few, or ties only).")
+    return "\n".join(lines)
+
+
+def _num(x: float) -> str:
+    """A rank correlation for the table; '-' where it is undefined (NaN)."""
+    return "-" if math.isnan(x) else f"{x:.2f}"
+
+
+def find_summary(name: str, fidelity: str) -> dict | None:
+    """The stored calibration `name` (a space's `calibration`, else its study name) of a
+    fidelity: calibrations/NAME/ here, else the one committed under results/calibration/NAME/
+    of dse's repository; its folder is added as `folder`."""
+    repo = Path(__file__).resolve().parents[2]
+    for folder in (Path("calibrations") / name, repo / "results" / "calibration" / name):
+        path = folder / "summary.json"
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text())
+            except ValueError:
+                continue
+            if fidelity in data.get("fidelities", {}):
+                shown = folder.relative_to(repo) if folder.is_relative_to(repo) else folder
+                return {**data, "folder": str(shown)}
+    return None
