@@ -254,8 +254,6 @@ def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print,
             + (f", continuing at epoch {len(state['history']) + 1}" if state else ""))
         result = run_training(cand["model"], cfg, data, where, device, data_dir,
                               resumable=True, resume=state, test=False, latency_repeats=1)
-        if fid == "reference":
-            result["final"]["test_acc"] = result["final"]["val_acc"]  # validated on test
         atomic_write_text(json.dumps(result), where / "result.json")
         for extra in ("checkpoint.pt", "metrics.json", "resume.pt"):
             (where / extra).unlink(missing_ok=True)

@@ -22,6 +22,26 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+#: The CPU features that decide int8 and float32 speed on x86 (VNNI: int8 dot products;
+#: AMX: bf16/int8 matrix tiles) and on ARM (asimddp: int8 dot products).
+SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile",
+               "amx_int8", "amx_bf16", "asimd", "asimddp")
+
+
+@cache
+def cpu_flags() -> list[str]:
+    """Which of `SPEED_FLAGS` this CPU has (from /proc/cpuinfo; empty where unreadable)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    have = set(line.split(":", 1)[1].split())
+                    return [flag for flag in SPEED_FLAGS if flag in have]
+    except OSError:
+        pass
+    return []
+
+
 def describe(device: torch.device | None = None) -> dict:
     """A JSON-ready description of the machine and software that ran a measurement."""
     # lazy: optuna costs ~1 s to import; only this path uses it

@@ -66,8 +66,26 @@ def test_int8_loses_at_most_two_points(exported, trained):
     assert (trained / "out" / "m.int8.onnx").is_file() and q["calibration_images"] == 512
     assert q["file_mb"] <= 0.5 * f32["file_mb"]  # int8 weights, short names, no debug info
     assert "conv-bn-act" in q["order_note"]  # HPS order: the card says what to choose
-    assert "choose order conv-bn-act" in (trained / "out" / "m.onnx.card.md").read_text()
+    assert "order conv-bn-act lets it fold" in (trained / "out" / "m.onnx.card.md").read_text()
     assert f32["test_accuracy"] - q["test_accuracy"] <= 0.02, (f32, q)
+
+
+def test_card_states_what_it_measured(exported, trained):
+    """The int8 sentence follows this model's latencies at export (faster or slower, by how
+    much, on which CPU flags), and a `dse train` checkpoint's card still states parameters,
+    MACs and float32 size."""
+    q, f32 = exported["int8"], exported["float32"]
+    ratio = q["latency"]["median_ms"] / f32["latency"]["median_ms"]
+    note = q["order_note"]
+    assert f"{ratio:.2f}x float32's latency" in note
+    assert ("(faster)" if ratio < 1 else "(slower)") in note
+    assert f"{q['latency']['median_ms']:.3f} ms" in note and "flags:" in note
+    assert isinstance(exported["hardware"]["flags"], list)
+    assert "0.6-0.9x" not in note  # no general range that the measurement may contradict
+    m = exported["measurements"]
+    assert m["params"] == 67_670 and m["macs"] > 3_000_000 and 0.3 < m["size_mb"] < 0.35
+    md = (trained / "out" / "m.onnx.card.md").read_text()
+    assert "- parameters: 67,670" in md and "MACs per image" in md
 
 
 def test_int8_weights_keep_to_seven_bits(exported, trained):

@@ -73,3 +73,12 @@ def test_cli_functions_are_short_and_modules_small():
             if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 40:
                 long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}")
     assert not long, long
+
+
+def test_top_level_help_lists_the_journey():
+    r = subprocess.run([sys.executable, "-m", "dse.cli", "--help"], capture_output=True,
+                       text=True, cwd=REPO, timeout=120)
+    assert r.returncode == 0, r.stderr
+    for command in ("run", "confirm", "compare", "pareto", "report", "export", "deploy",
+                    "frontier", "fidelity", "latency-model", "space"):
+        assert re.search(rf"^\s+{re.escape(command)}\s", r.stdout, flags=re.M), command

@@ -87,6 +87,12 @@ def test_plugin_family_metric_and_scheduler_in_a_real_study(tmp_path, data_dir):
     r = dse("show", "--study", "toy", "--trial", "0", cwd=tmp_path)
     assert r.returncode == 0 and '"conv_layers"' in r.stdout, r.stderr
 
+    # the toy metric is a column of `dse confirm`'s table, beside the confirmed figure
+    r = dse("confirm", "--study", "toy", "--top", "1", "--epochs", "1", "--train-images", "500",
+            "--device", "cpu", "--data-dir", str(data_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "convolution layers" in r.stdout and "test accuracy (%)" in r.stdout, r.stdout
+
     r = dse("report", "--study", "toy", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     pages = tmp_path / "reports" / "toy"

@@ -40,7 +40,7 @@ def test_one_epoch_loop_and_one_caller_of_it():
     assert _calls("fit") == ["train/job.py"]  # TrainingJob.run, nothing else
     users = set(_calls("TrainingJob"))  # the study's trials, dse train and dse confirm
     assert {"search/trial_training.py", "train/job.py"} <= users  # run_training: train, confirm
-    assert set(_calls("run_training")) >= {"confirm.py", "cli/models.py", "calibration.py"}
+    assert set(_calls("run_training")) >= {"confirm.py", "api/train.py", "calibration.py"}
 
 
 def test_a_diverging_run_fails_the_same_way_everywhere(tmp_path, data_dir):

@@ -17,7 +17,7 @@ from dse.api.confirm import Confirmed, confirm, confirmed
 from dse.api.export import export, latency
 from dse.api.fidelity import fidelity_check
 from dse.api.latency_model import latency_profile, latency_validate
-from dse.api.results import Front, frontier, pareto, report
+from dse.api.results import Front, frontier, pareto, report, show, studies
 from dse.api.space import count_architectures, example_candidate, load_space
 from dse.api.study import run
 from dse.api.train import evaluate, train
@@ -25,4 +25,5 @@ from dse.api.train import evaluate, train
 __all__ = ["Confirmed", "Front", "compare", "confirm", "confirmed", "count_architectures",
            "evaluate", "example_candidate", "export", "load_space",
            "fidelity_check", "frontier", "latency", "latency_profile",
-           "latency_validate", "pareto", "report", "run", "train"]
+           "latency_validate", "pareto", "report", "run", "show", "studies",
+           "train"]

@@ -13,6 +13,7 @@ from dse import metrics
 from dse.deploy.card import portable
 from dse.deploy.export import export_model
 from dse.errors import ConfigError
+from dse.measure import count_macs, count_params, size_mb
 from dse.models import create
 from dse.records import Status
 from dse.report.data import load_study_frame, pareto_mask
@@ -41,6 +42,8 @@ def export(out: Path, *, study: str | None = None, trial: int | None = None,
     else:
         facts.update(_run_facts(checkpoint))
     net, spec = load_model(checkpoint, model, facts["dataset"])
+    meas = {"params": count_params(net), "macs": count_macs(net), "size_mb": size_mb(net),
+            **meas}  # every card states them, whatever the model came from
     return export_model(net, spec, facts.pop("dataset"), fmt, out, int8=int8,
                         data_dir=data_dir, verify_images=verify_images,
                         calibration=calibration, threads=threads,

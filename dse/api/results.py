@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import optuna
 import pandas as pd
 
 from dse.errors import ConfigError, DseError
@@ -12,7 +13,7 @@ from dse.fileio import atomic_write_text
 from dse.paths import output_folder, study_folder
 from dse.records import MEASURED
 from dse.report.build import build_report, pareto_page, table_columns
-from dse.report.data import load_study_frame, pareto_mask
+from dse.report.data import load_study_frame, pareto_mask, trial_detail
 from dse.report.frontier import frontier_markdown, load_run
 from dse.store import Store
 
@@ -86,3 +87,23 @@ def frontier(studies: list[str], *, storages: list[str | None] | None = None,
     if out is not None:
         atomic_write_text(text, out)
     return text
+
+
+def studies(storage: str | None = None) -> tuple[str, list[dict]]:
+    """The studies in a store (its URL with the password hidden, and per study: name,
+    space, fidelity and trial counts by dse status)."""
+    store = Store(storage, create=False)
+    rows = [{"study": s.study_name, "space": s.user_attrs.get("space"),
+             "fidelity": s.user_attrs.get("fidelity"),
+             "statuses": store.status_counts(s.study_name)}
+            for s in optuna.get_all_study_summaries(store.optuna)]
+    return store.safe_url, rows
+
+
+def show(study: str, trial: int | None = None, storage: str | None = None
+         ) -> pd.DataFrame | dict:
+    """A trial's config, curves and measurements (`trial_detail`), or without `trial` the
+    study's trials as a DataFrame."""
+    if trial is None:
+        return load_study_frame(study, storage).drop(columns=["candidate"], errors="ignore")
+    return trial_detail(study, trial, storage)

@@ -24,6 +24,7 @@ for _group in ("models", "space", "study", "results", "fidelity", "confirm", "co
 
 def main() -> None:
     """Entry point: run the app, turning user errors into one paragraph and an exit code."""
+    # lazy: plugins import dse's registries (torch); importing dse.cli must not
     from dse.plugins import load_plugins
 
     interrupts.install()

@@ -52,6 +52,7 @@ def progress_callback(description: str) -> Iterator[Callable[[int, int], None]]:
     if not err.is_terminal:
         yield lambda done, todo: None
         return
+    # lazy: only a terminal shows a bar
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(description, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -79,16 +80,6 @@ def _kv(pairs: list[str] | None, flag: str) -> dict:
                               f"[list] ({problem}); write e.g. {key.strip()[:40]}=0.1 or "
                               f"{key.strip()[:40]}=[30,60].") from None
     return out
-
-
-def _plain(v):
-    """numpy scalars as Python numbers (JSON), NaN as None."""
-    import math
-
-    if v is None:
-        return None
-    v = v.item() if hasattr(v, "item") else v
-    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def parse_seeds(seeds: str | None, repeats: int = 1) -> list[int]:

@@ -113,6 +113,7 @@ def deploy_run(
     threads: Annotated[int, typer.Option(min=1, max=256)] = 1,
 ):
     """Feed frames to the runtime classifier (birth / core / death) and report speed."""
+    # lazy: the runtime needs only numpy and onnxruntime; `dse --help` loads none of them
     from dse.deploy.run import run_frames
 
     summary = run_frames(model, source, limit, every, threads, console.print,

@@ -27,6 +27,7 @@ from dse.cli.common import (
 def models_cmd(pattern: Annotated[str, typer.Argument(help="Shell pattern, e.g. 'hps-*'.")] = "*",
                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
     """List the registered models with parameters, MACs, size and the papers' size."""
+    # lazy: the zoo builds models (torch); `dse --help` must not
     from dse.zoo import model_rows
 
     rows = model_rows(pattern)

@@ -24,24 +24,19 @@ from dse.records import TRIAL_STATUSES
 @app.command("studies")
 def studies_cmd(storage: Storage = None):
     """List the studies in a store with trial counts by state."""
-    import optuna
+    from dse import api  # lazy: `dse --help` loads neither torch nor optuna
 
-    from dse.store import Store
-
-    store = Store(storage, create=False)
-    summaries = optuna.get_all_study_summaries(store.optuna)
-    if not summaries:
-        console.print(f"no studies in {store.safe_url}")
+    url, rows = api.studies(storage)
+    if not rows:
+        console.print(f"no studies in {url}", markup=False)
         return
-    table = Table(title=f"studies in {store.safe_url}")
+    table = Table(title=f"studies in {url}")
     for col in ("study", "space", "fidelity", *TRIAL_STATUSES):
         table.add_column(col, justify="left" if col in ("study", "space", "fidelity") else
                          "right")
-    for s in summaries:
-        by = store.status_counts(s.study_name)
-        table.add_row(s.study_name, str(s.user_attrs.get("space", "-")),
-                      str(s.user_attrs.get("fidelity", "-")),
-                      *[str(by.get(k, 0)) for k in TRIAL_STATUSES])
+    for r in rows:
+        table.add_row(r["study"], str(r["space"] or "-"), str(r["fidelity"] or "-"),
+                      *[str(r["statuses"].get(k, 0)) for k in TRIAL_STATUSES])
     console.print(table)
 
 
@@ -50,14 +45,13 @@ def show_cmd(study: Annotated[str, typer.Option(help="Study name.")],
              trial: Annotated[int | None, typer.Option(help="Trial number.")] = None,
              storage: Storage = None):
     """Print a trial's config, curve summary and measurements (or the study's trials)."""
-    from dse.report.data import load_study_frame, trial_detail
+    from dse import api  # lazy: `dse --help` loads neither torch nor optuna
 
+    shown = api.show(study, trial, storage)
     if trial is None:
-        frame = load_study_frame(study, storage)
-        console.print(frame.drop(columns=["candidate"], errors="ignore").to_string())
+        console.print(shown.to_string(), markup=False)
         return
-    detail = trial_detail(study, trial, storage)
-    console.print_json(json.dumps(detail, default=str))
+    console.print_json(json.dumps(shown, default=str))
 
 
 Objectives = Annotated[str | None, typer.Option(
@@ -101,6 +95,7 @@ def pareto_cmd(
 
 def _cell(column: str, value) -> Text:
     """A table cell as plain text (never rich markup): metrics in their format."""
+    # lazy: pandas and the metric registry (torch), only when a table is printed
     from dse.report.data import format_value, metric_of
 
     m = metric_of(column)
@@ -108,6 +103,7 @@ def _cell(column: str, value) -> Text:
 
 
 def _header(column: str) -> str:
+    # lazy: as above
     from dse.report.data import metric_of
 
     m = metric_of(column)

@@ -17,6 +17,7 @@ app.add_typer(space_app, name="space")
 @space_app.command("validate")
 def space_validate(file: Annotated[str, typer.Argument(help="YAML file or shipped name.")]):
     """Check a search space file; exit 2 with the key path and allowed values if invalid."""
+    # lazy: `dse --help` loads neither torch nor optuna
     from dse.search.params import cardinality
     from dse.search.space import load_space
 
@@ -68,9 +69,8 @@ def space_show(
 
 def _print_fidelities(space) -> None:
     """Each fidelity, its halving rungs, and its calibration where one is stored."""
-    from dse.report.calibration import (
-        find_summary,  # lazy: `dse --help` loads neither torch nor optuna
-    )
+    # lazy: `dse --help` loads neither torch nor optuna
+    from dse.report.calibration import find_summary
 
     for fname, fid in space.fidelities.items():
         mark = " (default)" if fname == space.default_fidelity else ""

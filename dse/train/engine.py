@@ -93,8 +93,8 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         resume: dict | None = None, resume_path: str | Path | None = None,
         on_epoch: EpochCallback | None = None, spec: dict | None = None,
         channels_last: bool | None = None, on_batch: EpochCallback | None = None,
-        save_epochs: Collection[int] | None = None, compile_model: bool = False
-        ) -> list[EpochRow]:
+        save_epochs: Collection[int] | None = None, compile_model: bool = False,
+        split: str = "val") -> list[EpochRow]:
     """Train `model` on `train`, evaluating on `val` after every epoch.
 
     Returns one row per epoch: train/val loss and accuracy, learning rate, train_s,
@@ -106,6 +106,8 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
     the running epoch's batch, loss, accuracy and images/s (live progress).
     `compile_model` trains through `torch.compile(model)` (dse.train.compiling decides when);
     evaluation and the saved states use the eager model, which shares its weights.
+    `split` names what `val` is in the epoch lines ("val", or "test" when a run validates
+    on the test split); the rows keep their field names.
     """
     device = resolve_device(device) if isinstance(device, str) else device
     if channels_last is None:  # faster on CUDA and on CPU (bench/engine_options.py)
@@ -148,8 +150,8 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
             if progress:
                 bar.console.print(
                     f"epoch {epoch + 1:>3}/{cfg.epochs}  loss {row['train_loss']:.3f}  "
-                    f"acc {row['train_acc']:.3f}  val_loss {row['val_loss']:.3f}  "
-                    f"val_acc {row['val_acc']:.3f}  lr {row['lr']:.4g}  "
+                    f"acc {row['train_acc']:.3f}  {split}_loss {row['val_loss']:.3f}  "
+                    f"{split}_acc {row['val_acc']:.3f}  lr {row['lr']:.4g}  "
                     f"{row['epoch_s']:.1f}s  {row['train_images_per_s']:.0f} img/s",
                     soft_wrap=True)  # one line per epoch, also in a log
             if resume_path is not None and (save_epochs is None or epoch + 1 in save_epochs):

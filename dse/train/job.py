@@ -142,6 +142,7 @@ class TrainingJob:
     say: Callable[[str], None] | None = None  # told the compile decision
     compiled: bool = False
     why: str = ""
+    split: str = "val"  # what `val` is: "val" (held out of training) or "test"
 
     def run(self) -> list[dict]:
         """Train; a diverged run raises `diverged(...)`."""
@@ -163,7 +164,7 @@ class TrainingJob:
                        progress=self.progress, resume=self.resume,
                        resume_path=self.resume_path, on_epoch=self._epoch, spec=self.spec,
                        on_batch=self.on_batch, save_epochs=self.save_epochs,
-                       compile_model=self.compiled)
+                       compile_model=self.compiled, split=self.split)
         except Diverged as exc:
             if self.resume_path is not None:  # a diverged run keeps nothing to resume
                 Path(self.resume_path).unlink(missing_ok=True)
@@ -189,7 +190,8 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
     train, val, _ = prepare_data(plan, input_size(model) / 32, data_dir, download, test=False)
     job = TrainingJob(spec, cfg, plan.dataset, train, val, dev, model, resume=resume,
                       resume_path=out / "resume.pt" if (out is not None and resumable) else None,
-                      compile=compile, progress=progress, say=say)
+                      compile=compile, progress=progress, say=say,
+                      split="val" if plan.val_size else "test")
     try:
         history = job.run()
     except KeyboardInterrupt as exc:
@@ -204,6 +206,10 @@ def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None 
         final.update(test_acc=ev["accuracy"], test_loss=ev["loss"])
         if "accuracy_flip" in ev:
             final["test_acc_flip"] = ev["accuracy_flip"]
+    elif not plan.val_size and not plan.val_subset:  # validated on the whole test split
+        final.update(test_acc=history[-1]["val_acc"], test_loss=history[-1]["val_loss"])
+        if "val_acc_flip" in history[-1]:
+            final["test_acc_flip"] = history[-1]["val_acc_flip"]
     if "val_acc_flip" in history[-1]:
         final["val_acc_flip"] = history[-1]["val_acc_flip"]
     result = {"model": spec, "dataset": plan.dataset, "train_config": cfg.to_dict(),
