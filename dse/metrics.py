@@ -3,8 +3,9 @@ reports and CLI tables all iterate over.
 
 A metric is either known before training (``arch=True``: measured on the freshly built
 model, used to reject candidates at no training cost) or measured after training from the
-trained model and its epoch history. To add one, build a :class:`Metric` and call
-:func:`register_metric` (from dse's own code or a plugin module; see docs/architecture.md).
+trained model and its epoch history. To add one, decorate its measure function with
+`@register_metric("name", direction=..., label=..., unit=..., arch=...)` (from dse's own
+code or a plugin module; docs/extending.md).
 No torch import here: `dse pareto` and the reports stay light.
 """
 
@@ -31,7 +32,7 @@ class MeasureContext:
 Measure = Callable[[Any, MeasureContext], "float | Mapping[str, float]"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric:
     """One measurable quantity of a candidate.
 
@@ -78,13 +79,20 @@ class Metric:
 METRICS: Registry[Metric] = Registry("metric")
 
 
-def register_metric(metric: Metric, replace: bool = False) -> Metric:
-    """Add a metric to the registry (a name already taken needs `replace=True`)."""
-    if not metric.name.isidentifier():
-        raise ValueError(f"metric names are identifiers, got {metric.name!r}")
-    if metric.direction not in ("maximize", "minimize"):
-        raise ValueError(f"direction is 'maximize' or 'minimize', got {metric.direction!r}")
-    return METRICS.register(metric.name, metric, replace=replace)
+def register_metric(name: str, *, replace: bool = False, **fields: Any
+                    ) -> Callable[[Measure], Measure]:
+    """`@register_metric("name", direction=..., label=..., unit=..., arch=..., ...)` on the
+    measure function `(model, ctx) -> value`: the metric's fields are `Metric`'s (a name
+    already taken needs `replace=True`)."""
+    if not str(name).isidentifier():
+        raise ValueError(f"metric names are identifiers, got {name!r}")
+    if fields.get("direction") not in ("maximize", "minimize"):
+        raise ValueError(f"direction is 'maximize' or 'minimize', got {fields.get('direction')!r}")
+
+    def wrap(measure: Measure) -> Measure:
+        METRICS.register(name, Metric(name=name, measure=measure, **fields), replace=replace)
+        return measure
+    return wrap
 
 
 def get_metric(name: str) -> Metric:
@@ -155,32 +163,14 @@ def mean_of_repeats(runs: list[dict[str, float]]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the built-in metrics
 
+@register_metric("accuracy", direction="maximize", label="validation accuracy", unit="%",
+                 arch=False, scale=100, digits=".2f", published="accuracy_pct")
 def _accuracy(model, ctx: MeasureContext) -> float:
     return ctx.history[-1]["val_acc"]
 
 
-def _epoch_time(model, ctx: MeasureContext) -> float:
-    return statistics.fmean(r["epoch_s"] for r in ctx.history)
-
-
-def _throughput(model, ctx: MeasureContext) -> float:
-    return ctx.history[-1]["train_images_per_s"]
-
-
-def _params(model, ctx: MeasureContext) -> float:
-    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
-    from dse import measure
-
-    return measure.count_params(model)
-
-
-def _macs(model, ctx: MeasureContext) -> float:
-    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
-    from dse import measure
-
-    return measure.count_macs(model)
-
-
+@register_metric("size_mb", direction="minimize", label="float32 size", unit="MB", arch=True,
+                 digits=".3f", published="size_mb")
 def _size(model, ctx: MeasureContext) -> float:
     # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
     from dse import measure
@@ -188,6 +178,26 @@ def _size(model, ctx: MeasureContext) -> float:
     return measure.size_mb(model)
 
 
+@register_metric("params", direction="minimize", label="parameters", unit="", arch=True,
+                 digits=",.0f")
+def _params(model, ctx: MeasureContext) -> float:
+    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
+    from dse import measure
+
+    return measure.count_params(model)
+
+
+@register_metric("macs", direction="minimize", label="MACs per image", unit="", arch=True,
+                 digits=",.0f")
+def _macs(model, ctx: MeasureContext) -> float:
+    # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
+    from dse import measure
+
+    return measure.count_macs(model)
+
+
+@register_metric("latency_ms", direction="minimize", label="CPU latency, batch 1, 1 thread",
+                 unit="ms", arch=True, digits=".2f", timed=True)
 def _latency(model, ctx: MeasureContext) -> Mapping[str, float]:
     # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
     from dse import measure
@@ -195,6 +205,21 @@ def _latency(model, ctx: MeasureContext) -> Mapping[str, float]:
     return measure.cpu_latency_ms(model, ctx.latency_repeats, warmup=1)
 
 
+@register_metric("epoch_time_s", direction="minimize", label="epoch time, train + eval",
+                 unit="s", arch=False, digits=".2f", published="epoch_time_s", timed=True)
+def _epoch_time(model, ctx: MeasureContext) -> float:
+    return statistics.fmean(r["epoch_s"] for r in ctx.history)
+
+
+@register_metric("train_images_per_s", direction="maximize", label="training throughput",
+                 unit="img/s", arch=False, digits=",.0f", timed=True)
+def _throughput(model, ctx: MeasureContext) -> float:
+    return ctx.history[-1]["train_images_per_s"]
+
+
+@register_metric("test_accuracy", direction="maximize", label="confirmed test accuracy",
+                 unit="%", arch=False, scale=100, digits=".2f", published="accuracy_pct",
+                 by_study=False)
 def _confirmed(model, ctx: MeasureContext) -> float:
     raise RuntimeError("test_accuracy is measured by `dse confirm`, not by a study")
 
@@ -209,10 +234,14 @@ def _ort_latency(model, ctx: MeasureContext, int8: bool = False) -> Mapping[str,
     return {name: lat.median_ms, name.replace("_ms", "_p90_ms"): lat.p90_ms}
 
 
-def _ort_int8_latency(model, ctx: MeasureContext) -> Mapping[str, float]:
-    return _ort_latency(model, ctx, int8=True)
+register_metric("ort_latency_ms", direction="minimize",
+                label="onnxruntime float32 latency, batch 1, 1 thread", unit="ms", arch=True,
+                digits=".3f", expensive=True, timed=True)(_ort_latency)
 
 
+@register_metric("predicted_latency_ms", direction="minimize",
+                 label="predicted onnxruntime latency, batch 1, 1 thread (latency model)",
+                 unit="ms", arch=True, digits=".3f")
 def _predicted_latency(model, ctx: MeasureContext) -> float:
     # lazy: torch costs ~1.5 s to import; reports and `dse pareto` read names only
     from dse.deploy.latency_model import active_profile
@@ -220,26 +249,8 @@ def _predicted_latency(model, ctx: MeasureContext) -> float:
     return active_profile().predict(model)
 
 
-for _m in (
-    Metric("accuracy", "maximize", "validation accuracy", "%", False, _accuracy, scale=100,
-           digits=".2f", published="accuracy_pct"),
-    Metric("size_mb", "minimize", "float32 size", "MB", True, _size, digits=".3f",
-           published="size_mb"),
-    Metric("params", "minimize", "parameters", "", True, _params, digits=",.0f"),
-    Metric("macs", "minimize", "MACs per image", "", True, _macs, digits=",.0f"),
-    Metric("latency_ms", "minimize", "CPU latency, batch 1, 1 thread", "ms", True, _latency,
-           digits=".2f", timed=True),
-    Metric("epoch_time_s", "minimize", "epoch time, train + eval", "s", False, _epoch_time,
-           digits=".2f", published="epoch_time_s", timed=True),
-    Metric("train_images_per_s", "maximize", "training throughput", "img/s", False,
-           _throughput, digits=",.0f", timed=True),
-    Metric("test_accuracy", "maximize", "confirmed test accuracy", "%", False, _confirmed,
-           scale=100, digits=".2f", published="accuracy_pct", by_study=False),
-    Metric("ort_latency_ms", "minimize", "onnxruntime float32 latency, batch 1, 1 thread",
-           "ms", True, _ort_latency, digits=".3f", expensive=True, timed=True),
-    Metric("predicted_latency_ms", "minimize", "predicted onnxruntime latency, batch 1, "
-           "1 thread (latency model)", "ms", True, _predicted_latency, digits=".3f"),
-    Metric("ort_int8_latency_ms", "minimize", "onnxruntime int8 latency, batch 1, 1 thread",
-           "ms", True, _ort_int8_latency, digits=".3f", expensive=True, timed=True),
-):
-    register_metric(_m)
+@register_metric("ort_int8_latency_ms", direction="minimize",
+                 label="onnxruntime int8 latency, batch 1, 1 thread", unit="ms", arch=True,
+                 digits=".3f", expensive=True, timed=True)
+def _ort_int8_latency(model, ctx: MeasureContext) -> Mapping[str, float]:
+    return _ort_latency(model, ctx, int8=True)

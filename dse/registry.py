@@ -2,7 +2,10 @@
 samplers, multi-fidelity schedulers, learning-rate schedules, optimizers and exporters.
 
     SCHEDULES = Registry("learning-rate schedule")
-    SCHEDULES.register("cosine", Cosine)
+
+    @SCHEDULES.decorator("cosine", CosineOptions)
+    class Cosine(Schedule): ...
+
     SCHEDULES.get("cosnie")  # UnknownName: unknown learning-rate schedule 'cosnie';
                              # learning-rate schedules: constant, cosine, ...
 
@@ -13,7 +16,7 @@ and a ValueError (pydantic reports it under the key path of a space file).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -42,9 +45,23 @@ class _Lazy:
 class Registry(Generic[T]):
     """Named entries of one kind; names are case-insensitive and registered once."""
 
+    instances: ClassVar[list[Registry]] = []  # every registry made, for snapshots
+
     def __init__(self, kind: str, plural: str | None = None, hint: str = ""):
         self.kind, self.plural, self.hint = kind, plural or kind + "s", hint
         self._items: dict[str, T] = {}
+        Registry.instances.append(self)
+
+    @classmethod
+    def snapshot(cls) -> Callable[[], None]:
+        """The entries of every registry now; calling the result puts them back (what a
+        test's plugin registered is forgotten)."""
+        saved = [(reg, dict(reg._items)) for reg in cls.instances]
+
+        def restore() -> None:
+            for reg, items in saved:
+                reg._items = dict(items)
+        return restore
 
     def register(self, name: str, item: T, replace: bool = False) -> T:
         """Add `item` under `name`; a second registration of a name is a ValueError."""
@@ -59,10 +76,16 @@ class Registry(Generic[T]):
         module is slow to import and rarely used)."""
         self.register(name, _Lazy(load))  # type: ignore[arg-type]
 
-    def decorator(self, name: str | None = None, attr: str = "name") -> Callable[[T], T]:
-        """`@REG.decorator("x")`, or `@REG.decorator()` for a class with a `name`."""
+    def decorator(self, name: str, options: type[BaseModel] = NoOptions, **attrs: Any
+                  ) -> Callable[[T], T]:
+        """The one registration shape for a class: `@REG.decorator("name", Options,
+        key=value...)` sets `name`, `Options` and the keywords on the class and registers
+        it. (Registries of functions wrap them the same way: `register_metric`,
+        `register_sampler`, `register_family`.)"""
         def wrap(item: T) -> T:
-            self.register(name if name is not None else getattr(item, attr), item)
+            for key, value in {"name": name, "Options": options, **attrs}.items():
+                setattr(item, key, value)
+            self.register(name, item)
             return item
         return wrap
 

@@ -16,7 +16,8 @@ fi
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-# torch/torchvision first, pinned to the builds that pip finds on this machine's disk.
-.venv/bin/pip install -q --disable-pip-version-check "torch==2.14.1" "torchvision==0.29.1"
-.venv/bin/pip install -q --disable-pip-version-check -e ".[dev]"
+# Every package pinned by requirements.lock (scripts/lock.sh refreshes it); torch and
+# torchvision first, the builds that pip finds on this machine's disk.
+.venv/bin/pip install -q --disable-pip-version-check -c requirements.lock torch torchvision
+.venv/bin/pip install -q --disable-pip-version-check -c requirements.lock -e ".[dev,postgres]"
 echo "dse installed in .venv"

@@ -9,6 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
+
+# Hypothesis: the same examples on every run (no luck between CI runs), no per-example
+# deadline (a loaded machine is not a failure); each test states its example budget.
+settings.register_profile("dse", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("dse")
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,6 +32,17 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True, scope="session")
 def _threads():
     torch.set_num_threads(max(1, min(2, len(os.sched_getaffinity(0)))))
+
+
+@pytest.fixture(autouse=True)
+def _registries():
+    """Whatever a test registers (a toy plugin's family, metric, scheduler...) is forgotten
+    after it, so no later test sees it."""
+    from dse.registry import Registry
+
+    restore = Registry.snapshot()
+    yield
+    restore()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Exporters by format: `@register_exporter` adds one (a class with export and load).
+"""Exporters by format: `@register_exporter("name", suffix=".ext")` adds one (a class with
+export and load).
 
 Every exporter writes one file from a float32 model in eval mode, with a dynamic batch
 dimension, and can load the file back as a function numpy batch -> numpy logits, which the
@@ -40,9 +41,9 @@ class Exporter:
 EXPORTERS: Registry[type[Exporter]] = Registry("export format")
 
 
-def register_exporter(cls: type[Exporter]) -> type[Exporter]:
-    """Class decorator: make an export format available to `dse export --format`."""
-    return EXPORTERS.register(cls.name, cls)
+#: `@register_exporter("name", suffix=".ext")` on an `Exporter` subclass: `dse export
+#: --format name` writes files ending in `.ext`.
+register_exporter = EXPORTERS.decorator
 
 
 def exporters() -> list[str]:
@@ -74,11 +75,10 @@ def _batch_dim() -> dict:
     return {"input": {0: torch.export.Dim("batch", min=1, max=4096)}}
 
 
-@register_exporter
+@register_exporter("onnx", suffix=".onnx")
 class OnnxExporter(Exporter):
     """ONNX through PyTorch's current (dynamo) exporter; runs on onnxruntime."""
 
-    name, suffix = "onnx", ".onnx"
     opset = 18
 
     def export(self, model, example, path, metadata):  # noqa: D102
@@ -107,11 +107,9 @@ class OnnxExporter(Exporter):
         return lambda x: sess.run(None, {name: np.ascontiguousarray(x, np.float32)})[0]
 
 
-@register_exporter
+@register_exporter("pt2", suffix=".pt2")
 class Pt2Exporter(Exporter):
     """torch.export's ExportedProgram (.pt2), for PyTorch-side runtimes such as ExecuTorch."""
-
-    name, suffix = "pt2", ".pt2"
 
     def export(self, model, example, path, metadata):  # noqa: D102
         program = torch.export.export(model, (example,), dynamic_shapes=(

@@ -42,10 +42,11 @@ class SamplerEntry:
 SAMPLERS: Registry[SamplerEntry] = Registry("sampler")
 
 
-def register_sampler(name: str, Options: type[BaseModel] = NoOptions,
+def register_sampler(name: str, Options: type[BaseModel] = NoOptions, *,
                      first_generation: Callable[[Any, int | None], int] | None = None,
                      redraw: bool = True):
-    """Decorator: register `factory(space, seed, options) -> optuna sampler` as `name`."""
+    """`@register_sampler("name", Options, first_generation=..., redraw=...)` on a factory
+    `(space, seed, options) -> optuna sampler`."""
     def wrap(factory: SamplerFactory) -> SamplerFactory:
         SAMPLERS.register(name, SamplerEntry(
             name, factory, Options, first_generation or (lambda o, n: 10), redraw))
@@ -76,7 +77,7 @@ class NSGA2Options(_Options):
     mutation_prob: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
-@register_sampler("nsga2", NSGA2Options, lambda o, n: o.population_size)
+@register_sampler("nsga2", NSGA2Options, first_generation=lambda o, n: o.population_size)
 def _nsga2(space, seed: int, o: NSGA2Options):
     return optuna.samplers.NSGAIISampler(population_size=o.population_size, seed=seed,
                                          crossover_prob=o.crossover_prob,
@@ -95,13 +96,13 @@ class TPEOptions(StartupOptions):
     multivariate: bool = True
 
 
-@register_sampler("tpe", TPEOptions, lambda o, n: o.n_startup_trials)
+@register_sampler("tpe", TPEOptions, first_generation=lambda o, n: o.n_startup_trials)
 def _tpe(space, seed: int, o: TPEOptions):
     return optuna.samplers.TPESampler(seed=seed, multivariate=o.multivariate,
                                       n_startup_trials=o.n_startup_trials)
 
 
-@register_sampler("gp", StartupOptions, lambda o, n: o.n_startup_trials)
+@register_sampler("gp", StartupOptions, first_generation=lambda o, n: o.n_startup_trials)
 def _gp(space, seed: int, o: StartupOptions):
     return optuna.samplers.GPSampler(seed=seed, n_startup_trials=o.n_startup_trials)
 

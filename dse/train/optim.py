@@ -16,15 +16,31 @@ from dse.registry import Registry, check_options
 from dse.train.schedules import SCHEDULES
 
 OPTIMIZERS: Registry[type[torch.optim.Optimizer]] = Registry("optimizer")
+
+
+def register_optimizer(name: str, *, lazy: bool = False):
+    """`register_optimizer("name")(OptimizerClass)`, or as a class decorator: its options
+    model is read from the class's signature (`optimizer_options`). With `lazy=True` it
+    decorates a function returning the class, called on first use (a slow import)."""
+    def wrap(item):
+        if lazy:
+            OPTIMIZERS.register_lazy(name, item)
+        else:
+            OPTIMIZERS.register(name, item)
+        return item
+    return wrap
+
+
 for _name, _cls in {
     "sgd": torch.optim.SGD, "asgd": torch.optim.ASGD, "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW, "adagrad": torch.optim.Adagrad,
     "adadelta": torch.optim.Adadelta, "adamax": torch.optim.Adamax,
     "rmsprop": torch.optim.RMSprop, "rprop": torch.optim.Rprop,
 }.items():
-    OPTIMIZERS.register(_name, _cls)
+    register_optimizer(_name)(_cls)  # torch's own classes, registered as they are
 
 
+@register_optimizer("adabound", lazy=True)
 def _adabound() -> type[torch.optim.Optimizer]:
     # pytorch_optimizer imports torch.distributed.tensor (~0.9 s of start-up)
     # lazy: only a run with AdaBound needs it
@@ -33,7 +49,6 @@ def _adabound() -> type[torch.optim.Optimizer]:
     return AdaBound
 
 
-OPTIMIZERS.register_lazy("adabound", _adabound)
 NOT_OPTIONS = {"self", "params", "kwargs", "weight_decay"}  # weight decay is a recipe key
 
 

@@ -3,7 +3,7 @@
 Each entry is a class with a pydantic `Options` model (what a space or `--sched-arg` may
 set; misspelt or mistyped options are refused when a space loads) and `build`, which
 turns the options into a torch scheduler stepped once per iteration. To add a schedule,
-subclass `Schedule` and decorate it with `@SCHEDULES.decorator()`.
+subclass `Schedule` and decorate it with `@register_schedule("name", Options)`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from torch.optim import lr_scheduler as sched
 from dse.registry import NoOptions, Registry
 
 SCHEDULES: Registry[type[Schedule]] = Registry("learning-rate schedule")
-
+register_schedule = SCHEDULES.decorator  # @register_schedule("name", Options, own_warmup=...)
 
 
 class Options(BaseModel):
@@ -43,11 +43,9 @@ def _quarter(epochs: int) -> int:
     return max(1, epochs // 4)
 
 
-@SCHEDULES.decorator()
+@register_schedule("constant")
 class Constant(Schedule):
     """The learning rate stays where it starts."""
-
-    name = "constant"
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):  # noqa: D102
@@ -61,11 +59,9 @@ class StepOptions(Options):
     gamma: float = Field(default=0.1, gt=0.0, le=1.0)
 
 
-@SCHEDULES.decorator()
+@register_schedule("step", StepOptions)
 class Step(Schedule):
     """Step decay: the papers' "four learning rates with an exponential update"."""
-
-    name, Options = "step", StepOptions
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):  # noqa: D102
@@ -80,11 +76,9 @@ class MultiStepOptions(Options):
     gamma: float = Field(default=0.1, gt=0.0, le=1.0)
 
 
-@SCHEDULES.decorator()
+@register_schedule("multistep", MultiStepOptions)
 class MultiStep(Schedule):
     """Decay at given epochs."""
-
-    name, Options = "multistep", MultiStepOptions
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):  # noqa: D102
@@ -98,11 +92,9 @@ class ExponentialOptions(Options):
     gamma: float = Field(default=0.95, gt=0.0, le=1.0)
 
 
-@SCHEDULES.decorator()
+@register_schedule("exponential", ExponentialOptions)
 class Exponential(Schedule):
     """Exponential decay."""
-
-    name, Options = "exponential", ExponentialOptions
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):  # noqa: D102
@@ -115,11 +107,9 @@ class CosineOptions(Options):
     eta_min: float = Field(default=0.0, ge=0.0)
 
 
-@SCHEDULES.decorator()
+@register_schedule("cosine", CosineOptions)
 class Cosine(Schedule):
     """Cosine annealing over the run (after any warm-up)."""
-
-    name, Options = "cosine", CosineOptions
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):  # noqa: D102
@@ -133,11 +123,9 @@ class RestartsOptions(Options):
     t_mult: int = Field(default=1, ge=1)
 
 
-@SCHEDULES.decorator()
+@register_schedule("cosine_restarts", RestartsOptions)
 class CosineRestarts(Schedule):
     """Cosine with warm restarts (SGDR)."""
-
-    name, Options = "cosine_restarts", RestartsOptions
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):  # noqa: D102
@@ -153,11 +141,9 @@ class CyclicOptions(Options):
     base_fraction: float = Field(default=0.1, gt=0.0, le=1.0)
 
 
-@SCHEDULES.decorator()
+@register_schedule("cyclic", CyclicOptions, own_warmup=True)
 class Cyclic(Schedule):
     """Cyclical learning rates (triangular)."""
-
-    name, Options, own_warmup = "cyclic", CyclicOptions, True
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):  # noqa: D102
@@ -173,11 +159,9 @@ class OneCycleOptions(Options):
     pct_start: float = Field(default=0.25, gt=0.0, lt=1.0)
 
 
-@SCHEDULES.decorator()
+@register_schedule("onecycle", OneCycleOptions, own_warmup=True)
 class OneCycle(Schedule):
     """One-cycle (Smith): warm-up included."""
-
-    name, Options, own_warmup = "onecycle", OneCycleOptions, True
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):  # noqa: D102
@@ -192,11 +176,9 @@ class TimeOptions(Options):
     decay: float = Field(default=0.1, ge=0.0)
 
 
-@SCHEDULES.decorator()
+@register_schedule("time", TimeOptions)
 class TimeDecay(Schedule):
     """Time-based decay, evaluated at fractional epochs."""
-
-    name, Options = "time", TimeOptions
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):  # noqa: D102

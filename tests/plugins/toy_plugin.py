@@ -12,11 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
-from dse.metrics import Metric, register_metric
+from dse.metrics import register_metric
 from dse.models import FamilyConfig, register_family, register_model
 from dse.search.samplers import register_sampler
 from dse.search.schedulers import Scheduler, register_scheduler
-from dse.train.schedules import SCHEDULES, Schedule
+from dse.train.schedules import Schedule, register_schedule
 
 
 class TinyConfig(FamilyConfig):
@@ -41,13 +41,11 @@ def tiny(cfg: TinyConfig) -> nn.Module:
 register_model("tiny-8", "tiny", channels=8)
 
 
+@register_metric("conv_layers", direction="minimize", label="convolution layers",
+                 unit="layers", arch=True, digits=".0f")
 def conv_layers(model: nn.Module, ctx) -> int:
     """Number of convolution layers of the built model."""
     return sum(isinstance(m, nn.Conv2d) for m in model.modules())
-
-
-register_metric(Metric("conv_layers", "minimize", "convolution layers", "layers", True,
-                       conv_layers, digits=".0f"))
 
 
 class EveryOtherOptions(BaseModel):
@@ -58,12 +56,9 @@ class EveryOtherOptions(BaseModel):
     epoch: int = Field(default=1, ge=1)
 
 
-@register_scheduler
+@register_scheduler("every_other", EveryOtherOptions)
 class EveryOther(Scheduler):
     """A deterministic toy: keeps trials 0, every, 2 * every, ... and stops the others."""
-
-    name = "every_other"
-    Options = EveryOtherOptions
 
     def rungs(self) -> list[int]:
         return [self.options.epoch]
@@ -95,11 +90,9 @@ class HalfwayOptions(BaseModel):
     factor: float = Field(default=0.5, gt=0.0, le=1.0)
 
 
-@SCHEDULES.decorator()
+@register_schedule("halfway", HalfwayOptions)
 class Halfway(Schedule):
     """A one-step toy schedule: full rate, then `factor` times it from the middle on."""
-
-    name, Options = "halfway", HalfwayOptions
 
     @classmethod
     def build(cls, opt, o, epochs, spe, steps):

@@ -2,7 +2,7 @@
 
 Optuna's pruners refuse multi-objective studies, so dse decides itself. A scheduler is one
 class with an options model (what a space's fidelity may set) and `decide`, registered
-with `@register_scheduler`. A space picks one per fidelity:
+with `@register_scheduler("name", Options)`. A space picks one per fidelity:
 
     fidelities:
       proxy: {epochs: 18, scheduler: {halving: {min_epochs: 2, eta: 2}}}
@@ -57,9 +57,9 @@ class Scheduler:
 SCHEDULERS: Registry[type[Scheduler]] = Registry("scheduler")
 
 
-def register_scheduler(cls: type[Scheduler]) -> type[Scheduler]:
-    """Class decorator: make a scheduler available to spaces under `cls.name`."""
-    return SCHEDULERS.register(cls.name, cls)
+#: `@register_scheduler("name", Options)` on a `Scheduler` subclass: spaces name it in a
+#: fidelity's `scheduler:`.
+register_scheduler = SCHEDULERS.decorator
 
 
 def schedulers() -> list[str]:
@@ -72,8 +72,6 @@ def get_scheduler(name: str) -> type[Scheduler]:
     return SCHEDULERS.get(name)
 
 
-@register_scheduler
+@register_scheduler("none")
 class NoScheduler(Scheduler):
     """Every trial trains for the fidelity's full epochs."""
-
-    name = "none"

@@ -78,12 +78,9 @@ def credit(objectives: Sequence[str], slack: float) -> list[float]:
     return [slack if t else 0.0 for t in trained(objectives)]
 
 
-@register_scheduler
+@register_scheduler("halving", HalvingOptions)
 class SuccessiveHalving(Scheduler):
     """Stop a trial at a rung unless it is in the best 1/eta of the trials there so far."""
-
-    name = "halving"
-    Options = HalvingOptions
 
     def rungs(self) -> list[int]:
         """min_epochs, min_epochs * eta, ... below the fidelity's epochs."""
