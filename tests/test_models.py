@@ -1,6 +1,10 @@
-"""The model zoo: figures from architecture.md, registry behaviour, forward shapes."""
+"""The model zoo: parameter counts from tests/data/reference_parameters.csv (with its source),
+registry behaviour, forward shapes."""
 
 from __future__ import annotations
+
+import csv
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,15 +19,28 @@ PAPER_NAMES = ["squeezenet-1.0", "squeezenet-1.1", "sqnxt-23-1x", "sqnxt-23-2x",
                "hps-14-1x", "hps-25-1x"]
 
 
-@pytest.mark.parametrize("name,params", [
-    ("sqnxt-23-1x", 588_666), ("sqnxt-23-2x", 2_313_962), ("squeezenet-1.0", 740_554),
-    ("squeezenet-1.1", 727_626), ("hps-06-0.5x", 67_670)])
-def test_parameter_counts_match_architecture_md(name, params):
-    assert measure.count_params(models.create(name, num_classes=10)) == params
+def _reference() -> list[dict]:
+    path = Path(__file__).parent / "data" / "reference_parameters.csv"
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    return list(csv.DictReader(lines))
 
 
-def test_hps_table5_network_has_baseline_parameter_count():
-    assert measure.count_params(models.create("hps", blocks=[6, 6, 8, 1], width=1.0)) == 588_666
+REFERENCE = _reference()
+
+
+@pytest.mark.parametrize("row", [r for r in REFERENCE if r["registered_name"]],
+                         ids=lambda r: r["model"])
+def test_registered_models_have_the_reference_parameter_counts(row):
+    model = models.create(row["registered_name"], num_classes=10)
+    assert measure.count_params(model) == int(row["parameters"])
+
+
+@pytest.mark.parametrize("row", [r for r in REFERENCE if r["model"].startswith("HPS")],
+                         ids=lambda r: r["model"])
+def test_the_hps_family_builds_the_reference_configurations(row):
+    blocks = [int(b) for b in row["blocks"].split()]
+    model = models.create("hps", blocks=blocks, width=float(row["width"]))
+    assert measure.count_params(model) == int(row["parameters"])
 
 
 def test_block_parameter_counts():
