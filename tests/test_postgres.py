@@ -87,14 +87,30 @@ def test_dead_worker_trial_is_failed_by_heartbeat_and_retried(tmp_path, data_dir
 
 
 def test_workers_starting_together_create_the_schema_once(postgres, tmp_path):
-    opener = ("import sys, time\nfrom dse.store import Store\n"
-              "while time.time() < float(sys.argv[2]): time.sleep(0.005)\n"
+    """Four processes import dse, say they are ready, and wait at a barrier (a file the test
+    writes once all are ready) before opening a fresh database together: every one
+    succeeds and the schema exists once (one schema-version row, one Optuna version row)."""
+    opener = ("import sys, time\nfrom pathlib import Path\nfrom dse.store import Store\n"
+              "folder = Path(sys.argv[2])\n(folder / f'ready-{sys.argv[3]}').touch()\n"
+              "while not (folder / 'go').exists(): time.sleep(0.001)\n"
               "Store(sys.argv[1]).optuna\n")
     for round_ in range(3):  # fresh databases; all openers released at the same instant
         url = postgres.create_database(f"race_{round_}")
-        start = time.time() + 3
-        procs = [subprocess.Popen([sys.executable, "-c", opener, url, str(start)],
-                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        folder = tmp_path / f"round-{round_}"
+        folder.mkdir()
+        procs = [subprocess.Popen([sys.executable, "-c", opener, url, str(folder), str(i)],
+                                  stderr=subprocess.PIPE, text=True) for i in range(4)]
+        while len(list(folder.glob("ready-*"))) < 4:  # every process has imported dse
+            assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+            time.sleep(0.01)
+        (folder / "go").touch()
         for p in procs:
             _, err = p.communicate(timeout=120)
             assert p.returncode == 0, err
+        from sqlalchemy import create_engine, text
+
+        with create_engine(url).connect() as conn:
+            versions = conn.execute(text("SELECT count(*) FROM dse_meta WHERE key = "
+                                         "'schema_version'")).scalar()
+            alembic = conn.execute(text("SELECT count(*) FROM alembic_version")).scalar()
+        assert versions == 1 and alembic == 1, (versions, alembic)
