@@ -22,5 +22,8 @@ def model_rows(pattern: str = "*") -> list[dict]:
         for ds in ("cifar10", "cifar100"):
             pub = reference.lookup(entry.paper_name, ds)
             row[f"paper_size_mb_{ds}"] = pub["size_mb"] if pub else None
+        row["pretrained"] = None if entry.pretrained is None else {
+            "dataset": entry.pretrained.dataset, "test_accuracy": entry.pretrained.test_accuracy,
+            "training": entry.pretrained.training, "source": entry.pretrained.source}
         rows.append(row)
     return rows

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dse.errors import ConfigError
-from dse.models import model_spec
+from dse.models import create, model_spec
+from dse.models.registry import NUM_CLASSES_OF
 from dse.train import TrainConfig, load_checkpoint, load_model
 from dse.train.compiling import check_mode
 from dse.train.job import DataPlan, evaluate_on_test, run_training
@@ -44,12 +45,20 @@ def train(model: str | None = None, *, model_from: Path | None = None,
     return {**result, "spec": spec, "out": out}
 
 
-def evaluate(checkpoint: Path, *, model: str | None = None, dataset: str = "cifar10",
-             device: str = "auto", data_dir: Path | None = None, download: bool = False,
-             tta_flip: bool = False) -> dict:
-    """Test accuracy and loss of a checkpoint on the whole test set (`tta_flip`: also the
-    accuracy averaged with the mirrored image, an extra); with the model's spec."""
-    net, spec = load_model(checkpoint, model, dataset)
+def evaluate(checkpoint: Path | None = None, *, model: str | None = None,
+             pretrained: bool = False, dataset: str = "cifar10", device: str = "auto",
+             data_dir: Path | None = None, download: bool = False, tta_flip: bool = False
+             ) -> dict:
+    """Test accuracy and loss of a checkpoint, or of registered `model` with the weights
+    dse ships (`pretrained`), on the whole test set (`tta_flip`: also the accuracy averaged
+    with the mirrored image, an extra); with the model's spec."""
+    if pretrained == (checkpoint is not None) or (pretrained and model is None):
+        raise ConfigError("give --checkpoint PATH, or --model NAME --pretrained (`dse models` "
+                          "marks the models dse ships weights for).")
+    if pretrained:
+        net, spec = create(model, NUM_CLASSES_OF[dataset], pretrained=True), model_spec(model)
+    else:
+        net, spec = load_model(checkpoint, model, dataset)
     ev = evaluate_on_test(net, dataset, data_dir, download, device,
                           TrainConfig(tta_flip=tta_flip))
     return {**ev, "spec": spec, "dataset": dataset}

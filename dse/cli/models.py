@@ -34,15 +34,18 @@ def models_cmd(pattern: Annotated[str, typer.Argument(help="Shell pattern, e.g. 
     if as_json:
         print(json.dumps(rows, indent=2))
         return
-    table = Table(title="dse model zoo (size = float32 state_dict bytes / 1e6)")
+    table = Table(title="dse model zoo (size = float32 state_dict bytes / 1e6; pretrained: "
+                        "the shipped weights' test accuracy)")
     for col in ("name", "config", "params", "MACs/image", "size MB", "paper MB C10",
-                "paper MB C100"):
+                "paper MB C100", "pretrained"):
         table.add_column(col, justify="left" if col in ("name", "config") else "right",
                          no_wrap=col == "name")
     for r in rows:
         table.add_row(r["name"], r["config"], f"{r['params']:,.0f}", f"{r['macs']:,.0f}",
                       f"{r['size_mb']:.3f}", _opt(r["paper_size_mb_cifar10"]),
-                      _opt(r["paper_size_mb_cifar100"]))
+                      _opt(r["paper_size_mb_cifar100"]),
+                      "-" if r["pretrained"] is None else
+                      f"{r['pretrained']['test_accuracy']:.2%} {r['pretrained']['dataset']}")
     console.print(table)
 
 
@@ -128,23 +131,25 @@ def train_cmd(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    checkpoint: Annotated[Path, typer.Option(help="checkpoint.pt from dse train, or a study's "
-                                                  "studies/<study>/trial-NNNNN.pt.")],
+    checkpoint: Annotated[Path | None, typer.Option(
+        help="checkpoint.pt from dse train, or a study's studies/<study>/trial-NNNNN.pt.")]
+    = None,
     model: Annotated[str | None, typer.Option(
         help="Registered model name [default: the one saved in the checkpoint].")] = None,
-    dataset: Dataset = "cifar10",
-    device: Device = "auto",
-    data_dir: DataDir = None,
+    pretrained: Annotated[bool, typer.Option(
+        "--pretrained", help="Evaluate --model with the weights dse ships for it (`dse "
+                             "models` lists them), instead of a checkpoint.")] = False,
+    dataset: Dataset = "cifar10", device: Device = "auto", data_dir: DataDir = None,
     download: Download = False,
     tta_flip: Annotated[bool, typer.Option(
         help="Also report the accuracy with each image's softmax averaged with its mirror "
              "image's (an extra figure; the first stays single-view).")] = False,
 ):
-    """Report the test accuracy of a checkpoint."""
+    """Report the test accuracy of a checkpoint, or of a model's shipped weights."""
     from dse import api  # lazy: `dse --help` loads neither torch nor optuna
 
-    ev = api.evaluate(checkpoint, model=model, dataset=dataset, device=device,
-                      data_dir=data_dir, download=download, tta_flip=tta_flip)
+    ev = api.evaluate(checkpoint, model=model, pretrained=pretrained, dataset=dataset,
+                      device=device, data_dir=data_dir, download=download, tta_flip=tta_flip)
     flip = (f"; {ev['accuracy_flip']:.4f} averaged with the mirrored image"
             if tta_flip else "")
     console.print(f"{ev['spec']['name']}: test accuracy {ev['accuracy']:.4f} (loss "

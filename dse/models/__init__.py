@@ -23,6 +23,9 @@ from dse.models.registry import (
 )
 from dse.models.squeezenext import SqueezeNext, SqueezeNextConfig
 
+# isort: split
+from dse.models import found  # noqa: F401  (dse's finds, after the families they use)
+
 __all__ = ["FamilyConfig", "SqueezeNext", "SqueezeNextConfig", "build", "create", "describe",
            "families", "family_of", "get_entry", "get_family", "input_size", "list_models",
            "make_config", "model_spec", "register_family", "register_model"]

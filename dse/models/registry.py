@@ -14,10 +14,14 @@ before anything is built, so an impossible value is a ConfigError, never a crash
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import torch
 from pydantic import ValidationError
 
 from dse.errors import ConfigError
@@ -36,6 +40,19 @@ class Family:
 
 
 @dataclass(frozen=True)
+class Pretrained:
+    """Weights shipped with dse for a registered variant (as timm's pretrained tags): a
+    float32 state_dict under dse/models/pretrained/, its SHA-256, and what it measured."""
+
+    file: str
+    sha256: str
+    dataset: str
+    test_accuracy: float  # the last epoch's, on the whole test set, in PyTorch
+    training: str  # recipe, epochs and seed, in words
+    source: str  # the results/ folder whose run made them
+
+
+@dataclass(frozen=True)
 class ModelEntry:
     """A named variant: a family with fixed dimensions, and the papers' name for it."""
 
@@ -44,12 +61,14 @@ class ModelEntry:
     dims: dict = field(default_factory=dict)
     paper_name: str | None = None  # the model column of published_results.csv
     datasets: tuple[str, ...] = ("cifar10",)
+    pretrained: Pretrained | None = None
 
     def config(self, num_classes: int = 10) -> FamilyConfig:
         """The variant's validated config."""
         return make_config(self.name, num_classes)
 
 
+NUM_CLASSES_OF = {"cifar10": 10, "cifar100": 100}
 FAMILIES: Registry[Family] = Registry("model family", "families")
 MODELS: Registry[ModelEntry] = Registry(
     "model", hint="`dse models` shows them with their sizes; a family name with dimensions "
@@ -69,11 +88,14 @@ def register_family(name: str, config: type[FamilyConfig], description: str = ""
 
 
 def register_model(name: str, family: str, paper_name: str | None = None,
-                   datasets: tuple[str, ...] = ("cifar10",), **dims) -> ModelEntry:
-    """Register a named variant of `family`; its dimensions are validated now."""
+                   datasets: tuple[str, ...] = ("cifar10",), pretrained: Pretrained | None = None,
+                   **dims) -> ModelEntry:
+    """Register a named variant of `family` (with shipped weights: `pretrained`); its
+    dimensions are validated now."""
     if name in FAMILIES:
         raise ValueError(f"model {name!r} is already a family name")
-    entry = MODELS.register(name, ModelEntry(name, family, dims, paper_name, tuple(datasets)))
+    entry = MODELS.register(name, ModelEntry(name, family, dims, paper_name, tuple(datasets),
+                                             pretrained))
     try:
         make_config(name)
     except ConfigError:
@@ -128,12 +150,45 @@ def _describe(e: dict) -> str:
     return f"{loc}: {e['msg']}{shown}"
 
 
-def create(name: str, num_classes: int = 10, **overrides):
-    """Build a registered variant, or a family from keyword dimensions."""
+def create(name: str, num_classes: int = 10, pretrained: bool = False, **overrides):
+    """Build a registered variant, or a family from keyword dimensions; `pretrained` loads
+    the weights dse ships for the variant (`dse models` marks which have them)."""
+    if pretrained:
+        weights = _pretrained_state(name, num_classes, overrides)
     cfg = make_config(name, num_classes, **overrides)
     model = family_of(name).builder(cfg)
     model.dse_config = cfg
+    if pretrained:
+        model.load_state_dict(weights)
     return model
+
+
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+
+
+def _pretrained_state(name: str, num_classes: int, overrides: dict) -> dict:
+    """The shipped state_dict of variant `name`, its checksum verified."""
+    key = str(name).lower()
+    entry = MODELS.get(key) if key in MODELS else None
+    if entry is None or entry.pretrained is None:
+        have = [n for n in MODELS.names() if MODELS.get(n).pretrained is not None]
+        raise ConfigError(f"dse ships no pretrained weights for {str(name)[:60]!r}; models "
+                          f"with weights: {', '.join(have) or 'none'} (`dse models`).")
+    p = entry.pretrained
+    if overrides or num_classes != NUM_CLASSES_OF.get(p.dataset, 10):
+        raise ConfigError(f"the pretrained weights of {key} fit its own dimensions and the "
+                          f"{NUM_CLASSES_OF.get(p.dataset, 10)} classes of {p.dataset}; drop "
+                          f"the overrides or train it (`dse train --model {key}`).")
+    path = PRETRAINED_DIR / p.file
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"the pretrained weights of {key} ({path}) cannot be read "
+                          f"({type(exc).__name__}); reinstall dse.") from None
+    if hashlib.sha256(data).hexdigest() != p.sha256:
+        raise ConfigError(f"the pretrained weights of {key} ({path}) do not match their "
+                          f"SHA-256; the file is damaged: reinstall dse.")
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
 
 def describe(spec: dict, cfg: FamilyConfig) -> str:
