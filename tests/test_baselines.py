@@ -188,4 +188,8 @@ def test_workers_starting_together_enqueue_the_start_and_baselines_once(tmp_path
     names = [t.user_attrs.get("baseline") for t in study.trials]
     baselines = [n for n in names if n]
     assert baselines and len(baselines) == len(set(baselines)), baselines
-    assert names.count(None) == 10  # one feasible start (TPE: 10 candidates)
+    from dse.search.samplers import first_generation  # what the space's sampler asks for
+
+    space = load_space("hps_cifar10").model_copy(update={
+        "constraints": [Constraint.parse("size_mb <= 0.5")]})
+    assert names.count(None) == first_generation(space, None)  # one feasible start, not four
