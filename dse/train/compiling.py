@@ -1,6 +1,6 @@
 """Whether to `torch.compile` a training run: `off`, `on`, or `auto` (where it pays).
 
-bench/compile_speed.py found compiling worth it for some models only (BENCHMARKS.md): 1.25x
+bench/compile_speed.py found compiling worth it for some models only (docs/benchmarks.md): 1.25x
 for hps-06-0.5x; 1.02x for hps-21-1x-v3; and TorchInductor silently miscomputes ELU before
 training-mode batch norm on torch 2.14.1 (an ELU model's logits 1.2 (relative) from
 float64, then NaN; a known class of bugs: pytorch/pytorch#183120). So `auto`, on

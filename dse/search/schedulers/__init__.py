@@ -2,7 +2,7 @@
 
 Optuna's pruners refuse multi-objective studies, so dse decides itself. A scheduler is one
 class with an options model (what a space's fidelity may set) and `decide`, registered
-with `@register_scheduler` (`base.py`). A space picks one per fidelity:
+with `@register_scheduler("name", Options)` (`base.py`). A space picks one per fidelity:
 
     fidelities:
       proxy: {epochs: 18, scheduler: {halving: {min_epochs: 2, eta: 2}}}

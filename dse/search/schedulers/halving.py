@@ -33,7 +33,7 @@ class HalvingOptions(BaseModel):
     trial at a rung before it is ranked (0.12 = 12 points), because early-epoch accuracy is
     noisy while size and MACs are exact. The defaults (rungs at 2, 4, 8, 16 epochs of 20,
     slack 0.12) were best or near best at every budget of 30 settings replayed on 108 real
-    learning curves (`python bench/replay/replay.py --sweep slack`, BENCHMARKS.md)."""
+    learning curves (`python bench/replay/replay.py --sweep slack`, docs/benchmarks.md)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     min_epochs: int = Field(default=2, ge=1)
