@@ -3,6 +3,7 @@ trial beside a baseline and exports it, as written, against the real CIFAR-10.""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def test_the_api_page_example_runs(tmp_path, data_dir):
     script = tmp_path / "example.py"
     script.write_text(_example())
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=900, env={**_env(), "DSE_DATA_DIR": str(data_dir)})
+                          text=True, timeout=900, env={**os.environ, "DSE_DATA_DIR": str(data_dir)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "demo.db").is_file()
     assert (tmp_path / "deploy" / "best.onnx").is_file()
@@ -36,12 +37,6 @@ def test_the_api_page_example_runs(tmp_path, data_dir):
     f32, int8 = (float(x) for x in lines[-1].split())  # the card's two test accuracies
     assert 0.0 <= int8 <= 1.0 and 0.0 <= f32 <= 1.0
     assert re.search(r"^\d+ hps .* \d+\.\d\d%$", "\n".join(lines), flags=re.M)  # a confirmed row
-
-
-def _env() -> dict:
-    import os
-
-    return dict(os.environ)
 
 
 def test_api_rejects_bad_input_with_a_config_error(tmp_path):
