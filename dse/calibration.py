@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +23,12 @@ import numpy as np
 from dse.confirmed import rank_correlation
 from dse.errors import ConfigError
 from dse.fileio import atomic_write_text
+from dse.records import Candidate, RunResult
 from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck
 from dse.search.fidelity import Fidelity
 from dse.search.signals import SIGNALS, signals  # noqa: F401  (part of this API)
-from dse.train import TrainConfig, load_checkpoint
+from dse.train import load_resume
 from dse.train.job import DataPlan, run_training
 
 
@@ -67,18 +69,16 @@ def draw(space, count: int, seed: int) -> list[dict]:
     # lazy: optuna costs ~1 s to import; only this path uses it
     import optuna
 
-
     check = ArchCheck(space)
     study = optuna.create_study(directions=space.directions,
                                 sampler=optuna.samplers.RandomSampler(seed=seed))
     out, seen = [], set()
     for _ in range(200 * count):
         cand = sample(space, study.ask())
-        key = json.dumps(cand, sort_keys=True, default=str)
-        if key in seen or (check and not check.feasible(cand["model"])):
+        if cand in seen or (check and not check.feasible(dict(cand.model))):
             continue
-        seen.add(key)
-        out.append(cand)
+        seen.add(cand)
+        out.append(cand.to_dict())
         if len(out) == count:
             return out
     raise ConfigError(f"only {len(out)} of {count} feasible candidates found in "
@@ -121,10 +121,10 @@ class Calibration:
         """Folder of candidate `index` trained at `fidelity` ('reference' for the reference)."""
         return self.folder / "runs" / f"c{index:03d}-{fidelity}"
 
-    def result(self, index: int, fidelity: str) -> dict | None:
+    def result(self, index: int, fidelity: str) -> RunResult | None:
         """The finished run's result, or None."""
         path = self.run_dir(index, fidelity) / "result.json"
-        return json.loads(path.read_text()) if path.is_file() else None
+        return RunResult.from_dict(json.loads(path.read_text())) if path.is_file() else None
 
     def jobs(self) -> list[tuple[int, str]]:
         """(candidate, fidelity) in the order they run: candidate by candidate, its short
@@ -144,18 +144,18 @@ class Calibration:
                "fidelities": {}, "signals": SIGNALS}
         if not done:
             return out
-        target = [ref[i]["final"]["test_acc"] for i in done]
-        sizes = [ref[i]["final"]["size_mb"] for i in done]
+        target = [ref[i].measurements["test_accuracy"] for i in done]
+        sizes = [ref[i].measurements["size_mb"] for i in done]
         ref_cost = statistics.fmean(_images(ref[i]) for i in done)
-        ref_s = statistics.fmean(sum(r["train_s"] for r in ref[i]["epochs"]) for i in done)
+        ref_s = statistics.fmean(sum(r["train_s"] for r in ref[i].history) for i in done)
         for label, fid, upto in self._settings(plan):
             runs = [self.result(i, fid) for i in done]
             if any(r is None for r in runs):
                 continue
             if upto is not None:  # the curve up to a halving rung: what decides there
-                runs = [{**r, "epochs": r["epochs"][:upto]} for r in runs]
+                runs = [replace(r, history=r.history[:upto]) for r in runs]
             per_signal = {}
-            sig = [signals(r["epochs"], r["final"]["params"]) for r in runs]
+            sig = [signals(r.history, r.measurements["params"]) for r in runs]
             for name in SIGNALS:
                 xs = [s[name] for s in sig]
                 stats = rank_stats(xs, target, boot)
@@ -171,7 +171,7 @@ class Calibration:
                           if valid else math.nan)
                 per_signal[name] = {**stats, "bins": bins, "kendall_within_bins": within}
             cost = statistics.fmean(_images(r) for r in runs)
-            secs = statistics.fmean(sum(x["train_s"] for x in r["epochs"]) for r in runs)
+            secs = statistics.fmean(sum(x["train_s"] for x in r.history) for r in runs)
             best = max((s for s in SIGNALS if s != "params"),
                        key=lambda s: _or(per_signal[s]["kendall_within_bins"],
                                          per_signal[s]["kendall"]))
@@ -214,9 +214,9 @@ def recommend(fidelities: dict) -> dict | None:
             "rule": f"the cheapest setting within {TOLERANCE} of the best Kendall"}
 
 
-def _images(result: dict) -> float:
+def _images(result: RunResult) -> float:
     """Training images a run processed: its compute, independent of what else ran."""
-    return result["train_images"] * len(result["epochs"])
+    return result.train_images * len(result.history)
 
 
 def _or(a: float, b: float) -> float:
@@ -247,14 +247,13 @@ def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print,
             epochs = f.epochs
             data = DataPlan(plan["dataset"], f.val_size, f.train_images, f.val_images,
                             plan["seed"])
-        cfg = TrainConfig(**{**cand["train"], "epochs": epochs, "seed": plan["seed"]})
-        resume = where / "resume.pt"
-        state = load_checkpoint(resume) if resume.is_file() else None
+        state = load_resume(where / "resume.pt")
         say(f"[{k + 1}/{len(jobs)}] candidate {i} at {fid}: {epochs} epochs"
             + (f", continuing at epoch {len(state['history']) + 1}" if state else ""))
-        result = run_training(cand["model"], cfg, data, where, device, data_dir,
-                              resumable=True, resume=state, test=False, latency_repeats=1)
-        atomic_write_text(json.dumps(result), where / "result.json")
+        result = run_training(Candidate.from_dict(cand, fid, plan["seed"]), epochs, data,
+                              where, device, data_dir, resumable=True, resume=state,
+                              test=False, latency_repeats=1)
+        atomic_write_text(json.dumps(result.to_dict()), where / "result.json")
         for extra in ("checkpoint.pt", "metrics.json", "resume.pt"):
             (where / extra).unlink(missing_ok=True)
         trained += 1

@@ -18,11 +18,11 @@ from dse import hardware, metrics
 from dse.confirmed import summaries
 from dse.errors import ConfigError, Interrupted
 from dse.paths import study_folder
-from dse.records import MEASURED, Status
+from dse.records import MEASURED, Candidate, Status
 from dse.report.data import load_study_frame, pareto_mask
 from dse.search.baselines import baseline_candidate, baseline_number
 from dse.store import Store
-from dse.train import TrainConfig, load_checkpoint, resolve_device
+from dse.train import load_resume, resolve_device
 from dse.train.job import DataPlan, run_training
 
 
@@ -82,7 +82,8 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
 
     store = Store(storage)
     frame = load_study_frame(study, store=store)
-    by_trial = {int(r["trial"]): r["candidate"] for _, r in frame.iterrows()}
+    by_trial = {int(r["trial"]): Candidate.from_dict(r["candidate"]) for _, r in
+                frame.iterrows()}
     jobs = [(c.trial, f"trial {c.trial} ({c.why})", by_trial[c.trial]) for c in chosen]
     jobs += [(baseline_number(b), f"baseline {b}", baseline_candidate(b))
              for b in baselines or []]
@@ -113,7 +114,8 @@ class _Runner:
     tta_flip: bool = False
     compile: str = "auto"
 
-    def __call__(self, label: str, number: int, cand: dict, epochs: int, seed: int) -> None:
+    def __call__(self, label: str, number: int, cand: Candidate, epochs: int, seed: int
+                 ) -> None:
 
         rec = self.store.confirmation(self.study, number, epochs, seed, cand, self.hardware,
                                       self.train_images or 0)
@@ -121,22 +123,20 @@ class _Runner:
             self.say(f"{label}: already confirmed, {rec.test_accuracy:.2%} test accuracy")
             return
         tag = f"-n{self.train_images}" if self.train_images else ""
-        name = f"trial-{number:05d}" if number >= 0 else f"baseline-{cand['model']['name']}"
+        name = f"trial-{number:05d}" if number >= 0 else f"baseline-{cand.model['name']}"
         out = self.folder / f"{name}-e{epochs}-s{seed}{tag}"
-        resume = load_checkpoint(out / "resume.pt") if (out / "resume.pt").is_file() else None
+        resume = load_resume(out / "resume.pt")
         done = len(resume["history"]) if resume else 0
         images = f"{self.train_images:,} training images" if self.train_images else \
             "the whole training set"
         self.say(f"{label}: {'continuing at epoch ' + str(done + 1) if resume else 'training'}"
                  f" {epochs} epochs on {images}, testing on the test set")
-        cfg = TrainConfig(**{**cand["train"], "epochs": epochs, "seed": seed,
-                             "tta_flip": self.tta_flip})
         try:
-            result = run_training(cand["model"], cfg, DataPlan(
+            result = run_training(cand.at(f"{epochs} epochs", seed), epochs, DataPlan(
                 self.dataset, val_size=0, subset=self.train_images, seed=seed), out,
                 self.device, self.data_dir, progress=self.progress, resumable=True,
                 resume=resume, test=False, latency_repeats=10, compile=self.compile,
-                say=self.say)
+                say=self.say, tta_flip=self.tta_flip)
         except Interrupted as exc:
             self.store.finish_confirmation(rec.id, Status.INTERRUPTED, reason=str(exc)[:300])
             raise
@@ -144,14 +144,10 @@ class _Runner:
             self.store.finish_confirmation(rec.id, Status.FAILED, reason=f"{type(exc).__name__}: "
                                                                     f"{str(exc)[:300]}")
             raise
-        final = result["final"]
-        acc = final["test_acc"]  # the last epoch's evaluation was on the whole test split
-        meas = {k: final[k] for k in ("params", "macs", "size_mb", "latency_ms", "epoch_time_s")
-                if k in final}
-        if "test_acc_flip" in final:  # an extra figure: test accuracy with the mirrored image
-            meas["test_accuracy_flip"] = final["test_acc_flip"]
-        meas["compiled"] = result["compiled"]  # epoch times differ; the figures do not
-        self.store.finish_confirmation(rec.id, Status.COMPLETE, acc, result["epochs"],
+        acc = result.test_accuracy  # every epoch was evaluated on the whole test split
+        meas = {k: v for k, v in result.measurements.items() if k != "test_accuracy"}
+        meas["compiled"] = result.compiled  # epoch times differ; the figures do not
+        self.store.finish_confirmation(rec.id, Status.COMPLETE, acc, result.history,
                                        str(out / "checkpoint.pt"), measurements=meas)
         (out / "resume.pt").unlink(missing_ok=True)
         self.say(f"    test accuracy {acc:.2%} after {epochs} epochs")

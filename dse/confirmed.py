@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 
+from dse import metrics
 from dse.records import Status
 from dse.store import Store
 
@@ -34,10 +35,22 @@ def headline_rank(epochs: int, train_images: int) -> tuple:
     return (train_images == 0, epochs, train_images)
 
 
+def trained_metrics() -> list[str]:
+    """Metrics a confirmation measures after training besides its test accuracy (the
+    study's trained metrics, plugins' included): shown as `confirmed_<name>`."""
+    return [m.name for m in metrics.all_metrics()
+            if not m.arch and m.by_study and m.name != "accuracy"]
+
+
 def _accuracy(runs: list) -> dict:
     accs = [r.test_accuracy for r in runs]
-    return {"seeds": len(accs), "test_accuracy": statistics.fmean(accs),
-            "test_accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0}
+    out = {"seeds": len(accs), "test_accuracy": statistics.fmean(accs),
+           "test_accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0}
+    for name in trained_metrics():  # older runs may lack a metric: mean over those with it
+        xs = [r.measurements[name] for r in runs if name in (r.measurements or {})]
+        if xs:
+            out[f"confirmed_{name}"] = statistics.fmean(xs)
+    return out
 
 
 def baselines(store: Store, study: str) -> list[dict]:

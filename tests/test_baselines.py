@@ -24,16 +24,16 @@ def test_variants_the_space_can_express_become_parameters():
     params, why = baseline_params(space, "hps-08-0.5x")
     assert why == ""
     cand = sample(space, optuna.trial.FixedTrial(params))
-    assert cand["model"]["blocks"] == [1, 2, 2, 1]  # width 0.5 as channels:
-    assert cand["model"]["stage_channels"] == [16, 32, 64, 128]
-    assert (cand["model"]["stem_channels"], cand["model"]["head_channels"]) == (32, 64)
-    assert cand["train"]["optimizer"] == "sgd" and cand["train"]["lr"] == 0.1
-    assert cand["train"]["schedule"] == "cosine" and cand["train"]["batch_size"] == 128
+    assert cand.model["blocks"] == [1, 2, 2, 1]  # width 0.5 as channels:
+    assert cand.model["stage_channels"] == [16, 32, 64, 128]
+    assert (cand.model["stem_channels"], cand.model["head_channels"]) == (32, 64)
+    assert cand.train["optimizer"] == "sgd" and cand.train["lr"] == 0.1
+    assert cand.train["schedule"] == "cosine" and cand.train["batch_size"] == 128
     params, why = baseline_params(space, "hps-06-0.4x")  # 25 channels are not a choice
     assert params is None and "stage_channels2=25" in why
     space = load_space("hps_paperdims_cifar10")  # the papers' dimensions: a width
     params, why = baseline_params(space, "hps-08-0.5x")
-    assert sample(space, optuna.trial.FixedTrial(params))["model"]["width"] == 0.5
+    assert sample(space, optuna.trial.FixedTrial(params)).model["width"] == 0.5
     params, why = baseline_params(space, "hps-06-0.4x")  # width 0.4 is not a choice
     assert params is None and "width" in why
 
@@ -85,7 +85,7 @@ def _rejected(space, sampler, trials: int) -> int:
     for i in range(trials):
         trial = study.ask()
         cand = sample(space, trial)
-        ok = check.feasible(cand["model"])
+        ok = check.feasible(cand.model)
         trial.set_constraint("size", 0.0 if ok else 1.0)
         bad += not ok
         study.tell(trial, [0.1 + 0.01 * i, 0.3, 1.0] if ok else [0.0, 1.0, 1.0])

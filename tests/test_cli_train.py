@@ -24,15 +24,16 @@ def test_train_then_evaluate(tmp_path, data_dir):
     assert r.returncode == 0, r.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["epochs"]) == 1 and metrics["train_images"] == 500
-    final = metrics["final"]
-    for key in ("val_acc", "test_acc", "train_images_per_s", "params", "macs", "size_mb",
-                "latency_ms", "latency_p90_ms", "epoch_time_s"):
+    final = metrics["measurements"]  # validated on held-out images, then tested
+    assert metrics["split"] == "val" and metrics["candidate"]["model"] == metrics["model"]
+    for key in ("accuracy", "test_accuracy", "train_images_per_s", "params", "macs",
+                "size_mb", "latency_ms", "latency_p90_ms", "epoch_time_s"):
         assert final[key] > 0, key
     assert final["params"] == 67_670
     r = dse("evaluate", "--model", "hps-06-0.5x", "--checkpoint", str(out / "checkpoint.pt"),
             "--device", "cpu", "--data-dir", str(data_dir), "--tta-flip")
     assert r.returncode == 0, r.stderr
-    assert f"test accuracy {final['test_acc']:.4f}" in r.stdout  # same weights, same figure
+    assert f"test accuracy {final['test_accuracy']:.4f}" in r.stdout  # same weights, same figure
     assert re.search(r"; 0\.\d{4} averaged with the mirrored image", r.stdout), r.stdout
 
     # the architecture of a checkpoint, trained again from scratch (a found model, longer)
@@ -50,7 +51,9 @@ def test_train_then_evaluate(tmp_path, data_dir):
     r = dse("frontier", "--run", str(again), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     row = next(line for line in r.stdout.splitlines() if "one run of `dse train`" in line)
-    test_acc = json.loads((again / "metrics.json").read_text())["final"]["val_acc"]
+    tested = json.loads((again / "metrics.json").read_text())
+    assert tested["split"] == "test" and "accuracy" not in tested["measurements"]
+    test_acc = tested["measurements"]["test_accuracy"]  # every epoch tested: named so
     assert f"| {test_acc * 100:.2f} |" in row and "dropout=0.1" in row and "seed 0" in row
     assert "`sgd lr=0.1 cosine b128 wd=0.0005`" in row and "HPS-06-0.5x" in r.stdout
     unfinished = tmp_path / "unfinished"

@@ -109,16 +109,16 @@ def test_compiling_never_changes_the_model_a_run_trains(data_dir, tmp_path):
     """ELU before batch norm is miscompiled by torch 2.14.1 on a CPU (logits 1.2 off, then
     NaN): `--compile on` must still train the model the eager run trains, compiled where
     the compiled step agrees and eagerly where it does not."""
+    from dse.records import Candidate
     from dse.train.job import run_training
 
     spec = {"name": "hps", "blocks": [1, 1, 1, 1], "width": 0.5, "activation": "elu"}
     plan = DataPlan("cifar10", val_size=256, subset=512)
     said: list[str] = []
-    runs = {mode: run_training(spec, TrainConfig(epochs=1, seed=0), plan, None, "cpu",
-                               data_dir, test=False, latency_repeats=1, compile=mode,
-                               say=said.append)
+    runs = {mode: run_training(Candidate(spec), 1, plan, None, "cpu", data_dir, test=False,
+                               latency_repeats=1, compile=mode, say=said.append)
             for mode in ("off", "on")}
-    eager, comp = (runs[m]["epochs"][0] for m in ("off", "on"))
+    eager, comp = (runs[m].history[0] for m in ("off", "on"))
     assert comp["val_loss"] == pytest.approx(eager["val_loss"], rel=5e-2)
     assert comp["train_loss"] == pytest.approx(eager["train_loss"], rel=5e-2)
     assert any("compile" in s for s in said)  # the decision is told

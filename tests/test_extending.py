@@ -1,4 +1,4 @@
-"""Extending dse from outside its files: a family, a metric and a scheduler from a plugin,
+"""Extending dse from outside its files: a family, metrics and a scheduler from a plugin,
 used by a real smoke study on CIFAR-10; impossible model dimensions refused at load time."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ PLUGINS = Path(__file__).resolve().parent / "plugins"
 TOY_SPACE = textwrap.dedent("""
     name: toy
     study: toy
-    objectives: [accuracy, conv_layers]
+    objectives: [accuracy, conv_layers, final_train_loss]
     sampler: {shifted_random: {shift: 3}}
     model:
       family: tiny
@@ -69,12 +69,15 @@ def test_plugin_family_metric_and_scheduler_in_a_real_study(tmp_path, data_dir):
 
     first = sample(load_space(str(space)), optuna.create_study(
         sampler=optuna.samplers.RandomSampler(seed=3)).ask())
-    assert next(r for r in recs if r.number == 0).candidate == first
+    assert next(r for r in recs if r.number == 0).candidate == first.to_dict()
     assert all(r.candidate["train"]["schedule"] == "halfway" for r in recs)
     assert {r.candidate["train"]["schedule_kwargs"]["factor"] for r in recs} <= {0.5, 0.1}
-    for rec in recs:  # the toy metric was measured on the toy family's model
+    for rec in recs:  # the toy metrics were measured on the toy family's model
         if rec.measurements:
             assert rec.measurements["conv_layers"] == rec.candidate["model"]["depth"]
+    first_curve = Store(f"sqlite:///{tmp_path}/studies/dse.db").epochs([trained[0].id])
+    assert trained[0].measurements["final_train_loss"] == pytest.approx(
+        [e for e in first_curve if e.repeat == 0][-1].train_loss)  # measured after training
 
     r = dse("pareto", "--study", "toy", "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -87,11 +90,16 @@ def test_plugin_family_metric_and_scheduler_in_a_real_study(tmp_path, data_dir):
     r = dse("show", "--study", "toy", "--trial", "0", cwd=tmp_path)
     assert r.returncode == 0 and '"conv_layers"' in r.stdout, r.stderr
 
-    # the toy metric is a column of `dse confirm`'s table, beside the confirmed figure
+    # the toy metrics are columns of `dse confirm`'s table, beside the confirmed figure; the
+    # one measured after training is measured again by the confirmation and stored with it
     r = dse("confirm", "--study", "toy", "--top", "1", "--epochs", "1", "--train-images", "500",
             "--device", "cpu", "--data-dir", str(data_dir), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "convolution layers" in r.stdout and "test accuracy (%)" in r.stdout, r.stdout
+    assert "final training loss, confirmed" in r.stdout, r.stdout
+    run, = Store(f"sqlite:///{tmp_path}/studies/dse.db").confirmations("toy")
+    assert run.measurements["final_train_loss"] == pytest.approx(run.curves[-1]["train_loss"])
+    assert "accuracy" not in run.measurements  # tested on the test split: test_accuracy
 
     r = dse("report", "--study", "toy", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -99,6 +107,8 @@ def test_plugin_family_metric_and_scheduler_in_a_real_study(tmp_path, data_dir):
     assert "conv_layers (layers)" in (pages / "trials.html").read_text()
     assert "convolution layers (layers)" in (pages / "trial-00000.html").read_text()
     assert "convolution layers" in (pages / "pareto.html").read_text()  # an axis title
+    assert "final_train_loss" in (pages / "trials.html").read_text()
+    assert "confirmed_final_train_loss" in (pages / "confirmed.html").read_text()
 
     # the plugin family exports like any other: the front's best trial, verified
     r = dse("export", "--study", "toy", "--out", "toy.onnx", "--data-dir", str(data_dir),

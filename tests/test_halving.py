@@ -136,7 +136,7 @@ def test_the_sampler_stops_proposing_a_constraint_violating_region():
         n = 0
         for _ in range(trials):
             trial = study.ask()
-            model = build_model(sample(space, trial)["model"], "cifar10")
+            model = build_model(dict(sample(space, trial).model), "cifar10")
             macs = count_macs(model)
             trial.set_constraint("macs <= 20000000", macs - 2e7)
             n += macs > 2e7

@@ -35,9 +35,9 @@ def test_sampled_candidates_build_and_configure(name):
                                 sampler=optuna.samplers.RandomSampler(seed=1))
     for _ in range(5):
         cand = sample(space, study.ask())
-        model = build_model(cand["model"], space.dataset)
+        model = build_model(dict(cand.model), space.dataset)
         assert sum(p.numel() for p in model.parameters()) > 10_000
-        TrainConfig(epochs=1, **cand["train"])
+        TrainConfig(epochs=1, **cand.train)
 
 
 def test_paper_spaces_are_grids_of_published_models():

@@ -20,8 +20,8 @@ from dse.train.job import load_files
 @dataclass
 class Confirmed:
     """What a confirmation gave: one row per confirmed trial (its study objectives at the
-    proxy, its test accuracy over seeds), the baselines, and the proxy-confirmed rank
-    correlation."""
+    proxy, its test accuracy and trained objectives (`confirmed_<name>`) over seeds), the
+    baselines, and the proxy-confirmed rank correlation."""
 
     study: str
     objectives: list[str]
@@ -72,6 +72,8 @@ def confirmed(study: str, storage: str | None = None) -> Confirmed:
     for _, r in done.iterrows():
         out.trials.append({"trial": int(r["trial"]), "model": str(r["model"]),
                            **{k: r.get(k) for k in objectives},
+                           **{f"confirmed_{k}": r.get(f"confirmed_{k}") for k in objectives
+                              if f"confirmed_{k}" in r},
                            "test_accuracy": r["test_accuracy"],
                            "test_accuracy_std": r.get("test_accuracy_std"),
                            "seeds": r.get("confirmed_seeds"),

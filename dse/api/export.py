@@ -15,7 +15,7 @@ from dse.deploy.export import export_model
 from dse.errors import ConfigError
 from dse.measure import count_macs, count_params, size_mb
 from dse.models import create
-from dse.records import Status
+from dse.records import RunResult, Status
 from dse.report.data import load_study_frame, pareto_mask
 from dse.store import Store
 from dse.train import load_model
@@ -126,11 +126,11 @@ def _run_facts(checkpoint: Path) -> dict:
     """What `dse train` recorded beside a checkpoint (metrics.json), for the model card."""
     path = checkpoint.parent / "metrics.json"
     try:
-        m = json.loads(path.read_text())
-        return {"training": f"{m['train_config']['epochs']} epochs on {m['train_images']:,} "
-                            f"{m['dataset']} training images (dse train), test accuracy "
-                            f"{m['final']['test_acc']:.2%} in PyTorch",
-                "dataset": m["dataset"]}
+        r = RunResult.from_dict(json.loads(path.read_text()))
+        return {"training": f"{r.train_config['epochs']} epochs on {r.train_images:,} "
+                            f"{r.dataset} training images (dse train), test accuracy "
+                            f"{r.measurements['test_accuracy']:.2%} in PyTorch",
+                "dataset": r.dataset}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 

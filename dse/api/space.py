@@ -7,6 +7,7 @@ from collections.abc import Callable
 import optuna
 
 from dse.errors import ConfigError
+from dse.records import Candidate
 from dse.search.candidate import sample
 from dse.search.census import census
 from dse.search.space import SearchSpace, load_space
@@ -14,7 +15,7 @@ from dse.search.space import SearchSpace, load_space
 __all__ = ["count_architectures", "example_candidate", "load_space"]
 
 
-def example_candidate(space: SearchSpace) -> dict:
+def example_candidate(space: SearchSpace) -> Candidate:
     """One candidate drawn from the space (as its first trial would be, unconstrained)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return sample(space, optuna.create_study(directions=space.directions).ask())

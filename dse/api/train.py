@@ -8,6 +8,7 @@ from pathlib import Path
 from dse.errors import ConfigError
 from dse.models import create, model_spec
 from dse.models.registry import NUM_CLASSES_OF
+from dse.records import Candidate, RunResult
 from dse.train import TrainConfig, load_checkpoint, load_model
 from dse.train.compiling import check_mode
 from dse.train.job import DataPlan, evaluate_on_test, run_training
@@ -19,13 +20,13 @@ def train(model: str | None = None, *, model_from: Path | None = None,
           device: str = "auto", compile: str = "auto", out: Path | None = None,
           resumable: bool = False, resume: Path | None = None, data_dir: Path | None = None,
           download: bool = False, progress: bool = False,
-          say: Callable[[str], None] = print) -> dict:
+          say: Callable[[str], None] = print) -> tuple[RunResult, Path]:
     """Train `model` (a registered name) or the architecture saved in `model_from` (its
     weights unused), with `model_args` overriding dimensions, from scratch with `recipe`
     (default: dse's default recipe); validate on `val_size` held-out training images (0:
     the test set). Writes OUT/checkpoint.pt and OUT/metrics.json (OUT default:
     runs/MODEL); `resumable` also writes resume.pt after every epoch, `resume` continues
-    from one. Returns the run's record: spec, recipe, epochs and final figures."""
+    from one. Returns the run's `RunResult` and OUT."""
     check_mode(compile)
     if (model is None) == (model_from is None):
         raise ConfigError("name the architecture once: --model NAME (see `dse models`) or "
@@ -38,11 +39,13 @@ def train(model: str | None = None, *, model_from: Path | None = None,
     spec = model_spec(model.lower(), **{**dims, **(model_args or {})})
     out = out or Path("runs") / model.lower()
     state = load_checkpoint(resume) if resume else None
-    result = run_training(spec, cfg, DataPlan(dataset, val_size, subset, seed=cfg.seed), out,
-                          device, data_dir, download, progress=progress,
+    recipe_ = {k: v for k, v in cfg.to_dict().items() if k not in ("epochs", "seed")}
+    cand = Candidate(spec, recipe_, f"{cfg.epochs} epochs", cfg.seed)
+    result = run_training(cand, cfg.epochs, DataPlan(dataset, val_size, subset, seed=cfg.seed),
+                          out, device, data_dir, download, progress=progress,
                           resumable=resumable or bool(resume), resume=state, compile=compile,
                           say=say)
-    return {**result, "spec": spec, "out": out}
+    return result, out
 
 
 def evaluate(checkpoint: Path | None = None, *, model: str | None = None,

@@ -83,19 +83,21 @@ def print_confirmed(c) -> None:
 
     table = Table(title=f"{c.study}: confirmed on the whole training set, tested on the "
                         f"test set")
-    cols = ["trial", "model", *c.objectives, "test accuracy (%)", "seeds", "epochs"]
+    again = [f"confirmed_{k}" for k in c.objectives  # trained objectives, measured again
+             if any(r.get(f"confirmed_{k}") is not None for r in c.trials)]
+    cols = ["trial", "model", *c.objectives, *again, "test accuracy (%)", "seeds", "epochs"]
     for col in cols:
         label = col if col in ("trial", "model", "seeds", "epochs", "test accuracy (%)") else \
-            f"{column_label(col)}, proxy"
+            column_label(col) if col in again else f"{column_label(col)}, proxy"
         table.add_column(label, justify="left" if col == "model" else "right")
     for b in c.baselines:
         table.add_row("-", Text(f"{b['name']} (papers' model, default recipe)"),
-                      *[Text(format_value(k, b.get(k))) for k in c.objectives],
+                      *[Text(format_value(k, b.get(k))) for k in [*c.objectives, *again]],
                       f"{b['test_accuracy'] * 100:.2f} ± {b['test_accuracy_std'] * 100:.2f}",
                       str(b["seeds"]), str(b["epochs"]))
     for r in c.trials:
         table.add_row(str(r["trial"]), Text(r["model"]),
-                      *[Text(format_value(k, r[k])) for k in c.objectives],
+                      *[Text(format_value(k, r.get(k))) for k in [*c.objectives, *again]],
                       f"{r['test_accuracy'] * 100:.2f} ± {(r['test_accuracy_std'] or 0) * 100:.2f}",
                       str(r["seeds"]), str(r["epochs"]))
     console.print(table)

@@ -115,18 +115,20 @@ def train_cmd(
                       schedule_kwargs=_kv(sched_arg, "--sched-arg"), warmup_epochs=warmup,
                       label_smoothing=label_smoothing, augment=augment, seed=seed,
                       ema_decay=ema_decay, tta_flip=tta_flip)
-    r = api.train(model, model_from=model_from, model_args=_kv(model_arg, "--model-arg"),
+    result = api.train(model, model_from=model_from, model_args=_kv(model_arg, "--model-arg"),
                   recipe=cfg, dataset=dataset, subset=subset, val_size=val_size, device=device,
                   compile=compile, out=out, resumable=resumable, resume=resume,
                   data_dir=data_dir, download=download, progress=True,
                   say=lambda m: console.print(m.strip(), markup=False))
-    f, out = r["final"], r["out"]
-    flip = f"; with the mirrored image: test_acc {f['test_acc_flip']:.4f}" \
-        if "test_acc_flip" in f else ""
+    r, out = result
+    m = r.measurements
+    val = f"val_acc {m['accuracy']:.4f} " if "accuracy" in m else ""
+    flip = f"; with the mirrored image: test_acc {m['test_accuracy_flip']:.4f}" \
+        if "test_accuracy_flip" in m else ""
     console.print(Text("done", style="bold green"),
-                  f": {r['spec']['name']} val_acc {f['val_acc']:.4f} test_acc "
-                  f"{f['test_acc']:.4f} epoch {f['epoch_time_s']:.1f}s size {f['size_mb']:.3f} "
-                  f"MB -> {out}/checkpoint.pt, {out}/metrics.json{flip}", sep="")
+                  f": {r.candidate.model['name']} {val}test_acc {m['test_accuracy']:.4f} epoch "
+                  f"{m['epoch_time_s']:.1f}s size {m['size_mb']:.3f} MB -> {out}/checkpoint.pt, "
+                  f"{out}/metrics.json{flip}", sep="")
 
 
 @app.command("evaluate")

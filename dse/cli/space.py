@@ -59,7 +59,7 @@ def space_show(
                   f"constraints {space.constraints or 'none'}; sampler {space.sampler}; "
                   f"cardinality {cardinality(space):g}")
     _print_fidelities(space)
-    console.print("example candidate:", api.example_candidate(space))
+    console.print("example candidate:", api.example_candidate(space).to_dict())
     if space.constraints:
         with progress_callback("measuring architectures") as tick:
             result = api.count_architectures(space, samples, tick)

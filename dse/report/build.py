@@ -20,6 +20,7 @@ from dse.report.data import (
     load_study,
     load_study_frame,
     measurement_columns,
+    metric_of,
     pareto_mask,
     proxy_correlation,
 )
@@ -177,7 +178,9 @@ def confirmed_body(frame: pd.DataFrame) -> str:
         return confirmed_summary(frame) + baselines_html(frame.attrs.get("baselines", []))
     done = frame[frame["test_accuracy"].notna()]
     cols = ["trial", "model", "recipe", "accuracy", "test_accuracy", "test_accuracy_std",
-            "confirmed_seeds", "confirmed_epochs", "size_mb", "macs", "latency_ms"]
+            "confirmed_seeds", "confirmed_epochs", "size_mb", "macs", "latency_ms",
+            *sorted(c for c in done.columns if c.startswith("confirmed_")
+                    and metric_of(c) is not None)]
     cols = [c for c in cols if c in done.columns]
     base = frame.attrs.get("baselines", [])
     front = F.pareto_2d(done.assign(status=Status.COMPLETE, feasible=True), "size_mb",

@@ -105,9 +105,12 @@ def _with_confirmations(frame: pd.DataFrame, store: Store, study: str) -> pd.Dat
     """Add test_accuracy (mean), its std, epochs, seeds and training images of each trial's
     headline confirmation (`dse.confirmed.headlines`)."""
     best = headlines(store, study)
-    for col, key in (("test_accuracy", "test_accuracy"), ("test_accuracy_std",
-                     "test_accuracy_std"), ("confirmed_epochs", "epochs"),
-                     ("confirmed_seeds", "seeds"), ("confirmed_train_images", "train_images")):
+    pairs = [("test_accuracy", "test_accuracy"), ("test_accuracy_std", "test_accuracy_std"),
+             ("confirmed_epochs", "epochs"), ("confirmed_seeds", "seeds"),
+             ("confirmed_train_images", "train_images")]
+    pairs += [(k, k) for k in sorted({k for s in best.values() for k in s
+                                      if k.startswith("confirmed_")})]
+    for col, key in pairs:
         frame[col] = frame["trial"].map(lambda t, k=key: best.get(t, {}).get(k))
     return frame
 
@@ -157,8 +160,8 @@ def trial_detail(study: str, number: int, storage: str | None = None) -> dict:
 
 
 def metric_of(key: str) -> metrics.Metric | None:
-    """The metric a column shows (its std column included), if any."""
-    base = key.removesuffix("_std")
+    """The metric a column shows (its std and confirmed columns included), if any."""
+    base = key.removeprefix("confirmed_").removesuffix("_std")
     return metrics.get_metric(base) if base in metrics.names() else None
 
 
@@ -167,6 +170,8 @@ def column_label(key: str) -> str:
     m = metric_of(key)
     if m is None:
         return "duration (s)" if key == "duration_s" else key
+    if key.startswith("confirmed_"):
+        return f"{m.label}, confirmed" + (f" ({m.unit})" if m.unit else "")
     return m.title + (", std over seeds" if key.endswith("_std") else "")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from dse import confirmed, reference
 from dse.errors import ConfigError
 from dse.models import get_entry
+from dse.records import RunResult
 from dse.report.data import recipe as recipe_text
 from dse.report.data import summary
 from dse.store import Store
@@ -59,9 +60,9 @@ def load_run(folder: Path, label: str) -> dict:
     the run (its path as given)."""
     path = folder / "metrics.json" if folder.is_dir() else folder
     try:
-        m = json.loads(path.read_text())
-        final, done, planned = m["final"], len(m["epochs"]), m["train_config"]["epochs"]
-        split, acc = final.get("val_split"), float(final["val_acc"])
+        r = RunResult.from_dict(json.loads(path.read_text()))
+        done, planned = len(r.history), r.train_config["epochs"]
+        split, acc = r.split, r.test_accuracy
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"--run {str(folder)[:200]!r}: no readable metrics.json of a "
                           f"`dse train` run there ({type(exc).__name__}); give the run's "
@@ -74,11 +75,10 @@ def load_run(folder: Path, label: str) -> dict:
         raise ConfigError(f"--run {str(folder)[:200]!r} has {done} of its {planned} epochs; "
                           f"list it when it has finished.")
     return {"study": label, "number": None, "baseline": None, "epochs": done,
-            "train_images": m.get("train_images"), "candidate": {"model": m.get("model", {})},
-            "accs": [acc], "measurements": {k: final.get(k) for k in
+            "train_images": r.train_images, "candidate": r.candidate.to_dict(),
+            "accs": [acc], "measurements": {k: r.measurements.get(k) for k in
                                             ("size_mb", "macs", "latency_ms")},
-            "hardware": m.get("hardware") or {}, "recipe": m["train_config"],
-            "dataset": m.get("dataset", "cifar10")}
+            "hardware": r.hardware, "recipe": r.train_config, "dataset": r.dataset}
 
 
 def _hardware(hw: dict | list[dict]) -> str:

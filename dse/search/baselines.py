@@ -15,6 +15,7 @@ import optuna
 
 from dse.models import get_entry, list_models
 from dse.models.registry import make_config, model_spec
+from dse.records import Candidate
 from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck
 from dse.search.params import all_dims, encode
@@ -69,13 +70,12 @@ def baseline_params(space, name: str) -> tuple[dict | None, str]:
         params[pname] = encode(wanted[pname])
     try:
         cand = sample(space, optuna.trial.FixedTrial(params))
-        same_model = (make_config(**_spec_args(cand["model"])).canonical()
+        same_model = (make_config(**_spec_args(cand.model)).canonical()
                       == make_config(**_spec_args(model_spec(name))).canonical())
     except Exception as exc:  # a branch parameter the recipe has no value for, ...
         return None, f"not expressible in the space ({type(exc).__name__})"
-    want_train = baseline_candidate(name)["train"]
-    differs = [k for k, v in want_train.items()
-               if k in cand["train"] and cand["train"][k] != v]
+    want_train = baseline_candidate(name).train
+    differs = [k for k, v in want_train.items() if k in cand.train and cand.train[k] != v]
     if not same_model:
         return None, "the space fixes a model dimension to another value"
     if differs:
@@ -114,10 +114,9 @@ def baseline_number(name: str) -> int:
     return -(1 + list_models().index(name))
 
 
-def baseline_candidate(name: str) -> dict:
+def baseline_candidate(name: str) -> Candidate:
     """A registered variant with the default recipe (the papers': SGD Nesterov, lr 0.1...)."""
-
 
     get_entry(name)  # a ConfigError for an unknown name
     train = {k: v for k, v in asdict(DEFAULT_RECIPE).items() if k not in ("epochs", "seed")}
-    return {"model": {"name": name}, "train": train}
+    return Candidate({"name": name}, train)

@@ -7,6 +7,7 @@ from typing import Any
 
 import optuna
 
+from dse.records import Candidate
 from dse.search.dims import RECIPE_KEYS, Choice, Dim, FloatRange, IntRange, LogRange
 from dse.search.params import decode, encode
 from dse.search.space import SearchSpace
@@ -42,8 +43,8 @@ def sample_model(space: SearchSpace, trial: optuna.Trial) -> dict:
     return model
 
 
-def sample(space: SearchSpace, trial: optuna.Trial) -> dict:
-    """Draw one candidate: {"model": spec for dse.models.create, "train": TrainConfig kwargs}."""
+def sample(space: SearchSpace, trial: optuna.Trial) -> Candidate:
+    """Draw one candidate: a model spec for dse.models.create and a recipe."""
     model = sample_model(space, trial)
     t = space.training
     opt = _branch(trial, "optimizer", t.optimizer)
@@ -54,7 +55,7 @@ def sample(space: SearchSpace, trial: optuna.Trial) -> dict:
              "schedule": sched[0], "schedule_kwargs": sched[1]}
     for key in RECIPE_KEYS:
         train[key] = _suggest(trial, key, getattr(t, key))
-    return {"model": model, "train": train}
+    return Candidate(model, train)
 
 
 def _branch(trial: optuna.Trial, what: str, options: dict) -> tuple[str, dict]:

@@ -6,13 +6,14 @@ import hashlib
 import json
 
 from dse import hardware
+from dse.records import Candidate
 from dse.search.fidelity import Fidelity
 
 
-def candidate_hash(candidate: dict, fidelity: Fidelity, dataset: str, seed: int) -> str:
+def candidate_hash(candidate: Candidate, fidelity: Fidelity, dataset: str, seed: int) -> str:
     """Key of a measurement: same architecture, recipe, fidelity, data set and seed."""
-    blob = json.dumps({"c": candidate, "f": fidelity.model_dump(), "d": dataset, "s": seed},
-                      sort_keys=True, default=str)
+    blob = json.dumps({"c": candidate.to_dict(), "f": fidelity.model_dump(), "d": dataset,
+                       "s": seed}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 

@@ -9,27 +9,26 @@ import optuna
 
 from dse import hardware, metrics
 from dse.constraints import violations
-from dse.data import Split
 from dse.errors import CheckpointError
-from dse.metrics import MeasureContext
 from dse.models import describe
 from dse.paths import study_folder
-from dse.records import Status
+from dse.records import Candidate, Status
 from dse.search.candidate import sample
 from dse.search.keys import arch_key, candidate_hash, machine_name
 from dse.search.recovery import clean_up, reconcile
 from dse.search.space import SearchSpace
-from dse.search.trial_training import Stopped, TrialTraining
+from dse.search.trial_training import Stopped, TrialTrainer
 from dse.store import Store
-from dse.train import load_checkpoint, resolve_device, save_weights, seed_everything
-from dse.train.job import DataPlan, build_model, num_classes, prepare_data
+from dse.train import load_resume, resolve_device, save_weights, seed_everything
+from dse.train.job import build_model, num_classes
 from dse.train.recipe import describe_recipe
 
 LEARN_MARGIN = 0.03  # accuracy below chance + 3 points: the candidate did not learn
 
 
-class Objective(TrialTraining):
-    """Callable for `study.optimize`: trains one sampled candidate and returns its objectives."""
+class Objective:
+    """Callable for `study.optimize`: trains one sampled candidate (through its
+    `TrialTrainer`) and returns its objectives."""
 
     def __init__(self, space: SearchSpace, fidelity: str, store: Store, study: optuna.Study,
                  device: str = "auto", seed: int = 0, data_dir=None, download: bool = False,
@@ -37,14 +36,11 @@ class Objective(TrialTraining):
         self.space, self.fidelity_name, self.fid = space, fidelity, space.fidelities[fidelity]
         self.store, self.study, self.seed = store, study, seed
         self.reporter = reporter  # a display: trial_started, batch, epoch (optional)
-        self.device = resolve_device(device)
-        self.data_dir, self.download = data_dir, download
         self.artifacts = study_folder(artifacts, study.study_name)
-        self.plan = DataPlan(space.dataset, self.fid.val_size, self.fid.train_images,
-                             self.fid.val_images, seed)
-        self._splits: dict[float, tuple[Split, Split]] = {}
+        self.trainer = TrialTrainer(store, space, self.fid, study, seed, resolve_device(device),
+                                    self.artifacts, data_dir, download, reporter)
         self._arch: dict[str, dict] = {}  # measurements per architecture, this process
-        self.hardware = hardware.describe(self.device)
+        self.hardware = hardware.describe(self.trainer.device)
         self.machine = machine_name()  # latency metrics use one thread
         self.chance = 1 / num_classes(space.dataset)
         self.clean_up()
@@ -58,46 +54,34 @@ class Objective(TrialTraining):
         `dse.search.recovery.clean_up`)."""
         clean_up(self.store, self.study, self.artifacts)
 
-    def architecture(self, spec: dict, model) -> dict:
+    def architecture(self, spec, model) -> dict:
         """Architecture metrics of a spec: from this process, else from the store (once per
         spec and machine for all workers), else measured now and stored."""
         key = arch_key(spec, self.space.dataset)
         if key not in self._arch:
             wanted = {*self.space.objectives, *(c.metric for c in self.space.constraints)}
             known = self.store.arch_measurements(key, self.machine)
-            new = metrics.measure_architecture(model, self.context(), wanted, skip=known)
+            new = metrics.measure_architecture(model, self.trainer.context(), wanted,
+                                               skip=known)
             if new:
                 self.store.save_arch_measurements(key, self.machine, new)
             self._arch[key] = {**known, **new}
         return dict(self._arch[key])
 
-    def context(self, history: list[dict] | None = None) -> MeasureContext:
-        """What metrics may use besides the model."""
-        return MeasureContext(self.fid.latency_repeats, history or [], self.space.dataset)
-
-    def splits(self, input_size: int) -> tuple[Split, Split]:
-        """(train, val) at an input size, resized once per process."""
-        if input_size not in self._splits:
-            train, val, _ = prepare_data(self.plan, input_size / 32, self.data_dir,
-                                         self.download, test=False)
-            self._splits[input_size] = (train, val)
-        return self._splits[input_size]
-
     def __call__(self, trial: optuna.Trial) -> list[float]:  # noqa: D102
         self.reconcile()  # Optuna has just failed any stale trial of a dead worker
-        cand = sample(self.space, trial)
+        cand = sample(self.space, trial).at(self.fidelity_name, self.seed)
         seed_everything(self.seed)  # this model trains as repeat 0 unless rejected or reused
-        model = build_model(cand["model"], self.space.dataset)
-        arch = self.architecture(cand["model"], model)
+        model = build_model(dict(cand.model), self.space.dataset)
+        arch = self.architecture(cand.model, model)
         key = candidate_hash(cand, self.fid, self.space.dataset, self.seed)
         rid = self.store.start_trial(self.study.study_name, trial.number, self.fidelity_name,
                                      cand, key, self.hardware)
-        trial.set_user_attr("dse_id", rid)
-        trial.set_user_attr("candidate", cand)
-        summary = describe(cand["model"], model.dse_config)  # the family's own words
+        self._publish(trial, rid)
+        summary = describe(dict(cand.model), model.dse_config)  # the family's own words
         trial.set_user_attr("summary", summary)
         if self.reporter is not None:
-            self.reporter.trial_started(trial.number, summary, describe_recipe(cand))
+            self.reporter.trial_started(trial.number, summary, describe_recipe(cand.to_dict()))
         try:
             return self._evaluate(trial, rid, cand, arch, key, model)
         except Stopped as stop:
@@ -107,10 +91,16 @@ class Objective(TrialTraining):
             raise
         except BaseException as exc:
             self.store.finish_trial(rid, Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
-            self.state_path(trial.number).unlink(missing_ok=True)
+            self.trainer.state_path(trial.number).unlink(missing_ok=True)
             raise
 
-    def _evaluate(self, trial, rid: int, cand: dict, arch: dict, key: str,
+    def _publish(self, trial, rid: int) -> None:
+        """Optuna's user attributes for optuna-dashboard, derived from dse's stored record
+        (`TrialRecord.dashboard`): the record is the one copy."""
+        for key, value in self.store.trial(rid).dashboard().items():
+            trial.set_user_attr(key, value)
+
+    def _evaluate(self, trial, rid: int, cand: Candidate, arch: dict, key: str,
                   model) -> list[float]:
 
         bad = violations(self.space.constraints, arch, arch_only=True)
@@ -144,41 +134,33 @@ class Objective(TrialTraining):
                     f"promoted late by the scheduler")
             trial.set_user_attr("continues", stopped.number)
         runs, ckpt = [], None
-        if self.fid.repeats > 1 and self.fid.rungs():  # decide on the mean of the repeats
-            trained = self._train_together(trial, rid, cand, arch, model)
-        else:
-            trained = (self._train(trial, rid, cand, arch, r, model if r == 0 else None,
-                                   resume if r == 0 else None)
-                       for r in range(self.fid.repeats))
+        trained = self.trainer.train(trial, rid, cand, arch, model, resume)
         for r, (history, trained_model) in enumerate(trained):
-            runs.append(metrics.measure_trained(trained_model, self.context(history)))
+            runs.append(metrics.measure_trained(trained_model, self.trainer.context(history)))
             if r == 0:
                 path = self.artifacts / f"trial-{trial.number:05d}.pt"
-                ckpt = str(save_weights(path, trained_model, cand["model"]))
+                ckpt = str(save_weights(path, trained_model, dict(cand.model)))
         m = {**arch, **metrics.mean_of_repeats(runs), "epochs": self.fid.epochs,
              "repeats": self.fid.repeats}
         if "accuracy" in runs[0]:
             m["accuracies"] = [r["accuracy"] for r in runs]
         if any(not math.isfinite(m[o]) for o in self.space.objectives):
             raise RuntimeError("an objective is NaN or infinite (the run diverged?)")
-        self.state_path(trial.number).unlink(missing_ok=True)
+        self.trainer.state_path(trial.number).unlink(missing_ok=True)
         return self._finish(trial, rid, m, note, ckpt)
-
-    def state_path(self, number: int) -> Path:
-        """Where trial `number`'s training state is kept while the scheduler may stop it
-        (and after it stopped it, so that a late promotion can continue it)."""
-        return self.artifacts / "stopped" / f"trial-{number:05d}.pt"
 
     def _revival(self, number: int) -> dict | None:
         """The training state of stopped trial `number` if the scheduler would promote it
         now (its rung has grown since); the state file passes to the new trial."""
 
-        path = self.state_path(number)
-        if self.fid.repeats > 1 or not path.is_file():
+        path = self.trainer.state_path(number)
+        if self.fid.repeats > 1:
             return None
         try:
-            state = load_checkpoint(path)
+            state = load_resume(path)
         except CheckpointError:
+            return None
+        if state is None:
             return None
         if not self.fid.make_scheduler().revivable(self.study, number, len(state["history"]),
                                                    self.space.directions):
@@ -225,5 +207,5 @@ class Objective(TrialTraining):
                       + (f" ({note})" if note else ""))
         self.store.finish_trial(rid, status, m, reason, checkpoint, reused_from)
         self._set_constraints(trial, m)
-        trial.set_user_attr("measurements", {k: v for k, v in m.items() if k != "accuracies"})
+        self._publish(trial, rid)
         return [float(m[o]) for o in self.space.objectives]

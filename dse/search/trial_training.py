@@ -1,16 +1,26 @@
-"""How a study trial trains: its repeats, the scheduler's decisions at rungs, and where
-each epoch goes (store, live view, learning curve). Mixed into `Objective`."""
+"""How a study trial trains: its repeats, the scheduler's decisions at rungs, and where each
+epoch goes (store, live view, learning curve). `Objective` holds one `TrialTrainer`."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
 
 from dse import metrics
-from dse.records import CURVE_FIELDS
+from dse.data import Split
+from dse.metrics import MeasureContext
+from dse.records import CURVE_FIELDS, Candidate
+from dse.search.fidelity import Fidelity
 from dse.search.schedulers import EpochReport
 from dse.search.signals import signals
-from dse.train import TrainConfig, load_checkpoint, seed_everything
-from dse.train.job import TrainingJob, build_model
+from dse.search.space import SearchSpace
+from dse.store import Store
+from dse.train import load_resume, seed_everything
+from dse.train.job import DataPlan, TrainingJob, build_model, prepare_data, training_config
 
 
 class Stopped(Exception):
@@ -25,9 +35,54 @@ def _round(v: float) -> float | None:
     return round(float(v), 5) if math.isfinite(float(v)) else None
 
 
-class TrialTraining:
-    """Training methods of `Objective` (which provides store, space, fid, seed, device,
-    reporter, study, artifacts, splits, context and state_path)."""
+@dataclass
+class TrialTrainer:
+    """Trains a study's candidates at its fidelity: everything a trial's training needs,
+    given explicitly. `train` returns (history, trained model) per repeat."""
+
+    store: Store
+    space: SearchSpace
+    fid: Fidelity
+    study: optuna.Study
+    seed: int
+    device: Any  # torch.device
+    artifacts: Path
+    data_dir: Path | None = None
+    download: bool = False
+    reporter: Any = None  # a display: trial_started, batch, epoch (optional)
+    _splits: dict[int, tuple[Split, Split]] = field(default_factory=dict)
+
+    @property
+    def plan(self) -> DataPlan:
+        """The images every trial trains and validates on."""
+        f = self.fid
+        return DataPlan(self.space.dataset, f.val_size, f.train_images, f.val_images, self.seed)
+
+    def context(self, history: list[dict] | None = None) -> MeasureContext:
+        """What metrics may use besides the model."""
+        return MeasureContext(self.fid.latency_repeats, history or [], self.space.dataset)
+
+    def splits(self, input_size: int) -> tuple[Split, Split]:
+        """(train, val) at an input size, resized once per process."""
+        if input_size not in self._splits:
+            train, val, _ = prepare_data(self.plan, input_size / 32, self.data_dir,
+                                         self.download, test=False)
+            self._splits[input_size] = (train, val)
+        return self._splits[input_size]
+
+    def state_path(self, number: int) -> Path:
+        """Where trial `number`'s training state is kept while the scheduler may stop it
+        (and after it stopped it, so that a late promotion can continue it)."""
+        return self.artifacts / "stopped" / f"trial-{number:05d}.pt"
+
+    def train(self, trial, rid: int, cand: Candidate, arch: dict, model,
+              resume: dict | None = None):
+        """Every repeat of a trial: together rung by rung when the scheduler decides on
+        their mean, else one after another (repeat 0 from `resume` when given)."""
+        if self.fid.repeats > 1 and self.fid.rungs():
+            return self._together(trial, rid, cand, arch, model)
+        return (self._one(trial, rid, cand, arch, r, model if r == 0 else None,
+                          resume if r == 0 else None) for r in range(self.fid.repeats))
 
     def _record(self, trial, rid: int, repeat: int, history: list[dict]):
         """The sink every trial's epochs go to: store, history, live view, curve."""
@@ -37,20 +92,28 @@ class TrialTraining:
             if self.reporter is not None:
                 self.reporter.epoch(row)
             if repeat == 0:
-                self._curve(trial, history)
+                trial.set_user_attr("learning_curve", {  # optuna-dashboard shows it
+                    k: [_round(h[k]) for h in history] for k in CURVE_FIELDS})
         return record
 
-    def _job(self, cand: dict, repeat: int, model, sinks: list, **kw) -> TrainingJob:
-        cfg = TrainConfig(epochs=self.fid.epochs, seed=self.seed + repeat, **cand["train"])
+    def _job(self, cand: Candidate, repeat: int, model, sinks: list, **kw) -> TrainingJob:
+        cfg = training_config(cand.at(seed=self.seed + repeat), self.fid.epochs)
         train, val = self.splits(model.dse_config.input_size)
-        return TrainingJob(cand["model"], cfg, self.space.dataset, train, val, self.device,
+        return TrainingJob(dict(cand.model), cfg, self.space.dataset, train, val, self.device,
                            model, sinks, **kw)
 
-    def _train_together(self, trial, rid: int, cand: dict, arch: dict, model0
-                        ) -> list[tuple[list[dict], object]]:
+    def _decide(self, trial, scheduler, epoch: int, values: dict, curve: dict,
+                note: str = "") -> None:
+        reason = scheduler.decide(EpochReport(trial, self.study, epoch, values,
+                                              self.space.objectives, self.space.directions,
+                                              curve))
+        if reason:
+            raise Stopped(reason + note)
+
+    def _together(self, trial, rid: int, cand: Candidate, arch: dict, model0
+                  ) -> list[tuple[list[dict], object]]:
         """Train every repeat up to each rung in turn (resume states on disk between
         segments), and let the scheduler decide at a rung on the mean of the repeats."""
-
         scheduler, epochs, n = self.fid.make_scheduler(), self.fid.epochs, self.fid.repeats
         folder = self.artifacts / f"trial-{trial.number:05d}-repeats"
         folder.mkdir(parents=True, exist_ok=True)
@@ -58,7 +121,7 @@ class TrialTraining:
         for r in range(n):
             if r:
                 seed_everything(self.seed + r)
-            models.append(model0 if r == 0 else build_model(cand["model"],
+            models.append(model0 if r == 0 else build_model(dict(cand.model),
                                                             self.space.dataset))
         try:
             for stop in [*scheduler.rungs(), epochs]:
@@ -72,18 +135,15 @@ class TrialTraining:
                     try:
                         job.run()
                     except _Pause:
-                        states[r] = load_checkpoint(folder / f"repeat-{r}.pt")
+                        states[r] = load_resume(folder / f"repeat-{r}.pt")
                 if stop == epochs:
                     break
                 runs = [{**arch, **metrics.measure_trained(m, self.context(h))}
                         for m, h in zip(models, histories, strict=True)]
                 curves = [signals(h, arch.get("params", 0.0)) for h in histories]
-                reason = scheduler.decide(EpochReport(
-                    trial, self.study, stop, metrics.mean_of_repeats(runs),
-                    self.space.objectives, self.space.directions,
-                    {k: sum(c[k] for c in curves) / n for k in curves[0]}))
-                if reason:
-                    raise Stopped(f"{reason} (on the mean of {n} repeats)")
+                self._decide(trial, scheduler, stop, metrics.mean_of_repeats(runs),
+                             {k: sum(c[k] for c in curves) / n for k in curves[0]},
+                             f" (on the mean of {n} repeats)")
         finally:
             for path in folder.glob("repeat-*.pt"):
                 path.unlink(missing_ok=True)
@@ -91,17 +151,11 @@ class TrialTraining:
                 folder.rmdir()
         return list(zip(histories, models, strict=True))
 
-    def _curve(self, trial, history: list[dict]) -> None:
-        """The first repeat's learning curve as a user attribute (optuna-dashboard shows
-        user attributes; report() is refused in multi-objective studies)."""
-        trial.set_user_attr("learning_curve", {k: [_round(h[k]) for h in history]
-                                               for k in CURVE_FIELDS})
-
-    def _train(self, trial, rid: int, cand: dict, arch: dict, repeat: int, model=None,
-               resume: dict | None = None):
+    def _one(self, trial, rid: int, cand: Candidate, arch: dict, repeat: int, model=None,
+             resume: dict | None = None):
         if model is None:  # repeat 0 reuses the model built (seeded) for the measurements
             seed_everything(self.seed + repeat)
-            model = build_model(cand["model"], self.space.dataset)
+            model = build_model(dict(cand.model), self.space.dataset)
         scheduler = self.fid.make_scheduler() if repeat == 0 else None
         history: list[dict] = list(resume["history"]) if resume else []  # stored already
         state = self.state_path(trial.number) if scheduler is not None and self.fid.rungs() \
@@ -109,12 +163,8 @@ class TrialTraining:
 
         def decide(row: dict) -> None:
             values = {**arch, **metrics.measure_trained(model, self.context(history))}
-            reason = scheduler.decide(EpochReport(trial, self.study, row["epoch"], values,
-                                                  self.space.objectives,
-                                                  self.space.directions,
-                                                  signals(history, arch.get("params", 0.0))))
-            if reason:
-                raise Stopped(reason)
+            self._decide(trial, scheduler, row["epoch"], values,
+                         signals(history, arch.get("params", 0.0)))
 
         sinks = [self._record(trial, rid, repeat, history)]
         if scheduler is not None and scheduler.name != "none":

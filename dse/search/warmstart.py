@@ -29,7 +29,7 @@ def feasible_candidates(space, count: int, seed: int, max_draws: int | None = No
         trial = scratch.ask()
         cand = sample(space, trial)
         params = json.dumps(trial.params, sort_keys=True, default=str)
-        if params in seen or not check.feasible(cand["model"]):
+        if params in seen or not check.feasible(dict(cand.model)):
             continue
         seen.add(params)
         found.append(dict(trial.params))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dse.errors import ConfigError, StoreError
 from dse.paths import locate
-from dse.records import EPOCH_FIELDS, MEASURED, EpochRow, Status
+from dse.records import EPOCH_FIELDS, MEASURED, Candidate, EpochRow, Status
 from dse.store.connect import (
     check_sqlite_file,
     heartbeat,
@@ -138,12 +138,13 @@ class Store:
         return self.sessions()
 
     # ------------------------------------------------------------------ writes
-    def start_trial(self, study: str, number: int, fidelity: str, candidate: dict,
+    def start_trial(self, study: str, number: int, fidelity: str, candidate: Candidate,
                     config_hash: str, hardware: dict) -> int:
         """Record a trial as running; returns its dse id."""
         with self.session() as s, s.begin():
             rec = TrialRecord(study_name=study, number=number, fidelity=fidelity,
-                              candidate=candidate, config_hash=config_hash, status=Status.RUNNING,
+                              candidate=candidate.to_dict(), config_hash=config_hash,
+                              status=Status.RUNNING,
                               hardware=hardware)
             s.add(rec)
             s.flush()
@@ -218,7 +219,8 @@ class Store:
             pass
 
     def confirmation(self, study: str, number: int, epochs: int, seed: int,
-                     candidate: dict, hardware: dict, train_images: int = 0) -> ConfirmRecord:
+                     candidate: Candidate, hardware: dict, train_images: int = 0
+                     ) -> ConfirmRecord:
         """The confirmation row of (trial, epochs, seed, training images; 0 = all), created
         as running if new."""
         with self.session() as s, s.begin():
@@ -227,8 +229,8 @@ class Store:
                 ConfirmRecord.epochs == epochs, ConfirmRecord.seed == seed,
                 ConfirmRecord.train_images == train_images))
             if rec is None:
-                rec = ConfirmRecord(study_name=study, number=number, candidate=candidate,
-                                    epochs=epochs, seed=seed, status=Status.RUNNING,
+                rec = ConfirmRecord(study_name=study, number=number, epochs=epochs, seed=seed,
+                                    candidate=candidate.to_dict(), status=Status.RUNNING,
                                     hardware=hardware, train_images=train_images)
                 s.add(rec)
                 s.flush()

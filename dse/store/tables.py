@@ -46,6 +46,15 @@ class TrialRecord(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
+    def dashboard(self) -> dict:
+        """What optuna-dashboard shows of this record, as Optuna user attributes: derived
+        from it (dse's tables hold the one copy), set again whenever the record changes."""
+        out = {"dse_id": self.id, "candidate": self.candidate}
+        if self.measurements:
+            out["measurements"] = {k: v for k, v in self.measurements.items()
+                                   if k != "accuracies"}
+        return out
+
 
 class EpochRecord(Base):
     """One epoch of one repeat of one trial: the papers' live curves (NULL where NaN)."""

@@ -10,8 +10,8 @@ import importlib
 
 _WHERE = {
     "DEFAULT_RECIPE": "recipe", "TrainConfig": "recipe",
-    "load_checkpoint": "checkpoint", "load_model": "checkpoint", "load_weights": "checkpoint",
-    "save_weights": "checkpoint",
+    "load_checkpoint": "checkpoint", "load_model": "checkpoint", "load_resume": "checkpoint",
+    "load_weights": "checkpoint", "save_weights": "checkpoint",
     "evaluate": "engine", "fit": "engine", "resolve_device": "engine",
     "seed_everything": "engine",
 }

@@ -62,6 +62,18 @@ def load_checkpoint(path: str | Path) -> dict:
     raise CheckpointError(f"{path} is a PyTorch file but not a dse checkpoint or a state_dict.")
 
 
+def load_resume(path: str | Path) -> dict | None:
+    """The resume state at `path` (written by training after each epoch), None when there
+    is none; a CheckpointError when the file is unreadable or not a resume state."""
+    if not Path(path).is_file():
+        return None
+    state = load_checkpoint(path)
+    if state.get("format") != RESUME:
+        raise CheckpointError(f"{path} is a dse checkpoint but not a resume state (a run "
+                              f"writes DIR/resume.pt); pass a resume.pt or start afresh.")
+    return state
+
+
 def load_weights(model: nn.Module, ckpt: dict, path: str | Path = "checkpoint") -> None:
     """Copy weights into `model`, failing clearly when the architecture differs."""
     check_weights(model, ckpt, path)

@@ -17,7 +17,7 @@ from dse.errors import ConfigError, Interrupted, TrainingError
 from dse.fileio import atomic_write_text
 from dse.metrics import MeasureContext
 from dse.models import build, input_size
-from dse.records import EpochRow
+from dse.records import Candidate, EpochRow, RunResult, SplitName
 from dse.train.checkpoint import save_weights
 from dse.train.compiling import choose, decide
 from dse.train.engine import (
@@ -175,49 +175,60 @@ class TrainingJob:
             sink(row)
 
 
-def run_training(spec: dict, cfg: TrainConfig, plan: DataPlan, out: Path | None = None,
+def training_config(cand: Candidate, epochs: int, **extra) -> TrainConfig:
+    """The one place a candidate's recipe becomes a `TrainConfig`: at `epochs`, with the
+    candidate's seed (and `extra` settings, such as tta_flip)."""
+    return TrainConfig(**{**cand.train, **extra, "epochs": epochs, "seed": cand.seed})
+
+
+def measure_run(model, history: list[dict], split: SplitName = "val",
+                latency_repeats: int = 30, dataset: str = "cifar10") -> dict[str, float]:
+    """A trained model's final measurements through `dse.metrics`: every architecture
+    metric and every trained one (plugins' included). A run validated on the test split
+    names its accuracy `test_accuracy` (`RunResult` says why)."""
+    ctx = MeasureContext(latency_repeats, history, dataset)
+    m = {**metrics.measure_architecture(model, ctx), **metrics.measure_trained(model, ctx)}
+    if "val_acc_flip" in history[-1]:
+        m["accuracy_flip"] = history[-1]["val_acc_flip"]
+    if split == "test":
+        for name in ("accuracy", "accuracy_flip"):
+            if name in m:
+                m[f"test_{name}"] = m.pop(name)
+    return m
+
+
+def run_training(cand: Candidate, epochs: int, plan: DataPlan, out: Path | None = None,
                  device: str = "auto", data_dir=None, download: bool = False,
                  progress: bool = False, resumable: bool = False, resume: dict | None = None,
                  test: bool = True, latency_repeats: int = 50, compile: str = "off",
-                 say=None) -> dict:
-    """Train one model and return (and write to `out`) its curves and final figures.
+                 say=None, tta_flip: bool = False) -> RunResult:
+    """Train `cand` for `epochs` on `plan`'s images and return (and write to `out`:
+    checkpoint.pt, metrics.json) its `RunResult`; with `test`, a run validated on held-out
+    training images is also tested on the test split.
 
     `compile` (off, on, auto) decides whether the training step is compiled
     (`dse.train.compiling.decide`); `say`, when given, is told the decision."""
-    dev = resolve_device(device)
+    dev, cfg = resolve_device(device), training_config(cand, epochs, tta_flip=tta_flip)
     seed_everything(cfg.seed)
-    model = build_model(spec, plan.dataset)
+    model = build_model(dict(cand.model), plan.dataset)
     train, val, _ = prepare_data(plan, input_size(model) / 32, data_dir, download, test=False)
-    job = TrainingJob(spec, cfg, plan.dataset, train, val, dev, model, resume=resume,
-                      resume_path=out / "resume.pt" if (out is not None and resumable) else None,
-                      compile=compile, progress=progress, say=say,
-                      split="val" if plan.val_size else "test")
+    split: SplitName = "val" if plan.val_size else "test"
+    job = TrainingJob(dict(cand.model), cfg, plan.dataset, train, val, dev, model,
+                      resume=resume, compile=compile, progress=progress, say=say, split=split,
+                      resume_path=out / "resume.pt" if (out is not None and resumable) else None)
     try:
         history = job.run()
     except KeyboardInterrupt as exc:
         raise Interrupted(exc) from None
-    compiled = job.compiled
-    final = {"val_acc": history[-1]["val_acc"], "val_split": "val" if plan.val_size else "test",
-             "epoch_time_s": sum(r["epoch_s"] for r in history) / len(history),
-             "train_images_per_s": history[-1]["train_images_per_s"],
-             **metrics.measure_architecture(model, MeasureContext(latency_repeats))}
-    if test:
+    m = measure_run(model, history, split, latency_repeats, plan.dataset)
+    if test and split == "val":
         ev = evaluate_on_test(model, plan.dataset, data_dir, download, dev, cfg)
-        final.update(test_acc=ev["accuracy"], test_loss=ev["loss"])
+        m.update(test_accuracy=ev["accuracy"], test_loss=ev["loss"])
         if "accuracy_flip" in ev:
-            final["test_acc_flip"] = ev["accuracy_flip"]
-    elif not plan.val_size and not plan.val_subset:  # validated on the whole test split
-        final.update(test_acc=history[-1]["val_acc"], test_loss=history[-1]["val_loss"])
-        if "val_acc_flip" in history[-1]:
-            final["test_acc_flip"] = history[-1]["val_acc_flip"]
-    if "val_acc_flip" in history[-1]:
-        final["val_acc_flip"] = history[-1]["val_acc_flip"]
-    result = {"model": spec, "dataset": plan.dataset, "train_config": cfg.to_dict(),
-              "data": vars(plan), "train_images": len(train), "val_images": len(val),
-              "hardware": hardware.describe(dev), "compiled": compiled, "epochs": history,
-              "final": final}
+            m["test_accuracy_flip"] = ev["accuracy_flip"]
+    result = RunResult(cand, history, m, split, job.compiled, plan.dataset, vars(plan),
+                       len(train), len(val), hardware.describe(dev), cfg.to_dict())
     if out is not None:
-        save_weights(out / "checkpoint.pt", model, spec)
-        atomic_write_text(json.dumps(result, indent=2), out / "metrics.json")
+        save_weights(out / "checkpoint.pt", model, dict(cand.model))
+        atomic_write_text(json.dumps(result.to_dict(), indent=2), out / "metrics.json")
     return result
-

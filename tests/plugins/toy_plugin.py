@@ -1,4 +1,4 @@
-"""A toy model family, metric, scheduler, sampler and learning-rate schedule, registered
+"""A toy model family, two metrics (one known before training, one after), a scheduler, sampler and learning-rate schedule, registered
 from test code only.
 
 Loaded by the CLI through DSE_PLUGINS=toy_plugin (with this folder on PYTHONPATH), to show
@@ -46,6 +46,13 @@ register_model("tiny-8", "tiny", channels=8)
 def conv_layers(model: nn.Module, ctx) -> int:
     """Number of convolution layers of the built model."""
     return sum(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+@register_metric("final_train_loss", direction="minimize", label="final training loss",
+                 unit="", arch=False, digits=".3f")
+def final_train_loss(model: nn.Module, ctx) -> float:
+    """The last epoch's training loss: a metric measured after training."""
+    return ctx.history[-1]["train_loss"]
 
 
 class EveryOtherOptions(BaseModel):
