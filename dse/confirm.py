@@ -82,9 +82,9 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
 
     store = Store(storage)
     frame = load_study_frame(study, store=store)
-    by_trial = {int(r["trial"]): Candidate.from_dict(r["candidate"]) for _, r in
-                frame.iterrows()}
-    jobs = [(c.trial, f"trial {c.trial} ({c.why})", by_trial[c.trial]) for c in chosen]
+    by_trial = {int(r["trial"]): r["candidate"] for _, r in frame.iterrows()}
+    jobs = [(c.trial, f"trial {c.trial} ({c.why})", Candidate.from_dict(by_trial[c.trial]))
+            for c in chosen]
     jobs += [(baseline_number(b), f"baseline {b}", baseline_candidate(b))
              for b in baselines or []]
     run = _Runner(store, study, frame.attrs.get("dataset", "cifar10"),

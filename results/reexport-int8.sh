@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 18: the committed int8 exports written again with 7-bit weights (dse.deploy.quantize:
+# The committed int8 exports written again with 7-bit weights (dse.deploy.quantize:
 # reduce_range, so that CPUs without VNNI compute what CPUs with it do). Each model card's own
 # export command runs again from the committed checkpoint (float32 file, int8 file, card), then
 # the int8 file's accuracy in onnxruntime on the 10,000 test images. Log: results/reexport-int8.txt

@@ -9,6 +9,7 @@ import random
 import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
+from dse.records import Candidate
 from dse.store import Store
 
 DISTS = {"blocks3": IntDistribution(1, 16), "width": CategoricalDistribution([0.5, 1.0, 1.5]),
@@ -48,7 +49,8 @@ def make_study(url: str, name: str = "synthetic", n: int = 40, epochs: int = 10,
             values=None if pruned else [m["accuracy"], m["size_mb"], m["epoch_time_s"]],
             user_attrs={"candidate": cand, "constraints": []})
         study.add_trial(trial)
-        rid = store.start_trial(name, i, "synthetic", cand, f"hash{i}", {"cpu": "synthetic"})
+        rid = store.start_trial(name, i, "synthetic", Candidate.from_dict(cand), f"hash{i}",
+                                {"cpu": "synthetic"})
         for e in range(1, (2 if pruned else epochs) + 1):
             frac = e / epochs
             store.add_epoch(rid, 0, {"epoch": e, "lr": 0.1 * (1 - frac), "train_loss":

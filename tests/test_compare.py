@@ -13,7 +13,7 @@ import torch
 
 from dse.confirmed import bonferroni, compare
 from dse.models import create
-from dse.records import Status
+from dse.records import Candidate, Status
 from dse.store import Store
 from dse.train import save_weights
 
@@ -46,7 +46,7 @@ def _confirm(store, number, model, accs, tmp_path, epochs=30):
                                                 "width": 0.5, "activation": "relu"}
     net = create(model if number < 0 else "hps-06-0.5x", num_classes=10)
     for seed, acc in enumerate(accs):
-        rec = store.confirmation("s", number, epochs, seed, {"model": spec, "train": {}},
+        rec = store.confirmation("s", number, epochs, seed, Candidate(spec),
                                  {"cpu": "test"})
         path = save_weights(tmp_path / f"{number}-{seed}.pt", net, spec)
         store.finish_confirmation(rec.id, Status.COMPLETE, acc, [], str(path))

@@ -35,6 +35,17 @@ def test_no_markdown_file_speaks_of_sessions_or_issues():
     assert not bad, bad
 
 
+def test_no_tracked_file_speaks_of_sessions_or_issues():
+    """Scripts, code comments, spaces, logs and result notes describe the experiment, not
+    when or by whom it was done: no session or issue numbers, no word of the current or the
+    following working session, in any tracked text file."""
+    pattern = r"\bsession [0-9]|\b(this|next|previous|last) session\b|\bissues? [0-9]"
+    out = subprocess.run(["git", "grep", "-n", "-I", "-i", "-E", pattern], cwd=REPO,
+                         capture_output=True, text=True)
+    assert out.returncode in (0, 1), out.stderr  # 1: nothing found
+    assert not out.stdout, out.stdout[:2000]
+
+
 def test_cli_reference_lists_every_command():
     sys.path.insert(0, str(REPO / "docs" / "hooks"))
     try:

@@ -174,13 +174,14 @@ def _add_diverged_trial(url: str) -> int:
     """A failed trial whose validation loss exploded (2.7e9) before it diverged."""
     import optuna
 
+    from dse.records import Candidate
     from dse.store import Store
 
     store = Store(url)
     study = optuna.load_study(study_name="synthetic", storage=store.optuna)
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
     number = len(study.trials) - 1
-    rid = store.start_trial("synthetic", number, "synthetic", {"model": {"name": "hps"}},
+    rid = store.start_trial("synthetic", number, "synthetic", Candidate({"name": "hps"}),
                             "diverged", {"cpu": "synthetic"})
     for e, loss in ((1, 2.1), (2, 2.7e9)):
         store.add_epoch(rid, 0, {"epoch": e, "lr": 10.0, "train_loss": loss, "train_acc": 0.1,

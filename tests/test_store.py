@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 
 from dse.errors import ConfigError, StoreError
 from dse.paths import locate
+from dse.records import Candidate
 from dse.store import Store
 
 
@@ -18,7 +19,7 @@ def test_tables_created_beside_optuna_and_nan_stored_as_null(tmp_path):
     store.optuna  # noqa: B018  (creates Optuna's schema in the same file)
     tables = set(inspect(store.engine).get_table_names())
     assert {"dse_trials", "dse_epochs", "dse_meta", "studies", "trials"} <= tables
-    rid = store.start_trial("s", 0, "smoke", {"model": {}}, "h", {"cpu": "x"})
+    rid = store.start_trial("s", 0, "smoke", Candidate({}), "h", {"cpu": "x"})
     row = {"epoch": 1, "lr": 0.1, "train_loss": math.nan, "train_acc": 0.1,
            "val_loss": math.inf - math.inf, "val_acc": 0.1, "train_s": 1.0, "eval_s": 0.5,
            "epoch_s": 1.5, "train_images_per_s": 100.0}
@@ -35,7 +36,7 @@ def test_missing_sqlite_store_is_a_clear_error(tmp_path):
 
 
 def test_checking_a_store_file_keeps_the_locks_of_open_connections(tmp_path):
-    """Session 9: reading the header with open()/close() dropped the process's SQLite locks
+    """A regression: reading the header with open()/close() dropped the process's SQLite locks
     (POSIX locks belong to the process and die with any close of the file), so another
     worker that closed its connection took itself for the last one and deleted the WAL
     under the running workers: their later trials went to a deleted file, the store was

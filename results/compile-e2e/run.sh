@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# torch.compile end to end (issue 9): the same 8-epoch run of hps-06-0.5x on all 50,000
+# torch.compile end to end: the same 8-epoch run of hps-06-0.5x on all 50,000
 # training images, eager then --compile auto, one after the other on an idle machine
 # (2 threads). Writes eager/, auto/ and the two logs here.
 set -euo pipefail

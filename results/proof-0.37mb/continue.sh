@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Issue 23 item 1, second attempt (planned in session 17, README "Continued with a lower
-# bound on size"): the study proof-0.37mb continued under space-large.yaml by two
+# The second attempt (README "Continued with a lower bound on size"): the study proof-0.37mb continued under space-large.yaml by two
 # single-threaded processes (hps-06-0.5x is already trial 6: no baseline trials), each
 # stopping after 15 trials or 60 minutes. Logs log-7.txt and log-8.txt.
 #   results/proof-0.37mb/continue.sh        (from the repository root; waits for both)
-# In parts across sessions: TIMEOUT=15m TRIALS=15 ... then the rest of the 60 minutes
+# In parts, machine time allowing: TIMEOUT=15m TRIALS=15 ... then the rest of the 60 minutes
 # (the logs are appended to). TRIALS_7 / TRIALS_8 override TRIALS for one process, so that
 # a later part runs only what is left of each process's 15 trials.
 set -euo pipefail

@@ -1,6 +1,6 @@
 """Enqueue calibration candidate c011 (results/calibration/hps-arch-fast/) into the proof study.
 
-Session 10: trial 103, the study's best at the proxy, was not ahead of hps-06-0.5x at 30 epochs.
+Trial 103, the study's best at the proxy, was not ahead of hps-06-0.5x at 30 epochs.
 c011, one of the calibration's 20 random candidates of the same space under the same
 constraints, scored 68.48 % at the same proxy (validation, 18 epochs on 20,000 images), second
 to trial 103's 68.68 % among all 139 candidates measured at the proxy. It is enqueued so that the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 23 item 3: the recipe study behind the long run. One run of trial 119's
+# The recipe study behind the long run. One run of trial 119's
 # architecture (proof-0.37mb) with recipe ARM and seed SEED, 30 epochs on 45,000 CIFAR-10
 # training images, validated on the other 5,000 (never the test set: the recipe is chosen
 # on validation accuracy). One torch thread: run two at a time on the 2 cores.

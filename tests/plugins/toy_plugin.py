@@ -1,5 +1,5 @@
-"""A toy model family, two metrics (one known before training, one after), a scheduler, sampler and learning-rate schedule, registered
-from test code only.
+"""A toy model family, two metrics (one known before training, one after), a scheduler, a
+sampler and a learning-rate schedule, registered from test code only.
 
 Loaded by the CLI through DSE_PLUGINS=toy_plugin (with this folder on PYTHONPATH), to show
 that dse grows without edits to its own files (tests/test_extending.py).
