@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--decay", type=float, nargs="+", default=[0.999],
                     help="EMA decays to compare with the plain weights")
     args = ap.parse_args()
-    train, val, _ = prepare_data(DataPlan("cifar10", val_size=5000, subset=args.images), 1.0)
+    train, val, _ = prepare_data(DataPlan("cifar10", val_size=5000, subset=args.images), 32)
     runs: dict[float, list[list[dict]]] = {0.0: [], **{d: [] for d in args.decay}}
     for seed in range(args.seeds):
         for decay in runs:  # interleaved: both variants see the same machine state

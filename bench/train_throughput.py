@@ -29,7 +29,7 @@ from torch import nn
 
 from dse import hardware
 from dse.data import Batches, Split, load_cifar
-from dse.data.cifar import MEAN_STD
+from dse.data.registry import KNOWN_STATS
 from dse.models import create
 from dse.train import resolve_device
 from dse.train.engine import _autocast, train_epoch
@@ -130,7 +130,7 @@ def main() -> None:
     device = resolve_device(args.device)
     torch.manual_seed(0)
     train, _ = load_cifar("cifar10", args.data_dir)
-    mean, std = MEAN_STD["cifar10"]
+    mean, std = KNOWN_STATS["cifar10"]
     tmp = Path(tempfile.mkdtemp(prefix="dse-bench-"))
     write_python_layout(train, tmp)
     ref_set = _CIFAR10(str(tmp), train=True, download=False, transform=T.Compose([

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from dse.models import input_size
+from dse.models import input_channels, input_size
 
 
 def count_params(model: nn.Module) -> int:
@@ -26,7 +26,8 @@ def count_macs(model: nn.Module, size: int | None = None) -> int:
     model.eval()
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
+            device = next(model.parameters()).device
+            model(torch.zeros(1, input_channels(model), size, size, device=device))
     finally:
         model.train(was_training)
     return counter.get_total_flops() // 2
@@ -54,7 +55,8 @@ def cpu_latency_ms(model: nn.Module, repeats: int = 50, warmup: int = 5,
     was_training = model.training
     model = (model if on_cpu else copy.deepcopy(model).float().cpu()).eval()
     size = input_size(model)
-    x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(1, input_channels(model), size, size,
+                    generator=torch.Generator().manual_seed(0))
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
     times = []

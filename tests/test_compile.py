@@ -32,7 +32,7 @@ def test_auto_compiles_long_cpu_runs_only(monkeypatch):
 
 
 def test_a_compiled_step_is_exact_and_fit_trains_through_it(data_dir):
-    train, val, _ = prepare_data(DataPlan("cifar10", val_size=256, subset=512), 1.0, data_dir)
+    train, val, _ = prepare_data(DataPlan("cifar10", val_size=256, subset=512), 32, data_dir)
     x = train.images[:128].float().div(255)
     y = train.labels[:128].long()
 

@@ -92,7 +92,7 @@ def test_stratified_split_and_subset(data_dir):
     sub = balanced_subset(tr, 1000, seed=3)
     assert sub.labels.bincount().tolist() == [100] * 10
     assert not torch.equal(stratified_split(train, 5000, seed=4)[1].images, va.images)
-    assert resize(sub, 0.75).images.shape[-2:] == (24, 24)
+    assert resize(sub, 24).images.shape[-2:] == (24, 24)
 
 
 def test_augmentation_crops_and_flips_per_image():

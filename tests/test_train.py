@@ -14,7 +14,7 @@ from dse.train.optim import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
 
 @pytest.fixture(scope="module")
 def small(data_dir):
-    train, val, _ = prepare_data(DataPlan("cifar10", val_size=5000, subset=5000), 1.0, data_dir)
+    train, val, _ = prepare_data(DataPlan("cifar10", val_size=5000, subset=5000), 32, data_dir)
     return train, val
 
 

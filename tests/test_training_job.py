@@ -47,7 +47,7 @@ def test_a_diverging_run_fails_the_same_way_everywhere(tmp_path, data_dir):
     """The policy (`dse.train.job.diverged`): stop at the first non-finite loss, a
     TrainingError naming the model and the epoch, no checkpoint or resume state kept. The
     study (tests/test_crashes.py) and `dse train` (below) show it to users."""
-    train, val, _ = prepare_data(DataPlan(subset=256, val_subset=100), 0.5, data_dir,
+    train, val, _ = prepare_data(DataPlan(subset=256, val_subset=100), 16, data_dir,
                                  test=False)
     spec = {"name": "hps", "blocks": [1, 1, 1, 1], "width": 0.25, "resolution": 0.5}
     seen = []

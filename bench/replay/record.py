@@ -62,7 +62,7 @@ def main() -> None:
         t0 = time.time()
         seed_everything(0)
         model = build_model(grid.spec(point), "cifar10")
-        train, val, _ = prepare_data(plan, model.dse_config.input_size / 32, None, False,
+        train, val, _ = prepare_data(plan, model.dse_config.input_size, None, False,
                                      test=False)
         history = fit(model, train, val, cfg, "cifar10", "cpu")
         arch = metrics.measure_architecture(model, MeasureContext(20), skip={"ort_latency_ms",

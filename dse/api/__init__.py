@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dse.api.compare import compare
 from dse.api.confirm import Confirmed, confirm, confirmed
+from dse.api.data import data_check
 from dse.api.export import export, latency
 from dse.api.fidelity import fidelity_check
 from dse.api.latency_model import latency_profile, latency_validate
@@ -23,6 +24,7 @@ from dse.api.study import run
 from dse.api.train import evaluate, train
 
 __all__ = ["Confirmed", "Front", "compare", "confirm", "confirmed", "count_architectures",
+           "data_check",
            "evaluate", "example_candidate", "export", "load_space",
            "fidelity_check", "frontier", "latency", "latency_profile",
            "latency_validate", "pareto", "report", "run", "show", "studies",

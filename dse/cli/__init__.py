@@ -1,7 +1,7 @@
 """The `dse` command line. Each module holds one group of commands and registers it on the
-shared app: models.py (zoo, train, evaluate), space.py (space validate, show), study.py
-(run), results.py (studies, show, pareto, report), fidelity.py (fidelity check),
-confirm.py, compare.py, deploy.py (export, latency, deploy run), latency_model.py
+shared app: data.py (data check), models.py (zoo, train, evaluate), space.py (space
+validate, show), study.py (run), results.py (studies, show, pareto, report), fidelity.py
+(fidelity check), confirm.py, compare.py, deploy.py (export, latency, deploy run), latency_model.py
 (latency-model)."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dse.cli.common import app, err
 from dse.errors import DseError, Interrupted, Terminated
 
 # registers the commands, in the order of the journey
-for _group in ("models", "space", "study", "results", "fidelity", "confirm", "compare", "deploy",
-               "latency_model"):
+for _group in ("data", "models", "space", "study", "results", "fidelity", "confirm", "compare",
+               "deploy", "latency_model"):
     importlib.import_module(f"dse.cli.{_group}")
 
 

@@ -40,7 +40,11 @@ DataDir = Annotated[Path | None, typer.Option(
          "[default: $DSE_DATA_DIR, else ./data].")]
 Download = Annotated[bool, typer.Option(help="Download with torchvision if files are missing.")]
 Device = Annotated[str, typer.Option(help="auto (CUDA if present), cpu, cuda, cuda:N.")]
-Dataset = Annotated[str, typer.Option(help="cifar10 or cifar100.")]
+Dataset = Annotated[str, typer.Option(
+    "--data", "--dataset", metavar="SPEC",
+    help="The data set: cifar10 or cifar100 (from --data-dir), a .npz file (x_train, y_train, "
+         "x_test, y_test), or a folder of class folders (ImageFolder; with train/ and test/, "
+         "or a stated hold-out); options after '?', e.g. photos/?size=64&test_fraction=0.2.")]
 Compile = Annotated[str, typer.Option(
     help="Compile the training step with torch.compile: auto (on a CPU, for runs of "
          "500,000+ training images, if a probe finds the compiled step right and faster), "

@@ -15,11 +15,6 @@ import torch
 from dse.errors import DataError
 
 IMAGE_BYTES = 3 * 32 * 32
-MEAN_STD = {
-    # Per-channel statistics of the training split, in [0, 1] units.
-    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
-    "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
-}
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 
 

@@ -1,4 +1,4 @@
-"""In-memory CIFAR batches: splits, subsets, resizing and batched augmentation on tensors."""
+"""In-memory image batches: splits, subsets, resizing and batched augmentation on tensors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import torch
 import torch.nn.functional as F
 
-from dse.data.cifar import MEAN_STD, Split
+from dse.data.cifar import Split
+from dse.data.registry import data_info
 
 
 def split_indices(labels: torch.Tensor, val_size: int, seed: int
@@ -54,10 +55,10 @@ def balanced_subset(split: Split, size: int, seed: int) -> Split:
     return take(split, subset_indices(split.labels, size, seed)) if size < len(split) else split
 
 
-def resize(split: Split, resolution: float) -> Split:
-    """Scale images by the resolution multiplier (0.75 -> 24x24); 1.0 returns `split`."""
-    size = round(32 * resolution)
-    if size == 32:
+def resize(split: Split, size: int) -> Split:
+    """Images resized to `size` x `size` (a model's input side); `split` itself when they
+    are that size already."""
+    if split.images.shape[-1] == size and split.images.shape[-2] == size:
         return split
     x = F.interpolate(split.images.float(), size=(size, size), mode="bilinear",
                       antialias=True, align_corners=False)
@@ -80,9 +81,10 @@ class Batches:
         self.batch_size, self.train, self.augment, self.pad = batch_size, train, augment, pad
         self.seed, self.device, self.dtype = seed, device, dtype
         self.channels_last = channels_last
-        mean, std = MEAN_STD[dataset]
-        self.mean = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
-        self.std = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
+        info = data_info(dataset)
+        c = len(info.mean)
+        self.mean = torch.tensor(info.mean, device=device).view(1, c, 1, 1) * 255
+        self.std = torch.tensor(info.std, device=device).view(1, c, 1, 1) * 255
         if train and augment and pad:
             self.images = F.pad(self.images, (pad,) * 4)  # padded once, cropped per batch
         self.epoch = 0
@@ -126,7 +128,7 @@ class Batches:
             rows = (shifts[0, :, None] + base)[:, None, :, None]
             cols = (shifts[1, :, None] + base)[:, None, None, :]
             batch = torch.arange(b, device=self.device)[:, None, None, None]
-            chan = torch.arange(3, device=self.device)[None, :, None, None]
+            chan = torch.arange(x.shape[1], device=self.device)[None, :, None, None]
             x = x[batch, chan, rows, cols]
         flip = (torch.rand(b, generator=gen) < 0.5).to(self.device)[:, None, None, None]
         return torch.where(flip, x.flip(3), x)

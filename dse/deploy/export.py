@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from dse import __version__, hardware
-from dse.data.cifar import MEAN_STD
+from dse.data import data_info
 from dse.deploy import card as cards
 from dse.deploy.exporters import get_exporter
 from dse.deploy.images import batches, normalise
@@ -20,8 +20,6 @@ from dse.deploy.latency import measure
 from dse.errors import ConfigError, DseError
 from dse.models import input_size
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                   "ship", "truck")
 FLOAT32_AGREEMENT, FLOAT32_MAX_DIFF = 1.0, 1e-4
 
 
@@ -31,9 +29,9 @@ class ExportError(DseError):
     exit_code = 1
 
 
-def class_names(dataset: str) -> list[str]:
+def class_names(dataset: str, data_dir=None) -> list[str]:
     """Label names of a data set (CIFAR-100's fine labels by index)."""
-    return list(CIFAR10_CLASSES) if dataset == "cifar10" else [str(i) for i in range(100)]
+    return list(data_info(dataset, data_dir).classes)
 
 
 def eval_images(dataset: str, size: int, data_dir=None, limit: int | None = None
@@ -43,7 +41,7 @@ def eval_images(dataset: str, size: int, data_dir=None, limit: int | None = None
     from dse.data import load_files, resize
 
     _, test = load_files(dataset, data_dir)
-    test = resize(test, size / 32)
+    test = resize(test, size)
     n = len(test) if limit is None else min(limit, len(test))
     return test.images[:n].numpy(), test.labels[:n].numpy()
 
@@ -56,7 +54,7 @@ def calibration_images(dataset: str, size: int, count: int, data_dir=None, seed:
 
     train, _ = load_files(dataset, data_dir)
     idx = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:count]
-    return resize(type(train)(train.images[idx], train.labels[idx]), size / 32).images.numpy()
+    return resize(type(train)(train.images[idx], train.labels[idx]), size).images.numpy()
 
 
 def _accuracy(run, x: np.ndarray, y: np.ndarray, batch: int = 250) -> float:
@@ -89,11 +87,12 @@ def export_model(model: torch.nn.Module, spec: dict, dataset: str, fmt: str, out
     if int8 and fmt != "onnx":
         raise ConfigError("--int8 quantises with onnxruntime: use it with --format onnx.")
     model = model.float().cpu().eval()
-    size = input_size(model)
-    mean, std = MEAN_STD[dataset]
+    size, data = input_size(model), data_info(dataset, data_dir)
+    mean, std, channels = list(data.mean), list(data.std), data.channels
     meta = {"dse.model": json.dumps(spec), "dse.dataset": dataset, "dse.input_size": str(size),
             "dse.mean": json.dumps(mean), "dse.std": json.dumps(std),
-            "dse.classes": json.dumps(class_names(dataset)), "dse.version": __version__,
+            "dse.classes": json.dumps(class_names(dataset, data_dir)),
+            "dse.channels": str(channels), "dse.version": __version__,
             "dse.precision": "float32"}
     x_u8, y = eval_images(dataset, size, data_dir)
     x = normalise(x_u8, mean, std)
@@ -118,9 +117,11 @@ def export_model(model: torch.nn.Module, spec: dict, dataset: str, fmt: str, out
                           f"{check['max_abs_diff']:.2e}); nothing was kept. Please report it.")
     card = {"file": out.name, "format": fmt, "export": info, "verification": check,
             "model": spec, "dataset": dataset, "input": {
-                "shape": ["batch", 3, size, size], "dtype": "float32", "layout": "NCHW",
-                "preprocessing": "x = (pixel - 255 * mean) / (255 * std), RGB", "mean": mean,
-                "std": std}, "classes": class_names(dataset), **(provenance or {})}
+                "shape": ["batch", channels, size, size], "dtype": "float32", "layout": "NCHW",
+                "preprocessing": "x = (pixel - 255 * mean) / (255 * std), "
+                                 + ("RGB" if channels == 3 else "grayscale"), "mean": mean,
+                "std": std}, "classes": class_names(dataset, data_dir),
+            "data": data.describe(), **(provenance or {})}
     size_mb = out.stat().st_size / 1e6
     card["float32"] = {"file_mb": size_mb}
     if fmt == "onnx":

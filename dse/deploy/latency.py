@@ -101,10 +101,10 @@ def time_model(model, runtime: str = "torch", int8: bool = False, threads: int =
     import torch
 
     # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
-    from dse.models import input_size
+    from dse.models import input_channels, input_size
 
-    size = input_size(model)
-    x = np.random.default_rng(0).standard_normal((batch, 3, size, size), dtype=np.float32)
+    size, c = input_size(model), input_channels(model)
+    x = np.random.default_rng(0).standard_normal((batch, c, size, size), dtype=np.float32)
     if runtime == "torch":
         if int8:
             raise ConfigError("--int8 is timed on onnxruntime: add --runtime onnxruntime.")
@@ -120,7 +120,7 @@ def time_model(model, runtime: str = "torch", int8: bool = False, threads: int =
             # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
             from dse.deploy.quantize import quantize_int8
 
-            calib = np.random.default_rng(1).standard_normal((64, 3, size, size),
+            calib = np.random.default_rng(1).standard_normal((64, c, size, size),
                                                              dtype=np.float32)
             quantize_int8(path, Path(tmp) / "q.onnx", calib)
             path = Path(tmp) / "q.onnx"
@@ -138,10 +138,10 @@ def export_onnx_quietly(model, path):
 
     # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
     from dse.deploy.exporters import get_exporter
-    from dse.models import input_size
+    from dse.models import input_channels, input_size
 
     size = input_size(model)
-    example = torch.zeros(1, 3, size, size)
+    example = torch.zeros(1, input_channels(model), size, size)
     with contextlib.redirect_stdout(io.StringIO()):
         get_exporter("onnx").export(model.float().cpu().eval(), example, path, {})
     return path

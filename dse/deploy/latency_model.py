@@ -40,13 +40,13 @@ def features(model: nn.Module) -> dict[str, float]:
     from torch.fx.passes.shape_prop import ShapeProp
 
     # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
-    from dse.models import input_size
+    from dse.models import input_channels, input_size
 
     model = model.eval()
     gm = symbolic_trace(model)
     side = input_size(model)
     with torch.no_grad():
-        ShapeProp(gm).propagate(torch.zeros(1, 3, side, side))
+        ShapeProp(gm).propagate(torch.zeros(1, input_channels(model), side, side))
     mods = dict(gm.named_modules())
     f = dict.fromkeys(FEATURES, 0.0)
     after_conv: set[str] = set()  # nodes whose value is a conv output (BN/ReLU fuse here)

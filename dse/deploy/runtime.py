@@ -3,7 +3,7 @@ sources `dse deploy run` feeds it. Needs numpy, Pillow and onnxruntime only (no 
 
     clf = Classifier("model.int8.onnx", threads=1)
     clf.birth()                    # load once: session, preprocessing, labels
-    label, p = clf.core(frame)     # one HxWx3 uint8 RGB frame, any size
+    label, p = clf.core(frame)     # one HxWx3 RGB or HxW gray uint8 frame, any size
     clf.death()                    # release everything
 """
 
@@ -40,11 +40,11 @@ class Classifier:
         meta = metadata(self.session)
         inp = self.session.get_inputs()[0]
         shape = inp.shape
-        if len(shape) != 4 or shape[1] != 3 or not isinstance(shape[2], int) or \
+        if len(shape) != 4 or shape[1] not in (1, 3) or not isinstance(shape[2], int) or \
                 shape[2] != shape[3]:
             raise ConfigError(f"{self.path} takes input {shape}, not a batch of square RGB "
-                              f"images; give a model exported by dse.")
-        self.input_name, self.size = inp.name, int(shape[2])
+                              f"or grayscale images; give a model exported by dse.")
+        self.input_name, self.size, self.channels = inp.name, int(shape[2]), int(shape[1])
         if "dse.input_size" in meta and int(meta["dse.input_size"]) != self.size:
             raise ConfigError(f"{self.path} says input {meta['dse.input_size']} but its graph "
                               f"takes {self.size}; re-export it.")
@@ -54,14 +54,24 @@ class Classifier:
         except (KeyError, ValueError):
             raise ConfigError(f"{self.path} carries no dse preprocessing metadata; export it "
                               f"with `dse export`.") from None
-        self.mean = np.asarray(mean, np.float32).reshape(1, 3, 1, 1) * 255
-        self.std = np.asarray(std, np.float32).reshape(1, 3, 1, 1) * 255
+        self.mean = np.asarray(mean, np.float32).reshape(1, -1, 1, 1) * 255
+        self.std = np.asarray(std, np.float32).reshape(1, -1, 1, 1) * 255
 
     def preprocess(self, frame: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 RGB (any size) -> 1x3xSxS float32, as in training."""
-        frame = resize_hwc(np.asarray(frame, np.uint8), self.size)
-        x = frame.transpose(2, 0, 1)[None].astype(np.float32)
-        return (x - self.mean) / self.std
+        """HxWx3 RGB or HxW gray uint8 (any size) -> 1xCxSxS float32, as in training: a
+        colour frame for a grayscale model becomes its luma (ITU-R 601, as Pillow's "L"), a
+        gray frame for a colour model is repeated on the three channels."""
+        frame = np.asarray(frame, np.uint8)
+        if frame.ndim == 3 and frame.shape[2] == 1:
+            frame = frame[:, :, 0]
+        if self.channels == 1 and frame.ndim == 3:
+            frame = (frame[..., :3].astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+                     ).round().clip(0, 255).astype(np.uint8)
+        elif self.channels == 3 and frame.ndim == 2:
+            frame = np.repeat(frame[:, :, None], 3, axis=2)
+        frame = resize_hwc(frame, self.size)
+        x = (frame[None] if frame.ndim == 2 else frame.transpose(2, 0, 1))[None]
+        return (x.astype(np.float32) - self.mean) / self.std
 
     def core(self, frame: np.ndarray) -> tuple[int, float]:
         """Classify one frame: (class index, softmax probability)."""

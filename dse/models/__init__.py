@@ -14,6 +14,7 @@ from dse.models.registry import (
     family_of,
     get_entry,
     get_family,
+    input_channels,
     input_size,
     list_models,
     make_config,
@@ -27,5 +28,5 @@ from dse.models.squeezenext import SqueezeNext, SqueezeNextConfig
 from dse.models import found  # noqa: F401  (dse's finds, after the families they use)
 
 __all__ = ["FamilyConfig", "SqueezeNext", "SqueezeNextConfig", "build", "create", "describe",
-           "families", "family_of", "get_entry", "get_family", "input_size", "list_models",
-           "make_config", "model_spec", "register_family", "register_model"]
+           "families", "family_of", "get_entry", "get_family", "input_channels", "input_size",
+           "list_models", "make_config", "model_spec", "register_family", "register_model"]

@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+DATA_FIELDS = ("num_classes", "in_channels", "image_size")  # set by the data set, not searched
 
 class FamilyConfig(BaseModel):
     """Base config: subclasses add their dimensions as fields with bounds (ge, le...);
@@ -18,7 +19,10 @@ class FamilyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # What the data set fixes (not searchable dimensions): classes, input channels, side.
     num_classes: int = Field(default=10, ge=2, le=100_000, strict=True)
+    in_channels: int = Field(default=3, ge=1, le=4, strict=True)
+    image_size: int = Field(default=32, ge=4, le=1024, strict=True)
     family: ClassVar[str] = ""
     #: Dimensions shown first in summaries (the rest follow when not at their default).
     summary_keys: ClassVar[tuple[str, ...]] = ()
@@ -26,12 +30,12 @@ class FamilyConfig(BaseModel):
     @property
     def input_size(self) -> int:
         """Side of the square input image in pixels."""
-        return 32
+        return self.image_size
 
     @classmethod
     def dimensions(cls) -> list[str]:
-        """Names of the searchable dimensions (every field but num_classes)."""
-        return [n for n in cls.model_fields if n != "num_classes"]
+        """Names of the searchable dimensions (every field but the data set's)."""
+        return [n for n in cls.model_fields if n not in DATA_FIELDS]
 
     @classmethod
     def check_value(cls, dim: str, value: Any) -> str | None:
@@ -47,9 +51,10 @@ class FamilyConfig(BaseModel):
         return None
 
     def to_spec(self) -> dict:
-        """Plain-data dimensions (JSON- and checkpoint-friendly), without num_classes."""
+        """Plain-data dimensions (JSON- and checkpoint-friendly), without the data set's."""
         d = self.model_dump(mode="json")
-        d.pop("num_classes")
+        for key in DATA_FIELDS:
+            d.pop(key)
         return d
 
     def canonical(self) -> dict:

@@ -131,7 +131,8 @@ def family_of(name: str) -> Family:
 
 
 def make_config(name: str, num_classes: int = 10, **overrides) -> FamilyConfig:
-    """The validated config of a variant or family with `overrides` applied."""
+    """The validated config of a variant or family with `overrides` applied (the data
+    set's `in_channels` and `image_size` among them)."""
     fam = family_of(name)
     dims = {} if str(name).lower() in FAMILIES else dict(get_entry(name).dims)
     dims.update(overrides)
@@ -213,14 +214,23 @@ def check_spec(spec: Any) -> dict:
     return spec
 
 
-def build(spec: dict, num_classes: int = 10):
-    """Create the model a spec describes (validated by its family's config first)."""
+def build(spec: dict, num_classes: int = 10, in_channels: int = 3, image_size: int = 32):
+    """Create the model a spec describes (validated by its family's config first) for a
+    data set's classes, channels and image side."""
     spec = check_spec(spec)
     dims = {k: v for k, v in spec.items() if k != "name"}
-    return create(spec["name"], num_classes=num_classes, **dims)
+    data = {k: v for k, v in (("in_channels", in_channels), ("image_size", image_size))
+            if v != FamilyConfig.model_fields[k].default}  # CIFAR's: as before
+    return create(spec["name"], num_classes=num_classes, **dims, **data)
 
 
 def input_size(model) -> int:
     """The input side a model expects (its config's), 32 for models built elsewhere."""
     cfg = getattr(model, "dse_config", None)
     return cfg.input_size if cfg is not None else 32
+
+
+def input_channels(model) -> int:
+    """The input channels a model expects (its config's), 3 for models built elsewhere."""
+    cfg = getattr(model, "dse_config", None)
+    return cfg.in_channels if cfg is not None else 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import nn
 
 from dse.models.config import FamilyConfig
@@ -17,6 +17,13 @@ class SqueezeNetConfig(FamilyConfig):
     version: Literal["1.0", "1.1"] = "1.0"
     dropout: float = Field(default=0.5, ge=0.0, lt=1.0, strict=True)
     summary_keys: ClassVar[tuple[str, ...]] = ("version",)
+
+    @model_validator(mode="after")
+    def _rgb_only(self):
+        if self.in_channels != 3:
+            raise ValueError("torchvision's SqueezeNet takes RGB images (3 channels); use "
+                             "the hps family for other channel counts")
+        return self
 
 
 @register_family("squeezenet", SqueezeNetConfig)

@@ -70,7 +70,7 @@ class SqueezeNextConfig(FamilyConfig):
     @property
     def input_size(self) -> int:
         """Side of the (square) input image in pixels."""
-        return round(32 * self.resolution)
+        return round(self.image_size * self.resolution)
 
     def layer_channels(self) -> tuple[int, tuple[int, ...], int]:
         """(stem, the four stages', head) channels after width is applied."""
@@ -128,7 +128,7 @@ class SqueezeNext(nn.Module):
         self.config = cfg
         act, order = cfg.activation, cfg.order
         cin, channels, head = cfg.layer_channels()
-        self.stem = ConvUnit(3, cin, 3, cfg.stem_stride, cfg.stem_padding, act, order)
+        self.stem = ConvUnit(cfg.in_channels, cin, 3, cfg.stem_stride, cfg.stem_padding, act, order)
         stages, k = [], 0
         for n, cout, s in zip(cfg.blocks, channels, cfg.strides, strict=True):
             blocks = []

@@ -6,7 +6,7 @@ validated space is `dse.search.candidate`'s job.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     Field,
@@ -18,7 +18,8 @@ from pydantic import (
 
 from dse import metrics
 from dse.constraints import Constraint, parse_all
-from dse.errors import ConfigError
+from dse.data.registry import is_builtin, parse_spec
+from dse.errors import ConfigError, DataError
 from dse.models import get_entry, list_models
 from dse.paths import NAME
 from dse.search.dims import (  # noqa: F401  (re-exported: the dimension types)
@@ -57,7 +58,7 @@ class SearchSpace(_Strict):
     name: str = Field(max_length=200)
     description: str = Field(default="", max_length=5000)
     study: str = Field(max_length=200)
-    dataset: Literal["cifar10", "cifar100"] = "cifar10"
+    dataset: str = Field(default="cifar10", max_length=1000)  # a data-set SPEC; `data:` in a file
     objectives: list[str] = ["accuracy", "size_mb", "epoch_time_s"]
     constraints: list[Constraint] = []
     sampler: str = "nsga2"  # a name, or {name: {options}} in the file
@@ -91,9 +92,29 @@ class SearchSpace(_Strict):
             raise ValueError(f"registered model names (`dse models`); unknown: {shorten(unknown)}")
         return v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _data_key(cls, v):
+        if isinstance(v, dict) and "data" in v:
+            if "dataset" in v:
+                raise ValueError("give the data set once: data: SPEC")
+            v = {**v, "dataset": v["data"]}
+            v.pop("data")
+        return v
+
+    @field_validator("dataset")
+    @classmethod
+    def _data_spec(cls, v: str) -> str:
+        try:
+            parse_spec(v)
+        except DataError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
     @model_validator(mode="after")
     def _baselines_fit_the_dataset(self):
-
+        if not is_builtin(self.dataset):  # the papers' architectures, trained on your data
+            return self
         other = [b for b in self.baselines if self.dataset not in get_entry(b).datasets]
         if other:
             raise ValueError(f"baselines: {shorten(other)} are the papers' models for another "

@@ -65,7 +65,7 @@ class TrialTrainer:
     def splits(self, input_size: int) -> tuple[Split, Split]:
         """(train, val) at an input size, resized once per process."""
         if input_size not in self._splits:
-            train, val, _ = prepare_data(self.plan, input_size / 32, self.data_dir,
+            train, val, _ = prepare_data(self.plan, input_size, self.data_dir,
                                          self.download, test=False)
             self._splits[input_size] = (train, val)
         return self._splits[input_size]

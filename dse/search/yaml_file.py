@@ -92,7 +92,11 @@ def read_space_mapping(path: Path, chain: tuple[Path, ...] = ()) -> dict:
         raise ConfigError(f"{path}: extends {shorten(base)} goes round in a circle or deeper "
                           f"than {MAX_EXTENDS} files; let one file extend a space that does "
                           f"not extend it back.")
-    return {**read_space_mapping(base_path, chain), **raw}
+    merged = read_space_mapping(base_path, chain)
+    if {"data", "dataset"} & raw.keys():  # one key under two names: this file's replaces
+        merged.pop("data", None)
+        merged.pop("dataset", None)
+    return {**merged, **raw}
 
 
 def validation_text(exc: ValidationError) -> str:

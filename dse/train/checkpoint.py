@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from dse.data.cifar import NUM_CLASSES
+from dse.data import data_info
 from dse.errors import CheckpointError, ConfigError
 from dse.fileio import atomic_write_text  # noqa: F401 (re-exported)
 from dse.models import build, model_spec
@@ -116,14 +116,15 @@ def load_model(path: str | Path, model: str | None = None, dataset: str = "cifar
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise CheckpointError(f"{path} has no state_dict of tensors; it is not a dse "
                               f"checkpoint. Use another checkpoint or retrain.")
-    classes = NUM_CLASSES.get(dataset, 10)
+    info = data_info(dataset)
+    shape = {"in_channels": info.channels, "image_size": info.size}
     try:  # first on the meta device: no memory, so an absurd spec costs nothing
         with torch.device("meta"):
-            shell = build(spec, classes)
+            shell = build(spec, info.num_classes, **shape)
     except ConfigError as exc:
         raise CheckpointError(f"{path} holds a model description dse cannot build: {exc}"
                               ) from None
     check_weights(shell, ckpt, path)  # the real model is no larger than the file
-    net = build(spec, classes)
+    net = build(spec, info.num_classes, **shape)
     net.load_state_dict(sd)
     return net, spec

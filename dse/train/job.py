@@ -10,8 +10,7 @@ from pathlib import Path
 import torch
 
 from dse import hardware, metrics
-from dse.data import Batches, Split, load_files, resize
-from dse.data.cifar import NUM_CLASSES
+from dse.data import Batches, Split, data_info, load_files, resize
 from dse.data.loader import split_indices, subset_indices, take
 from dse.errors import ConfigError, Interrupted, TrainingError
 from dse.fileio import atomic_write_text
@@ -32,11 +31,8 @@ from dse.train.recipe import DEFAULT_RECIPE, TrainConfig
 
 
 def num_classes(dataset: str) -> int:
-    """Classes of a supported data set; a ConfigError naming the supported ones otherwise."""
-    if dataset not in NUM_CLASSES:
-        raise ConfigError(f"unknown data set {str(dataset)[:40]!r}; choose one of "
-                          f"{', '.join(NUM_CLASSES)}.")
-    return NUM_CLASSES[dataset]
+    """Classes of the data set SPEC (`dse.data.data_info`)."""
+    return data_info(dataset).num_classes
 
 
 @dataclass
@@ -50,10 +46,11 @@ class DataPlan:
     seed: int = 0
 
 
-def prepare_data(plan: DataPlan, resolution: float = 1.0, data_dir=None,
+def prepare_data(plan: DataPlan, size: int | None = None, data_dir=None,
                  download: bool = False, test: bool = True
                  ) -> tuple[Split, Split, Split | None]:
-    """(train, val, test) for a plan at a resolution (test None unless asked for).
+    """(train, val, test) for a plan at an input side (default: the data set's own; test
+    None unless asked for).
 
     Splits and subsets are taken as indices, so only the images kept are copied.
     """
@@ -68,13 +65,15 @@ def prepare_data(plan: DataPlan, resolution: float = 1.0, data_dir=None,
     else:
         train = take(full, subset_indices(full.labels, plan.subset, plan.seed))
         val = take(test_split, subset_indices(test_split.labels, plan.val_subset, plan.seed))
-    return (resize(train, resolution), resize(val, resolution),
-            resize(test_split, resolution) if test else None)
+    size = size or data_info(plan.dataset, data_dir).size
+    return (resize(train, size), resize(val, size),
+            resize(test_split, size) if test else None)
 
 
 def build_model(spec: dict, dataset: str):
-    """Create the model a spec describes, for a data set's number of classes."""
-    return build(spec, num_classes(dataset))
+    """Create the model a spec describes for a data set: its classes, channels and size."""
+    info = data_info(dataset)
+    return build(spec, info.num_classes, in_channels=info.channels, image_size=info.size)
 
 
 def evaluate_on_test(model, dataset: str, data_dir=None, download: bool = False,
@@ -83,7 +82,7 @@ def evaluate_on_test(model, dataset: str, data_dir=None, download: bool = False,
     """Loss, accuracy and image count of `model` on the whole test set of `dataset`."""
     dev = resolve_device(device) if isinstance(device, str) else device
     _, test = load_files(dataset, data_dir, download)
-    test = resize(test, input_size(model) / 32)
+    test = resize(test, input_size(model))
     model.to(dev, memory_format=torch.channels_last)
     ev = evaluate(model, Batches(test, dataset, eval_batch_size(cfg, dev), dev, False,
                                  channels_last=True), flip=cfg.tta_flip)
@@ -211,7 +210,7 @@ def run_training(cand: Candidate, epochs: int, plan: DataPlan, out: Path | None 
     dev, cfg = resolve_device(device), training_config(cand, epochs, tta_flip=tta_flip)
     seed_everything(cfg.seed)
     model = build_model(dict(cand.model), plan.dataset)
-    train, val, _ = prepare_data(plan, input_size(model) / 32, data_dir, download, test=False)
+    train, val, _ = prepare_data(plan, input_size(model), data_dir, download, test=False)
     split: SplitName = "val" if plan.val_size else "test"
     job = TrainingJob(dict(cand.model), cfg, plan.dataset, train, val, dev, model,
                       resume=resume, compile=compile, progress=progress, say=say, split=split,
