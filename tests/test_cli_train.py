@@ -71,7 +71,7 @@ def test_train_then_evaluate(tmp_path, data_dir):
 @pytest.mark.parametrize("args,needle", [
     (["train", "--model", "hps-nope"], "unknown model"),
     (["train", "--model", "hps-06-0.5x", "--optimizer", "sgdd"], "unknown optimizer"),
-    (["train", "--model", "hps-06-0.5x", "--dataset", "cifar200"], "unknown data set"),
+    (["train", "--model", "hps-06-0.5x", "--dataset", "cifar200"], "neither a registered name"),
 ])
 def test_user_mistakes_are_one_paragraph_errors(args, needle, data_dir):
     r = dse(*args, "--data-dir", str(data_dir), "--device", "cpu", "--epochs", "1",

@@ -193,15 +193,17 @@ def test_deploy_mistakes_are_clear(trained, tmp_path):
     r = dse("deploy", "run", "--model", str(tmp_path / "fake.onnx"), "--source", "pngs",
             cwd=trained, check=False)
     assert r.returncode == 2 and "not an ONNX model" in r.stderr
-    inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 28, 28])
-    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 28, 28])
-    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [inp], [out])
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)],
-                                ir_version=10),
-              tmp_path / "mnist.onnx")
-    r = dse("deploy", "run", "--model", str(tmp_path / "mnist.onnx"), "--source", "pngs",
-            cwd=trained, check=False)
-    assert r.returncode == 2 and "square RGB" in r.stderr
+    for name, shape, needle in (("mnist", [1, 1, 28, 28], "no dse preprocessing metadata"),
+                                ("two", [1, 2, 28, 28], "square RGB or grayscale")):
+        inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)
+        out = helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)
+        graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [inp],
+                                  [out])
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)],
+                                    ir_version=10), tmp_path / f"{name}.onnx")
+        r = dse("deploy", "run", "--model", str(tmp_path / f"{name}.onnx"), "--source",
+                "pngs", cwd=trained, check=False)
+        assert r.returncode == 2 and needle in r.stderr, r.stderr
 
 
 def test_latency_command_on_both_runtimes(tmp_path):
