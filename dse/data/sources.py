@@ -183,15 +183,22 @@ class ImageFolder:
         return Loaded(train, test, tuple(classes), split, note)
 
 
-def _files(folder: Path, classes: list[str]) -> list[tuple[Path, int]]:
+def _files(folder: Path, classes: list[str]) -> list[tuple[str, int, int, int]]:
+    """(path, label, size, mtime in ns) of every image file under each class folder, in
+    name order (one directory scan, one stat per file)."""
     out = []
     for label, name in enumerate(classes):
         d = folder / name
         if not d.is_dir():
             raise DataError(f"{folder} has no folder {name!r}; train/ and test/ need the "
                             f"same class folders.")
-        out += [(p, label) for p in sorted(d.rglob("*"))
-                if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+        found = []
+        for top, _, names in os.walk(d):
+            for n in names:
+                if os.path.splitext(n)[1].lower() in IMAGE_SUFFIXES:
+                    st = os.stat(path := os.path.join(top, n))
+                    found.append((path, label, st.st_size, st.st_mtime_ns))
+        out += sorted(found)
     return out
 
 
@@ -202,11 +209,10 @@ def cache_dir(options: FolderOptions) -> Path:
     return Path(os.environ.get("DSE_CACHE_DIR") or Path.home() / ".cache" / "dse")
 
 
-def _cached(root: Path, files: dict[str, list[tuple[Path, int]]], options: FolderOptions
-            ) -> tuple[dict[str, Split], str]:
+def _cached(root: Path, files: dict[str, list[tuple[str, int, int, int]]],
+            options: FolderOptions) -> tuple[dict[str, Split], str]:
     """Decoded splits from the cache, or decoded now and cached."""
-    listing = [(k, str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns, y)
-               for k, fs in files.items() for p, y in fs]
+    listing = [(k, p, n, t, y) for k, fs in files.items() for p, y, n, t in fs]
     key = hashlib.sha256(json.dumps([str(root.resolve()), options.size, listing])
                          .encode()).hexdigest()[:24]
     folder = cache_dir(options) / "imagefolder" / key
@@ -235,7 +241,7 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _decode(root: Path, files: dict[str, list[tuple[Path, int]]], size: int | None
+def _decode(root: Path, files: dict[str, list[tuple[str, int, int, int]]], size: int | None
             ) -> tuple[dict[str, Split], str]:
     """Every readable image as uint8 CxSxS (unreadable files listed in the note, skipped)."""
     # lazy: Pillow only for image folders
@@ -247,14 +253,14 @@ def _decode(root: Path, files: dict[str, list[tuple[Path, int]]], size: int | No
     sizes: Counter = Counter()
     modes: Counter = Counter()
     for k, fs in files.items():
-        for p, y in fs:
+        for p, y, _, _ in fs:
             try:
                 with Image.open(p) as im:
                     im.load()
                     gray = im.mode in ("1", "L", "I;16", "I", "F")
                     im = im.convert("L" if gray else "RGB")
             except (OSError, UnidentifiedImageError, ValueError):
-                bad.append(str(p.relative_to(root)))
+                bad.append(os.path.relpath(p, root))
                 continue
             sizes[im.size] += 1
             modes[im.mode] += 1
