@@ -198,3 +198,7 @@ def test_a_space_names_its_data_and_a_bad_spec_is_refused(tmp_path):
     bad.write_text("extends: own_data\ndata: no/such/folder\n")
     r = dse("space", "validate", str(bad), cwd=tmp_path, cache=tmp_path / "c")
     assert r.returncode == 2 and "neither a registered name" in r.stderr, r.stderr
+    r = dse("run", "--space", "own_data", "--data", "no/such.npz?size=3", "--trials", "1",
+            cwd=tmp_path, cache=tmp_path / "c")
+    assert r.returncode == 2 and "--data" in r.stderr and "size" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "studies").exists()

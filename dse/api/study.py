@@ -8,9 +8,10 @@ from pathlib import Path
 
 import optuna
 import torch
+from pydantic import ValidationError
 
 from dse.errors import ConfigError
-from dse.search.space import SearchSpace, load_space
+from dse.search.space import SearchSpace, load_space, validation_text
 from dse.search.study import parse_duration, prepare_study, run_study
 from dse.search.workers import auto_workers, run_workers, usable_cores
 from dse.store import Store
@@ -20,7 +21,7 @@ def run(space: str | Path, *, study: str | None = None, trials: int | None = Non
         timeout: str | float | None = None, fidelity: str | None = None,
         constraints: list[str] | None = None, baselines: bool = True,
         storage: str | None = None, device: str = "auto", seed: int = 0,
-        data_dir: Path | None = None, download: bool = False,
+        data: str | None = None, data_dir: Path | None = None, download: bool = False,
         artifacts: Path = Path("studies"), workers: int | str = 1,
         threads: int | None = None, log_format: str = "auto", quiet: bool = False,
         console=None, say: Callable[[str], None] = print) -> tuple[optuna.Study, int]:
@@ -28,8 +29,14 @@ def run(space: str | Path, *, study: str | None = None, trials: int | None = Non
     trials and/or until `timeout` (seconds, or '90s', '30m', '2h'). `workers`: a number
     of local processes (the trials split between them) or "auto" (one single-threaded
     worker per usable core, 1 when a timed metric is an objective or constraint).
+    `data`: a data-set SPEC in place of the space's `data:`.
     Returns the Optuna study and the worst exit code of the workers (0 in-process)."""
     sp = load_space(str(space)).with_constraints(constraints)
+    if data is not None:
+        try:
+            sp = type(sp).model_validate({**sp.model_dump(), "dataset": data})
+        except ValidationError as exc:
+            raise ConfigError(f"--data: {validation_text(exc)}") from None
     if not baselines:
         sp = sp.model_copy(update={"baselines": []})
     if trials is None and timeout is None:
@@ -52,7 +59,7 @@ def run(space: str | Path, *, study: str | None = None, trials: int | None = Non
     base = ["--space", str(space), "--study", name, "--fidelity", fid, "--device", device,
             "--artifacts", str(artifacts)]
     for flag, value in (("--storage", storage), ("--timeout", seconds),
-                        ("--data-dir", data_dir)):
+                        ("--data", data), ("--data-dir", data_dir)):
         if value is not None:
             base += [flag, str(value)]
     for c in constraints or []:

@@ -44,7 +44,9 @@ def run_cmd(
     seed: Seed = 0, constraint: Constraint = None, artifacts: Artifacts = Path("studies"),
     data_dir: DataDir = None, download: Download = False, log_format: LogFormat = "auto",
     quiet: Quiet = False, workers: Workers = "auto", threads: Threads = None,
-    baselines: Baselines = True,
+    baselines: Baselines = True, data: Annotated[str | None, typer.Option(
+        "--data", metavar="SPEC", help="The data set instead of the space's `data:` (a SPEC "
+                                       "as for `dse train --data`).")] = None,
 ):
     """Run or continue a multi-objective study (running it again continues it)."""
     from dse import api  # lazy: `dse --help` loads neither torch nor optuna
@@ -52,7 +54,7 @@ def run_cmd(
     result, code = api.run(
         space, study=study, trials=trials, timeout=timeout, fidelity=fidelity,
         constraints=constraint, baselines=baselines, storage=storage, device=device,
-        seed=seed, data_dir=data_dir, download=download, artifacts=artifacts,
+        seed=seed, data=data, data_dir=data_dir, download=download, artifacts=artifacts,
         workers=workers, threads=threads, log_format=log_format, quiet=quiet,
         console=console, say=lambda m: console.print(m, markup=False, soft_wrap=True))
     finished = sum(t.state.is_finished() for t in result.trials)
