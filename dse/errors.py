@@ -48,3 +48,8 @@ class Interrupted(DseError):
         super().__init__(f"{what}: the running trial or epoch is recorded as failed with this "
                          f"reason; finished work is saved; run the same command again to "
                          f"continue.")
+
+
+class DseWarning(UserWarning):
+    """Something the user should know that does not stop the work; the CLI prints it as one
+    'warning:' line (once per message and process)."""

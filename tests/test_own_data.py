@@ -202,3 +202,17 @@ def test_a_space_names_its_data_and_a_bad_spec_is_refused(tmp_path):
             cwd=tmp_path, cache=tmp_path / "c")
     assert r.returncode == 2 and "--data" in r.stderr and "size" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "studies").exists()
+
+
+def test_a_stride_plan_too_deep_for_small_images_is_named(tmp_path):
+    """8x8 images through a stride-2 stem and three stride-2 stages: trained, with one
+    warning line naming the smallest input that keeps every stage above 1x1."""
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "tiny.npz", x_train=rng.integers(0, 255, (80, 8, 8, 3), np.uint8),
+             y_train=np.arange(80) % 2)
+    r = dse("train", "--model", "hps-06-0.5x", "--model-arg", "stem_stride=2", "--data",
+            str(tmp_path / "tiny.npz"), "--epochs", "1", "--val-size", "20", "--device", "cpu",
+            "--out", str(tmp_path / "run"), cwd=tmp_path, cache=tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    assert "warning: a 8x8 input reaches 1x1 before the last stage" in r.stderr, r.stderr
+    assert "at least 11 px" in r.stderr and "Traceback" not in r.stderr

@@ -9,17 +9,30 @@ from __future__ import annotations
 import importlib
 import signal
 import sys
+import warnings
 
 from rich.text import Text
 
 from dse import interrupts
 from dse.cli.common import app, err
-from dse.errors import DseError, Interrupted, Terminated
+from dse.errors import DseError, DseWarning, Interrupted, Terminated
 
 # registers the commands, in the order of the journey
 for _group in ("data", "models", "space", "study", "results", "fidelity", "confirm", "compare",
                "deploy", "latency_model"):
     importlib.import_module(f"dse.cli.{_group}")
+
+
+def _plain_warnings() -> None:
+    """dse's own warnings as one 'warning:' line each, once per message."""
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, DseWarning):
+            err.print(Text("warning:", style="yellow"), str(message), soft_wrap=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+    warnings.showwarning = show
 
 
 def main() -> None:
@@ -28,6 +41,7 @@ def main() -> None:
     from dse.plugins import load_plugins
 
     interrupts.install()
+    _plain_warnings()
     try:
         load_plugins()
         app()

@@ -8,12 +8,14 @@ and its default is the papers' value, so a registered variant builds exactly as 
 
 from __future__ import annotations
 
+import warnings
 from typing import Annotated, ClassVar, Literal
 
 import torch
 from pydantic import Field, model_validator
 from torch import nn
 
+from dse.errors import DseWarning
 from dse.models.blocks import ACTIVATIONS, CONV3, ORDERS, ConvUnit, SqueezeNextBlock
 from dse.models.config import FamilyConfig
 
@@ -71,6 +73,36 @@ class SqueezeNextConfig(FamilyConfig):
     def input_size(self) -> int:
         """Side of the (square) input image in pixels."""
         return round(self.image_size * self.resolution)
+
+    def spatial_sizes(self, side: int | None = None) -> list[int]:
+        """Feature-map side after the stem and after each stage, for an input `side`
+        (default: this config's input)."""
+        n = ((side or self.input_size) + 2 * self.stem_padding - 3) // self.stem_stride + 1
+        out = [n]
+        for s in self.strides:
+            n = (n - 1) // s + 1 if n > 0 else 0
+            out.append(n)
+        return out
+
+    def smallest_input(self) -> int:
+        """The smallest input side that keeps the stem's and every stage's output but the
+        last's above 1x1."""
+        return next(m for m in range(3, 4097) if min(self.spatial_sizes(m)[:-1]) > 1)
+
+    @model_validator(mode="after")
+    def _stride_plan_fits_the_input(self):
+        sizes = self.spatial_sizes()
+        if sizes[0] < 1:
+            raise ValueError(f"a {self.input_size}x{self.input_size} input leaves nothing after "
+                             f"the stem; the smallest input this stride plan keeps above 1x1 "
+                             f"is {self.smallest_input()} px")
+        if min(sizes[:-1]) <= 1:
+            warnings.warn(DseWarning(
+                f"a {self.input_size}x{self.input_size} input reaches 1x1 before the last stage "
+                f"(feature maps {' -> '.join(map(str, sizes))}): the later stages see one "
+                f"pixel. An input of at least {self.smallest_input()} px (or fewer stride-2 "
+                f"stages) keeps every stage above 1x1."), stacklevel=2)
+        return self
 
     def layer_channels(self) -> tuple[int, tuple[int, ...], int]:
         """(stem, the four stages', head) channels after width is applied."""
