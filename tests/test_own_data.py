@@ -216,3 +216,21 @@ def test_a_stride_plan_too_deep_for_small_images_is_named(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "warning: a 8x8 input reaches 1x1 before the last stage" in r.stderr, r.stderr
     assert "at least 11 px" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_latency_profile_warns_outside_the_inputs_it_was_fitted_on():
+    import warnings
+
+    from dse.deploy.latency_model import active_profile
+    from dse.errors import DseWarning
+    from dse.models import create
+
+    profile = active_profile()
+    assert profile.fitted_inputs == [(3, 24), (3, 32)]  # the shipped profile: CIFAR inputs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DseWarning)
+        profile.predict(create("hps-06-0.5x"))  # inside: no warning
+    with pytest.warns(DseWarning, match="1x28x28 input lies outside"):
+        profile.predict(create("hps-06-0.5x", in_channels=1, image_size=28))
+    with pytest.warns(DseWarning, match="3x64x64 input lies outside"):
+        profile.predict(create("hps-06-0.5x", image_size=64))

@@ -91,9 +91,10 @@ def frontier(studies: list[str], *, storages: list[str | None] | None = None,
 
 def studies(storage: str | None = None) -> tuple[str, list[dict]]:
     """The studies in a store (its URL with the password hidden, and per study: name,
-    space, fidelity and trial counts by dse status)."""
+    space, data set, fidelity and trial counts by dse status)."""
     store = Store(storage, create=False)
     rows = [{"study": s.study_name, "space": s.user_attrs.get("space"),
+             "data": s.user_attrs.get("dataset"),
              "fidelity": s.user_attrs.get("fidelity"),
              "statuses": store.status_counts(s.study_name)}
             for s in optuna.get_all_study_summaries(store.optuna)]

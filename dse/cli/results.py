@@ -31,11 +31,12 @@ def studies_cmd(storage: Storage = None):
         console.print(f"no studies in {url}", markup=False)
         return
     table = Table(title=f"studies in {url}")
-    for col in ("study", "space", "fidelity", *TRIAL_STATUSES):
-        table.add_column(col, justify="left" if col in ("study", "space", "fidelity") else
-                         "right")
+    for col in ("study", "space", "data", "fidelity", *TRIAL_STATUSES):
+        table.add_column(col, justify="left" if col in ("study", "space", "data", "fidelity")
+                         else "right")
     for r in rows:
-        table.add_row(r["study"], str(r["space"] or "-"), str(r["fidelity"] or "-"),
+        table.add_row(Text(r["study"]), Text(str(r["space"] or "-")),
+                      Text(str(r["data"] or "-")), Text(str(r["fidelity"] or "-")),
                       *[str(r["statuses"].get(k, 0)) for k in TRIAL_STATUSES])
     console.print(table)
 

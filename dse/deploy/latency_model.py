@@ -18,13 +18,14 @@ import functools
 import json
 import operator
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from dse.errors import ConfigError
+from dse.errors import ConfigError, DseWarning
 
 FEATURES = ("ops", "macs_pointwise", "macs_spatial", "macs_depthwise", "macs_linear",
             "conv_out", "bn_elems", "relu_elems", "elu_elems", "other_act_elems",
@@ -142,15 +143,47 @@ class Profile:
             raise ConfigError(f"latency profile {path} cannot be read ({type(exc).__name__}); "
                               f"make one with `dse latency-model profile --out FILE`.") from None
 
+    def inputs(self) -> list[tuple[int, int]]:
+        """(channels, side) of the inputs the profile was fitted on: as written, else read
+        from its networks' specs (profiles written before inputs were recorded)."""
+        if self.data.get("inputs"):
+            return [tuple(x) for x in self.data["inputs"]]
+        # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
+        from dse.models.registry import build_config
+
+        return sorted({(3, build_config(s["spec"]).input_size)
+                       for s in self.data.get("samples", [])})
+
     def predict(self, model: nn.Module) -> float:
-        """Predicted median latency in ms."""
+        """Predicted median latency in ms; a `DseWarning` when the model's input lies
+        outside the inputs the profile was fitted on (a prediction there extrapolates)."""
+        # lazy: torch/onnx: `dse deploy run` needs only numpy + onnxruntime
+        from dse.models import input_channels, input_size
+
+        fitted, c, side = self.fitted_inputs, input_channels(model), input_size(model)
+        if fitted and (c not in {x[0] for x in fitted} or not
+                       min(x[1] for x in fitted) <= side <= max(x[1] for x in fitted)):
+            sides = sorted({x[1] for x in fitted})
+            warnings.warn(DseWarning(
+                f"the latency profile was fitted on {'/'.join(str(x[0]) for x in fitted[:1])}"
+                f"-channel inputs of {sides[0]}-{sides[-1]} px; a {c}x{side}x{side} input lies "
+                f"outside, so its predicted latency is an extrapolation (profile a board at "
+                f"this input: `dse latency-model profile`)."), stacklevel=2)
         return float(vector(features(model)) @ self.coef)
 
+    @functools.cached_property
+    def fitted_inputs(self) -> list[tuple[int, int]]:
+        """`inputs()`, read once."""
+        return self.inputs()
+
     def describe(self) -> str:
-        """'onnxruntime 1.23, 1 thread, batch 1, AMD EPYC'."""
-        d = self.data
+        """'onnxruntime 1.23, 1 thread(s), batch 1, AMD EPYC, inputs 3x24-32 px'."""
+        d, fitted = self.data, self.fitted_inputs
+        sides = sorted({x[1] for x in fitted})
+        inputs = (f", inputs {'/'.join(sorted({str(x[0]) for x in fitted}))}x{sides[0]}-"
+                  f"{sides[-1]} px" if fitted else "")
         return (f"{d['runtime']}, {d['threads']} thread(s), batch {d['batch']}, "
-                f"{d.get('cpu', '?')}")
+                f"{d.get('cpu', '?')}{inputs}")
 
 
 @functools.cache

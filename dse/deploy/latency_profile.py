@@ -30,7 +30,8 @@ def export_all(specs: list[dict], folder: Path, progress=None) -> list[dict]:
         side = input_size(model)
         exporter.export(model, torch.randn(2, 3, side, side), folder / f"net-{i:03d}.onnx",
                         {"dse.model": json.dumps(spec)})
-        rows.append({"file": f"net-{i:03d}.onnx", "spec": spec, "features": lm.features(model)})
+        rows.append({"file": f"net-{i:03d}.onnx", "spec": spec, "features": lm.features(model),
+                     "input": [3, side]})
         if progress:
             progress(i + 1, len(specs))
     return rows
@@ -49,6 +50,7 @@ def make_profile(rows: list[dict], timings: dict) -> dict:
             "rounds": timings.get("rounds"), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                       time.gmtime()),
             "fit": {"networks": len(rows), "median_abs_rel_error": statistics.median(err)},
+            "inputs": sorted({tuple(r["input"]) for r in rows if "input" in r}),
             "samples": [{"spec": r["spec"], "features": r["features"], "ms": m}
                         for r, m in zip(rows, ms, strict=True)]}
 

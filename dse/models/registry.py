@@ -214,6 +214,13 @@ def check_spec(spec: Any) -> dict:
     return spec
 
 
+def build_config(spec: dict, num_classes: int = 10) -> FamilyConfig:
+    """The validated config of a spec (nothing is built)."""
+    spec = check_spec(spec)
+    return make_config(spec["name"], num_classes, **{k: v for k, v in spec.items()
+                                                     if k != "name"})
+
+
 def build(spec: dict, num_classes: int = 10, in_channels: int = 3, image_size: int = 32):
     """Create the model a spec describes (validated by its family's config first) for a
     data set's classes, channels and image side."""
