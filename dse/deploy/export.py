@@ -154,17 +154,23 @@ def export_model(model: torch.nn.Module, spec: dict, dataset: str, fmt: str, out
     return card
 
 
-def int8_note(cfg, float32_ms: float, int8_ms: float) -> str:
-    """What int8 measured for this model at export, on this CPU, and what the layer order
-    has to do with it: BatchNorm before the activation folds into the convolution; after
-    it, it cannot and stays a float op between quantise/dequantise pairs."""
+def int8_note(cfg, float32_ms: float, int8_ms: float, cpu: str | None = None,
+              flags: list[str] | None = None) -> str:
+    """What int8 measured for this model at export, on this CPU (or the `cpu` and `flags`
+    a card recorded; flags None: not recorded), and what the layer order has to do with
+    it: BatchNorm before the activation folds into the convolution; after it, it cannot
+    and stays a float op between quantise/dequantise pairs."""
     ratio = int8_ms / float32_ms
-    flags = hardware.cpu_flags()
-    vnni = any(f in flags for f in ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp"))
+    if cpu is None:
+        cpu, flags = hardware.cpu_name(), hardware.cpu_flags()
+    vnni = flags is not None and any(
+        f in flags for f in ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp"))
+    said = ("its flags were not recorded" if flags is None else
+            f"flags: {', '.join(flags) or 'none of note'}; "
+            f"{'with' if vnni else 'without'} int8 dot-product instructions")
     measured = (f"Measured at export: int8 {int8_ms:.3f} ms against float32 {float32_ms:.3f} "
                 f"ms, {ratio:.2f}x float32's latency ({'faster' if ratio < 1 else 'slower'}), "
-                f"onnxruntime, on {hardware.cpu_name()} (flags: {', '.join(flags) or 'unknown'}"
-                f"; {'with' if vnni else 'without'} int8 dot-product instructions).")
+                f"onnxruntime, on {cpu} ({said}).")
     order = getattr(cfg, "order", None)
     if order == "conv-act-bn":
         return (measured + " This model's layer order is conv-act-bn (HPS): BatchNorm "
