@@ -24,3 +24,4 @@ run halving-vs-random $PY bench/halving_vs_random.py --budget 60 --seeds 1
 run constraint-rejections $PY bench/constraint_rejections.py --trials 60 --seeds 5
 run workers-throughput $PY bench/workers_throughput.py --minutes 4
 run imagefolder-cache $PY bench/imagefolder_cache.py
+run augment-throughput $PY bench/augment_throughput.py

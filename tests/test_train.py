@@ -29,8 +29,9 @@ def test_hps_06_learns_real_cifar10_in_two_epochs(small):
     assert all(r["epoch_s"] >= r["train_s"] > 0 and r["train_images_per_s"] > 0 for r in history)
 
 
-@pytest.mark.parametrize("extra", [{}, {"ema_decay": 0.9, "tta_flip": True}],
-                         ids=["plain", "ema+flip"])
+@pytest.mark.parametrize("extra", [{}, {"ema_decay": 0.9, "tta_flip": True},
+                                   {"erasing": 0.5, "mix": "cutmix", "mix_ramp": 0.5}],
+                         ids=["plain", "ema+flip", "erasing+cutmix"])
 def test_resume_after_epoch_one_reproduces_epoch_two(small, tmp_path, extra):
     from dse.data import Split
 
@@ -60,10 +61,43 @@ def test_resume_after_epoch_one_reproduces_epoch_two(small, tmp_path, extra):
     resumed = fit(second, train, val, cfg, device="cpu", spec=spec,
                   resume=load_checkpoint(tmp_path / "resume.pt"))
     keys = ["train_loss", "train_acc", "val_loss", "val_acc", "lr"]
-    for key in keys + (["val_acc_flip"] if extra else []):
+    for key in keys + (["val_acc_flip"] if extra.get("tta_flip") else []):
         assert resumed[1][key] == reference[1][key], key
     for a, b in zip(full.state_dict().values(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_random_erasing_sets_rectangles_to_the_mean_and_nothing_else(small):
+    from dse.data import Batches
+
+    train = small[0]
+    plain, erased = (next(iter(Batches(train, "cifar10", 64, torch.device("cpu"), True,
+                                       seed=3, erasing=p))) for p in (0.0, 1.0))
+    assert torch.equal(plain[1], erased[1])  # the same images, in the same order
+    changed = (plain[0] != erased[0]).any(1)  # pixels erased, per image
+    assert changed.flatten(1).any(1).all()  # every image lost a rectangle
+    assert (erased[0].permute(0, 2, 3, 1)[changed].abs() < 0.02).all()  # the mean: 0
+    frac = changed.flatten(1).float().mean(1)
+    assert frac.max() <= 0.34 and frac.min() > 0  # 2-33 % of the image (less where the
+                                                  # erased pixels already equalled the mean)
+
+
+def test_mixing_is_seeded_ramps_up_and_weights_cutmix_by_area():
+    from dse.train.mixing import Mixer
+
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
+    y = torch.tensor([0, 1])
+    m = Mixer("cutmix", 1.0, 0.5, 10, seed=1)
+    assert [m.chance(e) for e in (0, 1, 4, 9)] == [0.2, 0.4, 1.0, 1.0]
+    a, b = (m(x, y, 9, m.generator(9)) for _ in range(2))
+    assert torch.equal(a[0], b[0]) and a[2] == b[2]  # the same draws for the same epoch
+    mixed, partner, lam = a
+    if not torch.equal(partner, y):  # the partner is the other image: a pasted box
+        pasted = (mixed != x).any(1)
+        assert lam == pytest.approx(1 - pasted.float().mean().item())
+    mix = Mixer("mixup", 0.4, 0.0, 10)
+    out, _, lam = mix(x, y, 0, mix.generator(0))
+    assert 0 <= lam <= 1 and out.shape == x.shape
 
 
 def test_the_weight_average_is_what_is_evaluated_and_kept(small):

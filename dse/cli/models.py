@@ -21,6 +21,7 @@ from dse.cli.common import (
     app,
     console,
 )
+from dse.errors import ConfigError
 
 
 @app.command("models")
@@ -82,11 +83,25 @@ ModelArg = Annotated[list[str] | None, typer.Option(
     help="Override a dimension of the model's family, KEY=VALUE (repeatable), e.g. "
          "width=0.75, activation=elu, resolution=0.75, dropout=0.2; `dse models` shows each "
          "family's dimensions.")]
+RecipeArg = Annotated[list[str] | None, typer.Option(
+    help="A recipe setting without an option of its own, KEY=VALUE (repeatable): "
+         "erasing=0.25 (chance of random erasing), mix=mixup or mix=cutmix, mix_alpha=1.0, "
+         "mix_ramp=0.1 (fraction of the epochs over which mixing ramps up).")]
+EXTRA_RECIPE = ("erasing", "mix", "mix_alpha", "mix_ramp")
 Out = Annotated[Path | None, typer.Option(help="Output folder [default: runs/<model>].")]
 Resumable = Annotated[bool, typer.Option(
     help="Also write OUT/resume.pt after every epoch (model, optimizer, RNG...).")]
 Resume = Annotated[Path | None, typer.Option(help="Continue from a resume.pt.")]
 _M = _R.optimizer_kwargs
+
+
+def _recipe(pairs: list[str] | None) -> dict:
+    extra = _kv(pairs, "--recipe-arg")
+    unknown = sorted(set(extra) - set(EXTRA_RECIPE))
+    if unknown:
+        raise ConfigError(f"--recipe-arg takes {', '.join(EXTRA_RECIPE)}; {unknown[0][:40]!r} "
+                          f"has an option of its own or is not a recipe setting.")
+    return extra
 
 
 @app.command("train")
@@ -99,7 +114,8 @@ def train_cmd(
     label_smoothing: float = _R.label_smoothing, batch_size: int = _R.batch_size,
     augment: Augment = _R.augment, ema_decay: EmaDecay = _R.ema_decay,
     tta_flip: TtaFlip = _R.tta_flip, opt_arg: OptArg = None, sched_arg: SchedArg = None,
-    model_arg: ModelArg = None, seed: int = 0, device: Device = "auto",
+    model_arg: ModelArg = None, recipe_arg: RecipeArg = None, seed: int = 0,
+    device: Device = "auto",
     compile: Compile = "auto", out: Out = None, resumable: Resumable = False,
     resume: Resume = None, data_dir: DataDir = None, download: Download = False,
 ):
@@ -114,7 +130,7 @@ def train_cmd(
                       weight_decay=weight_decay, schedule=schedule,
                       schedule_kwargs=_kv(sched_arg, "--sched-arg"), warmup_epochs=warmup,
                       label_smoothing=label_smoothing, augment=augment, seed=seed,
-                      ema_decay=ema_decay, tta_flip=tta_flip)
+                      ema_decay=ema_decay, tta_flip=tta_flip, **_recipe(recipe_arg))
     result = api.train(model, model_from=model_from, model_args=_kv(model_arg, "--model-arg"),
                   recipe=cfg, dataset=dataset, subset=subset, val_size=val_size, device=device,
                   compile=compile, out=out, resumable=resumable, resume=resume,

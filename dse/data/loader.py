@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import torch
@@ -75,12 +76,13 @@ class Batches:
 
     def __init__(self, split: Split, dataset: str, batch_size: int, device: torch.device,
                  train: bool, augment: bool = True, pad: int = 4, seed: int = 0,
-                 channels_last: bool = False, dtype: torch.dtype = torch.float32):
+                 channels_last: bool = False, dtype: torch.dtype = torch.float32,
+                 erasing: float = 0.0):
         self.images = split.images.to(device)
         self.labels = split.labels.to(device)
         self.batch_size, self.train, self.augment, self.pad = batch_size, train, augment, pad
         self.seed, self.device, self.dtype = seed, device, dtype
-        self.channels_last = channels_last
+        self.channels_last, self.erasing = channels_last, erasing
         info = data_info(dataset)
         c = len(info.mean)
         self.mean = torch.tensor(info.mean, device=device).view(1, c, 1, 1) * 255
@@ -131,7 +133,26 @@ class Batches:
             chan = torch.arange(x.shape[1], device=self.device)[None, :, None, None]
             x = x[batch, chan, rows, cols]
         flip = (torch.rand(b, generator=gen) < 0.5).to(self.device)[:, None, None, None]
-        return torch.where(flip, x.flip(3), x)
+        x = torch.where(flip, x.flip(3), x)
+        return self._erase(x, gen) if self.erasing else x
+
+    def _erase(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Random erasing (as torchvision's RandomErasing, batched): with chance `erasing`,
+        one rectangle of 2-33 % of the image, aspect 0.3-3.3, is set to the training mean
+        (0 after normalisation)."""
+        b, _, h, w = x.shape
+        use = torch.rand(b, generator=gen) < self.erasing
+        frac = torch.empty(b).uniform_(0.02, 0.33, generator=gen) * h * w
+        ratio = torch.empty(b).uniform_(math.log(0.3), math.log(3.3), generator=gen).exp()
+        eh = (frac * ratio).sqrt().round().clamp(1, h).long()
+        ew = (frac / ratio).sqrt().round().clamp(1, w).long()
+        top = (torch.rand(b, generator=gen) * (h - eh + 1)).long()
+        left = (torch.rand(b, generator=gen) * (w - ew + 1)).long()
+        rows, cols = torch.arange(h)[None], torch.arange(w)[None]
+        in_rows = (rows >= top[:, None]) & (rows < (top + eh)[:, None])
+        in_cols = (cols >= left[:, None]) & (cols < (left + ew)[:, None])
+        mask = (in_rows[:, :, None] & in_cols[:, None, :] & use[:, None, None])[:, None]
+        return torch.where(mask.to(self.device), self.mean.round().to(x.dtype), x)
 
     def _finish(self, x: torch.Tensor) -> torch.Tensor:
         x = (x.to(self.dtype) - self.mean) / self.std

@@ -20,6 +20,7 @@ from dse.data import Batches, Split
 from dse.errors import CheckpointError, ConfigError
 from dse.records import EpochRow
 from dse.train.checkpoint import RESUME, atomic_save, load_weights
+from dse.train.mixing import Mixer
 from dse.train.optim import make_optimizer, make_scheduler
 from dse.train.recipe import TrainConfig
 
@@ -119,7 +120,9 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         model.to(memory_format=torch.channels_last)
     step_model = torch.compile(model) if compile_model else None
     train_b = Batches(train, dataset, cfg.batch_size, device, train=True, augment=cfg.augment,
-                      seed=cfg.seed, channels_last=channels_last)
+                      seed=cfg.seed, channels_last=channels_last, erasing=cfg.erasing)
+    mixer = (Mixer(cfg.mix, cfg.mix_alpha, cfg.mix_ramp, cfg.epochs, cfg.seed)
+             if cfg.mix != "none" else None)
     val_b = Batches(val, dataset, eval_batch_size(cfg, device), device, train=False,
                     channels_last=channels_last)
     opt = make_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay,
@@ -137,7 +140,7 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
                             completed=len(history) * len(train_b), stats="")
         for epoch in range(len(history), cfg.epochs):
             row = train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task, on_batch,
-                              ema, step_model)
+                              ema, step_model, mixer)
             t0 = time.perf_counter()
             ev = evaluate(ema.module if ema is not None else model, val_b,
                           cfg.label_smoothing, cfg.tta_flip)
@@ -193,10 +196,12 @@ def ema_update(decay: float):
 
 def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
                 bar: Progress | None = None, task=None,
-                on_batch: EpochCallback | None = None, ema=None, step_model=None) -> dict:
+                on_batch: EpochCallback | None = None, ema=None, step_model=None,
+                mixer: Mixer | None = None) -> dict:
     """One pass over `batches`: loss and accuracy summed on the device, one sync at the end;
     `ema` (an AveragedModel) is updated after every step; `step_model` (a compiled `model`)
-    runs the forward pass when given."""
+    runs the forward pass when given; `mixer` mixes batches (accuracy then counts the
+    batch's own labels)."""
     forward = step_model if step_model is not None else model
     device = batches.device
     batches.set_epoch(epoch)
@@ -206,10 +211,14 @@ def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
     correct = torch.zeros((), device=device, dtype=torch.long)
     t0 = last = time.perf_counter()
     seen = 0
+    gen = mixer.generator(epoch) if mixer is not None else None
     for i, (x, y) in enumerate(batches):
+        mixed = mixer(x, y, epoch, gen) if mixer is not None else None
         with _autocast(device):
-            out = forward(x)
+            out = forward(x if mixed is None else mixed[0])
             loss = crit(out.float(), y)
+            if mixed is not None:
+                loss = mixed[2] * loss + (1 - mixed[2]) * crit(out.float(), mixed[1])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

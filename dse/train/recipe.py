@@ -21,6 +21,10 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     label_smoothing: float = 0.0
     augment: bool = True
+    erasing: float = 0.0  # chance that an image has one random rectangle erased (cutout-like)
+    mix: str = "none"  # "mixup" or "cutmix": blend pairs of images and their labels
+    mix_alpha: float = 1.0  # the mixing weight is drawn from Beta(alpha, alpha)
+    mix_ramp: float = 0.0  # fraction of the epochs over which the chance of mixing rises to 1
     ema_decay: float = 0.0  # > 0: evaluate and keep an exponential moving average of weights
     tta_flip: bool = False  # also report accuracy averaged with the mirrored image (extra)
     seed: int = 0
@@ -34,6 +38,14 @@ class TrainConfig:
         from dse.train.optim import OPTIMIZERS, optimizer_options
         from dse.train.schedules import SCHEDULES
 
+        bad = [f"{k}={v!r}" for k, v, ok in (
+            ("erasing", self.erasing, 0 <= self.erasing <= 1),
+            ("mix", self.mix, self.mix in MIXES),
+            ("mix_alpha", self.mix_alpha, 0 < self.mix_alpha <= 100),
+            ("mix_ramp", self.mix_ramp, 0 <= self.mix_ramp <= 1)) if not ok]
+        if bad:
+            raise ConfigError(f"{', '.join(bad)} out of range: erasing and mix_ramp are in "
+                              f"0..1, mix is one of {', '.join(MIXES)}, mix_alpha in (0, 100].")
         try:
             OPTIMIZERS.get(self.optimizer)
             check_options(optimizer_options(self.optimizer.lower()),
@@ -49,6 +61,7 @@ class TrainConfig:
         return asdict(self)
 
 
+MIXES = ("none", "mixup", "cutmix")
 DEFAULT_RECIPE = TrainConfig()
 
 
@@ -59,5 +72,7 @@ def describe_recipe(candidate: dict) -> str:
         return ""
     lr = t.get("lr")  # a store written before spaces checked types may hold any value
     lr = f"{lr:.3g}" if isinstance(lr, int | float) else str(lr)[:20]
+    extras = "".join([f" erase{t['erasing']:g}" if t.get("erasing") else "",
+                      f" {t['mix']}" if t.get("mix", "none") != "none" else ""])
     return (f"{t.get('optimizer')} lr={lr} {t.get('schedule')} b{t.get('batch_size')}"
-            f"{'' if t.get('augment', True) else ' no-aug'}")
+            f"{'' if t.get('augment', True) else ' no-aug'}{extras}")
