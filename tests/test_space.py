@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 
 import optuna
 import pytest
@@ -128,3 +129,31 @@ def test_a_space_extends_another_key_by_key(tmp_path):
         r = subprocess.run([sys.executable, "-m", "dse.cli", "space", "validate",
                             str(tmp_path / name)], capture_output=True, text=True)
         assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_recipe_options_are_dimensions_only_where_a_space_sets_them(tmp_path):
+    from dse.train.job import training_config
+
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(MINIMAL)
+    mixing = tmp_path / "mixing.yaml"
+    mixing.write_text(MINIMAL + textwrap.dedent("""
+        training:
+          erasing: {choices: [0.0, 0.25]}
+          mix: {choices: [none, mixup, cutmix]}
+          mix_ramp: 0.1
+    """))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    before = sample(load_space(str(plain)), study.ask())
+    assert not {"erasing", "mix", "mix_alpha", "mix_ramp"} & set(before.train)  # keys kept
+    seen = set()
+    for _ in range(12):
+        cand = sample(load_space(str(mixing)), study.ask())
+        cfg = training_config(cand, 1).check()
+        seen.add((cfg.erasing, cfg.mix))
+        assert cfg.mix_ramp == 0.1 and "mix_alpha" not in cand.train
+    assert {m for _, m in seen} == {"none", "mixup", "cutmix"} and len(seen) > 3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MINIMAL + "training:\n  mix: {choices: [none, blend]}\n")
+    with pytest.raises(ConfigError, match="training.mix"):
+        load_space(str(bad))

@@ -17,6 +17,7 @@ from dse.models import get_entry, list_models
 from dse.models.registry import make_config, model_spec
 from dse.records import Candidate
 from dse.search.candidate import sample
+from dse.search.dims import OPTIONAL_RECIPE_KEYS
 from dse.search.feasible import ArchCheck
 from dse.search.params import all_dims, encode
 from dse.search.space import RECIPE_KEYS, Choice, FloatRange, IntRange, LogRange
@@ -51,7 +52,7 @@ def _wanted(name: str) -> dict:
     out.update({"optimizer": r.optimizer, f"{r.optimizer}.lr": r.lr, "schedule": r.schedule,
                 **{f"{r.optimizer}.{k}": v for k, v in r.optimizer_kwargs.items()},
                 **{f"{r.schedule}.{k}": v for k, v in r.schedule_kwargs.items()},
-                **{k: getattr(r, k) for k in RECIPE_KEYS}})
+                **{k: getattr(r, k) for k in (*RECIPE_KEYS, *OPTIONAL_RECIPE_KEYS)}})
     return out
 
 

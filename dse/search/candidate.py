@@ -8,7 +8,7 @@ from typing import Any
 import optuna
 
 from dse.records import Candidate
-from dse.search.dims import RECIPE_KEYS, Choice, Dim, FloatRange, IntRange, LogRange
+from dse.search.dims import Choice, Dim, FloatRange, IntRange, LogRange
 from dse.search.params import decode, encode
 from dse.search.space import SearchSpace
 from dse.train.recipe import DEFAULT_RECIPE
@@ -53,7 +53,7 @@ def sample(space: SearchSpace, trial: optuna.Trial) -> Candidate:
     train = {"optimizer": opt[0], "lr": params.pop("lr", DEFAULT_RECIPE.lr),
              "optimizer_kwargs": params,
              "schedule": sched[0], "schedule_kwargs": sched[1]}
-    for key in RECIPE_KEYS:
+    for key in t.recipe_keys():
         train[key] = _suggest(trial, key, getattr(t, key))
     return Candidate(model, train)
 

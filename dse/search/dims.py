@@ -19,6 +19,9 @@ from pydantic_core import PydanticCustomError
 #: The plain recipe dimensions of a space (optimizer and schedule are branches).
 RECIPE_KEYS = ("batch_size", "weight_decay", "label_smoothing", "augment", "warmup_epochs",
                "ema_decay")  # the plain recipe dimensions (optimizer and schedule branch)
+#: Recipe dimensions a candidate carries only when its space sets them, so that candidates
+#: (and the keys of stored measurements) of spaces without them stay as they were.
+OPTIONAL_RECIPE_KEYS = ("erasing", "mix", "mix_alpha", "mix_ramp")
 
 
 class _Strict(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
-from dse.search.dims import RECIPE_KEYS, Choice, Dim, FloatRange, IntRange, LogRange, shorten
+from dse.search.dims import Choice, Dim, FloatRange, IntRange, LogRange, shorten
 from dse.search.model_space import ModelSpace
 from dse.search.recipe_space import TrainingSpace
 
@@ -48,7 +48,7 @@ def all_dims(space: Dimensioned) -> dict[str, Dim]:
             dims[what] = Choice(choices=list(options))
         for name, params in options.items():
             dims.update({f"{name}.{k}": d for k, d in params.items()})
-    dims.update({k: getattr(t, k) for k in RECIPE_KEYS})
+    dims.update({k: getattr(t, k) for k in t.recipe_keys()})
     return dims
 
 

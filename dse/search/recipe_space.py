@@ -8,10 +8,11 @@ from typing import Any
 
 from pydantic import field_validator
 
+from dse.errors import ConfigError
 from dse.registry import check_options
-from dse.search.dims import _Strict, parse_dim, values
+from dse.search.dims import OPTIONAL_RECIPE_KEYS, RECIPE_KEYS, _Strict, parse_dim, values
 from dse.train.optim import OPTIMIZERS, optimizer_options
-from dse.train.recipe import DEFAULT_RECIPE
+from dse.train.recipe import DEFAULT_RECIPE, TrainConfig
 from dse.train.schedules import SCHEDULES
 
 _R = DEFAULT_RECIPE
@@ -31,10 +32,29 @@ class TrainingSpace(_Strict):
     augment: Any = _R.augment
     warmup_epochs: Any = _R.warmup_epochs
     ema_decay: Any = _R.ema_decay
+    erasing: Any = _R.erasing
+    mix: Any = _R.mix
+    mix_alpha: Any = _R.mix_alpha
+    mix_ramp: Any = _R.mix_ramp
 
     _dims = field_validator("batch_size", "weight_decay", "label_smoothing", "augment",
-                            "warmup_epochs", "ema_decay", mode="before")(
+                            "warmup_epochs", "ema_decay", *OPTIONAL_RECIPE_KEYS, mode="before")(
         classmethod(lambda cls, v: parse_dim(v)))
+
+    @field_validator(*OPTIONAL_RECIPE_KEYS)
+    @classmethod
+    def _in_range(cls, v, info):
+        for value in values(v):  # every value the dimension can reach
+            try:
+                TrainConfig(**{info.field_name: value}).check()
+            except ConfigError as exc:
+                raise ValueError(str(exc).rstrip(".")) from None
+        return v
+
+    def recipe_keys(self) -> tuple[str, ...]:
+        """The plain recipe dimensions a candidate carries: the usual ones, and the
+        optional ones this space sets."""
+        return RECIPE_KEYS + tuple(k for k in OPTIONAL_RECIPE_KEYS if k in self.model_fields_set)
 
     @field_validator("optimizer", "schedule", mode="before")
     @classmethod
