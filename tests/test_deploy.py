@@ -182,7 +182,7 @@ def test_deploy_run_reads_a_cifar_batch_file_with_a_limit(trained, data_dir):
     assert r.stdout.count("test_batch.bin[") == 3
 
 
-def test_deploy_mistakes_are_clear(trained, tmp_path):
+def test_deploy_mistakes_are_clear(trained, exported, tmp_path):
     import onnx
     from onnx import TensorProto, helper
 
