@@ -19,8 +19,9 @@ from dse.api.export import export, latency
 from dse.api.fidelity import fidelity_check
 from dse.api.latency_model import latency_profile, latency_validate
 from dse.api.results import Front, frontier, pareto, report, show, studies
-from dse.api.space import count_architectures, example_candidate, load_space
+from dse.api.space import count_architectures, example_candidate, load_space, supernets
 from dse.api.study import run
+from dse.api.supernet import supernet_show, supernet_train
 from dse.api.train import evaluate, train
 
 __all__ = ["Confirmed", "Front", "compare", "confirm", "confirmed", "count_architectures",
@@ -28,4 +29,4 @@ __all__ = ["Confirmed", "Front", "compare", "confirm", "confirmed", "count_archi
            "evaluate", "example_candidate", "export", "load_space",
            "fidelity_check", "frontier", "latency", "latency_profile",
            "latency_validate", "pareto", "report", "run", "show", "studies",
-           "train"]
+           "supernet_show", "supernet_train", "supernets", "train"]

@@ -11,8 +11,20 @@ from dse.records import Candidate
 from dse.search.candidate import sample
 from dse.search.census import census
 from dse.search.space import SearchSpace, load_space
+from dse.search.supernets import describe_groups
+from dse.supernet import FIXED_DIMS, SHARED_DIMS
 
-__all__ = ["count_architectures", "example_candidate", "load_space"]
+__all__ = ["count_architectures", "example_candidate", "load_space", "supernets"]
+
+
+def supernets(space: SearchSpace) -> list[str]:
+    """Lines saying which supernets a space's oneshot fidelities train (none without one)."""
+    if not any(f.oneshot for f in space.fidelities.values()):
+        return []
+    lines = describe_groups(space)
+    return [f"oneshot: {len(lines)} supernet{'s' if len(lines) != 1 else ''}, one per value "
+            f"of {', '.join(FIXED_DIMS)}; shared by {', '.join(SHARED_DIMS)}",
+            *(f"  supernet {line}" for line in lines)]
 
 
 def example_candidate(space: SearchSpace) -> Candidate:

@@ -24,12 +24,14 @@ def run(space: str | Path, *, study: str | None = None, trials: int | None = Non
         data: str | None = None, data_dir: Path | None = None, download: bool = False,
         artifacts: Path = Path("studies"), workers: int | str = 1,
         threads: int | None = None, log_format: str = "auto", quiet: bool = False,
-        console=None, say: Callable[[str], None] = print) -> tuple[optuna.Study, int]:
+        supernet: Path | None = None, console=None,
+        say: Callable[[str], None] = print) -> tuple[optuna.Study, int]:
     """Run or continue a study of `space` (a shipped name or a YAML file): `trials` more
     trials and/or until `timeout` (seconds, or '90s', '30m', '2h'). `workers`: a number
     of local processes (the trials split between them) or "auto" (one single-threaded
     worker per usable core, 1 when a timed metric is an objective or constraint).
-    `data`: a data-set SPEC in place of the space's `data:`.
+    `data`: a data-set SPEC in place of the space's `data:`. `supernet`: a oneshot
+    fidelity's supernet file (default: the study folder's, trained first when missing).
     Returns the Optuna study and the worst exit code of the workers (0 in-process)."""
     sp = load_space(str(space)).with_constraints(constraints)
     if data is not None:
@@ -53,13 +55,14 @@ def run(space: str | Path, *, study: str | None = None, trials: int | None = Non
     if n == 1:
         torch.set_num_threads(threads)
         return run_study(sp, study, storage, trials, seconds, fidelity, device, seed, data_dir,
-                         download, artifacts, console, log_format, quiet), 0
+                         download, artifacts, console, log_format, quiet, supernet), 0
     name, fid = prepare_study(sp, study, storage, trials, fidelity, seed, data_dir,
-                              download, console)
+                              download, console, artifacts, device, supernet)
     base = ["--space", str(space), "--study", name, "--fidelity", fid, "--device", device,
             "--artifacts", str(artifacts)]
     for flag, value in (("--storage", storage), ("--timeout", seconds),
-                        ("--data", data), ("--data-dir", data_dir)):
+                        ("--data", data), ("--data-dir", data_dir),
+                        ("--supernet", supernet)):
         if value is not None:
             base += [flag, str(value)]
     for c in constraints or []:

@@ -18,8 +18,8 @@ from dse.cli.common import app, err
 from dse.errors import DseError, DseWarning, Interrupted, Terminated
 
 # registers the commands, in the order of the journey
-for _group in ("data", "models", "space", "study", "results", "fidelity", "confirm", "compare",
-               "deploy", "latency_model"):
+for _group in ("data", "models", "space", "supernet", "study", "results", "fidelity",
+               "confirm", "compare", "deploy", "latency_model"):
     importlib.import_module(f"dse.cli.{_group}")
 
 

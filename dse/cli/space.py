@@ -59,6 +59,8 @@ def space_show(
                   f"constraints {space.constraints or 'none'}; sampler {space.sampler}; "
                   f"cardinality {cardinality(space):g}")
     _print_fidelities(space)
+    for line in api.supernets(space):
+        console.print(line, markup=False, soft_wrap=True)
     console.print("example candidate:", api.example_candidate(space).to_dict())
     if space.constraints:
         with progress_callback("measuring architectures") as tick:

@@ -47,6 +47,10 @@ def run_cmd(
     baselines: Baselines = True, data: Annotated[str | None, typer.Option(
         "--data", metavar="SPEC", help="The data set instead of the space's `data:` (a SPEC "
                                        "as for `dse train --data`).")] = None,
+    supernet: Annotated[Path | None, typer.Option(
+        metavar="PATH", help="A oneshot fidelity's trained supernet (`dse supernet train`) "
+                             "[default: <artifacts>/<study>/supernets/, trained first when "
+                             "missing].")] = None,
 ):
     """Run or continue a multi-objective study (running it again continues it)."""
     from dse import api  # lazy: `dse --help` loads neither torch nor optuna
@@ -56,7 +60,8 @@ def run_cmd(
         constraints=constraint, baselines=baselines, storage=storage, device=device,
         seed=seed, data=data, data_dir=data_dir, download=download, artifacts=artifacts,
         workers=workers, threads=threads, log_format=log_format, quiet=quiet,
-        console=console, say=lambda m: console.print(m, markup=False, soft_wrap=True))
+        supernet=supernet, console=console,
+        say=lambda m: console.print(m, markup=False, soft_wrap=True))
     finished = sum(t.state.is_finished() for t in result.trials)
     # lazy: optuna is loaded by now (the study ran); `dse --help` must not load it
     from optuna.trial import TrialState

@@ -187,3 +187,16 @@ def _check_combinations(config: type, dims: dict[str, Any], corner: dict,
             return [f"model{'.' + where if where else ''}: {e['msg'].removeprefix('Value error, ')}"
                     f" (for example {given})"]
     return []
+
+
+def draw(dim: Dim, rng: random.Random) -> Any:
+    """One value of a dimension, uniformly at random (log-uniformly for a log range)."""
+    if isinstance(dim, Choice):
+        return rng.choice(dim.choices)
+    if isinstance(dim, IntRange):
+        return rng.randrange(dim.int[0], dim.int[1] + 1, dim.step)
+    if isinstance(dim, FloatRange):
+        return rng.uniform(*dim.float)
+    if isinstance(dim, LogRange):
+        return math.exp(rng.uniform(math.log(dim.log[0]), math.log(dim.log[1])))
+    return dim

@@ -68,7 +68,10 @@ class PlainDisplay:
     def epoch(self, row: EpochRow) -> None:
         """An epoch of the running trial ended."""
         self.current.update(epoch=row["epoch"], batch=None)
-        if not self.quiet:
+        if not self.quiet and row["epoch"] == 0:  # a oneshot fidelity's supernet weights
+            self.say(f"trial {self.current.get('trial')} oneshot: val_acc {row['val_acc']:.3f} "
+                     f"(supernet weights, BatchNorm recalibrated) {row['epoch_s']:.1f}s")
+        elif not self.quiet:
             self.say(f"trial {self.current.get('trial')} epoch {row['epoch']}/{self.epochs}: "
                      f"loss {row['train_loss']:.3f} acc {row['train_acc']:.3f} val_acc "
                      f"{row['val_acc']:.3f} {row['epoch_s']:.1f}s "

@@ -4,22 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from dse.search.dims import _Strict
 from dse.search.schedulers import Scheduler, get_scheduler, schedulers
+from dse.supernet import SupernetRecipe
+
+
+class Oneshot(_Strict):
+    """A candidate's accuracy from a trained supernet of its space instead of its own
+    training: weights sliced out, BatchNorm recalibrated on `calib_images` training images,
+    then the fidelity's `epochs` of fine-tuning (0: none) before validation."""
+
+    supernet: SupernetRecipe = SupernetRecipe()
+    calib_images: int = Field(default=2048, ge=64, le=1_000_000)
 
 
 class Fidelity(_Strict):
     """How much training one candidate gets, and the scheduler that may stop it early."""
 
-    epochs: int = Field(ge=1, le=10_000)
+    epochs: int = Field(ge=0, le=10_000)  # 0 only with oneshot (no fine-tuning)
+    oneshot: Oneshot | None = None
     train_images: int | None = Field(default=None, ge=10)  # None -> the whole training split
     val_size: int = Field(default=5000, ge=10)  # carved from the training set
     val_images: int | None = Field(default=None, ge=10)  # evaluated subset of val
     repeats: int = Field(default=1, ge=1, le=100)  # seeds per candidate; mean and std stored
     latency_repeats: int = Field(default=30, ge=1, le=100_000)
     scheduler: dict[str, Any] = {"none": {}}  # {name: options}, see dse.search.schedulers
+
+    @model_validator(mode="after")
+    def _epochs(self):
+        if self.epochs == 0 and self.oneshot is None:
+            raise ValueError("epochs must be at least 1 (0 only for a oneshot fidelity, "
+                             "which takes its accuracy from a supernet)")
+        if self.oneshot is not None and (self.repeats > 1 or self.scheduler != {"none": {}}):
+            raise ValueError("a oneshot fidelity evaluates each candidate once from the "
+                             "supernet: leave repeats at 1 and the scheduler at none")
+        return self
 
     @field_validator("scheduler", mode="before")
     @classmethod

@@ -3,13 +3,22 @@ dimensions, each value (or every value a range can reach) checked by the family'
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from dse.errors import ConfigError
 from dse.models import get_family, list_models
-from dse.search.dims import _first_error, check_dimensions, check_values, keyed, parse_dim
+from dse.search.dims import (
+    _first_error,
+    check_dimensions,
+    check_values,
+    draw,
+    keyed,
+    parse_dim,
+    values,
+)
 
 
 class ModelSpace(BaseModel):
@@ -71,3 +80,46 @@ class ModelSpace(BaseModel):
         if errors:
             raise keyed(errors)
         return self
+
+    def draw(self, rng: random.Random, override: dict | None = None) -> dict:
+        """A model spec drawn uniformly from the dimensions (those in `override` replaced by
+        its dimensions), without Optuna: for training a supernet over the space."""
+        spec: dict[str, Any] = {"name": self.family}
+        for key, dim in {**self.dims, **(override or {})}.items():
+            value = ([draw(d, rng) for d in dim] if isinstance(dim, list) else draw(dim, rng))
+            if value is not None:
+                spec[key] = value
+        return spec
+
+    def extreme(self, largest: bool, override: dict | None = None) -> dict:
+        """The spec of the space's largest (or smallest) network: most (fewest) blocks and
+        channels, widest (narrowest) squeezes and kernels, strides 1 (2), dropout 0;
+        dimensions in `override` replace the space's."""
+        spec: dict[str, Any] = {"name": self.family}
+        for key, dim in {**self.dims, **(override or {})}.items():
+            value = ([_end(key, d, largest) for d in dim] if isinstance(dim, list)
+                     else _end(key, dim, largest))
+            if value is not None:
+                spec[key] = value
+        return spec
+
+
+#: Dimensions where a smaller value is the larger network; those where neither is (fixed
+#: by the caller) keep their first value.
+_SMALLER_IS_LARGER = ("strides", "stem_stride")
+_KERNELS = {"dw3": 3, "dw5": 5}
+
+
+def _end(key: str, dim: Any, largest: bool) -> Any:
+    options = values(dim)
+    if key == "dropout":
+        return min(options)
+    if key == "conv3":
+        if all(o in _KERNELS for o in options):
+            pick = max if largest else min
+            return pick(options, key=_KERNELS.get)
+        return options[0]
+    if not all(isinstance(o, int | float) and not isinstance(o, bool) for o in options):
+        return options[0]
+    up = largest != (key in _SMALLER_IS_LARGER)
+    return max(options) if up else min(options)

@@ -17,6 +17,7 @@ from dse.search.candidate import sample
 from dse.search.keys import arch_key, candidate_hash, machine_name
 from dse.search.recovery import clean_up, reconcile
 from dse.search.space import SearchSpace
+from dse.search.supernets import OneshotEvaluator, ensure_supernets
 from dse.search.trial_training import Stopped, TrialTrainer
 from dse.store import Store
 from dse.train import load_resume, resolve_device, save_weights, seed_everything
@@ -32,13 +33,18 @@ class Objective:
 
     def __init__(self, space: SearchSpace, fidelity: str, store: Store, study: optuna.Study,
                  device: str = "auto", seed: int = 0, data_dir=None, download: bool = False,
-                 artifacts: Path = Path("studies"), reporter=None):
+                 artifacts: Path = Path("studies"), reporter=None,
+                 supernet: Path | None = None):
         self.space, self.fidelity_name, self.fid = space, fidelity, space.fidelities[fidelity]
         self.store, self.study, self.seed = store, study, seed
         self.reporter = reporter  # a display: trial_started, batch, epoch (optional)
         self.artifacts = study_folder(artifacts, study.study_name)
         self.trainer = TrialTrainer(store, space, self.fid, study, seed, resolve_device(device),
                                     self.artifacts, data_dir, download, reporter)
+        if self.fid.oneshot is not None:  # trained by prepare_study before any worker ran
+            paths = ensure_supernets(space, fidelity, self.artifacts, seed, data_dir, download,
+                                     self.trainer.device, supernet, train=False)
+            self.trainer.oneshot = OneshotEvaluator(space, self.fid, paths)
         self._arch: dict[str, dict] = {}  # measurements per architecture, this process
         self.hardware = hardware.describe(self.trainer.device)
         self.machine = machine_name()  # latency metrics use one thread

@@ -20,7 +20,7 @@ from dse import metrics
 from dse.constraints import Constraint, parse_all
 from dse.data.registry import is_builtin, parse_spec
 from dse.errors import ConfigError, DataError
-from dse.models import get_entry, list_models
+from dse.models import SqueezeNextConfig, get_entry, get_family, list_models
 from dse.paths import NAME
 from dse.search.dims import (  # noqa: F401  (re-exported: the dimension types)
     RECIPE_KEYS,
@@ -178,6 +178,13 @@ class SearchSpace(_Strict):
                              f"{list(self.fidelities)}")
         if self.sampler == "grid":
             grid_space(self)  # raises if the grid cannot hold the space
+        oneshot = [n for n, f in self.fidelities.items() if f.oneshot is not None]
+        family = get_family(self.model.family).config if self.model.family else None
+        if oneshot and not (family and issubclass(family, SqueezeNextConfig)):
+            raise ValueError(f"fidelity {oneshot[0]} is oneshot: its candidates come from a "
+                             f"supernet, which holds the SqueezeNext families (hps, sqnxt); "
+                             f"give model.family hps or sqnxt, not "
+                             f"{self.model.family or 'registered models'}")
         return self
 
     def with_constraints(self, texts: list[str] | None) -> SearchSpace:

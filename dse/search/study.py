@@ -11,14 +11,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dse.data import load_files
 from dse.errors import ConfigError, Interrupted, StoreError, TrainingError
-from dse.paths import check_study_name
+from dse.paths import check_study_name, study_folder
 from dse.search.baselines import enqueue_baselines
 from dse.search.display import make_display
 from dse.search.feasible import make_sampler
 from dse.search.objective import Objective
 from dse.search.space import SearchSpace
+from dse.search.supernets import ensure_supernets
 from dse.search.warmstart import enqueue_feasible_start
 from dse.store import Store
+from dse.train import resolve_device
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -61,9 +63,12 @@ def open_study(space: SearchSpace, study_name: str, store: Store, fidelity: str,
 
 def prepare_study(space: SearchSpace, study_name: str | None, storage: str | None,
                   n_trials: int | None, fidelity: str | None, seed: int, data_dir=None,
-                  download: bool = False, console: Console | None = None) -> tuple[str, str]:
-    """Check inputs, open (or create) the study and enqueue its feasible start, once, before
-    workers start; returns (study name, fidelity)."""
+                  download: bool = False, console: Console | None = None,
+                  artifacts: Path = Path("studies"), device: str = "auto",
+                  supernet: Path | None = None) -> tuple[str, str]:
+    """Check inputs, open (or create) the study, enqueue its feasible start and train a
+    oneshot fidelity's missing supernets, once, before workers start; returns (study name,
+    fidelity)."""
     fidelity = fidelity or space.default_fidelity
     if fidelity not in space.fidelities:
         raise ConfigError(f"space {space.name!r} has no fidelity {fidelity!r}; it has "
@@ -84,6 +89,11 @@ def prepare_study(space: SearchSpace, study_name: str | None, storage: str | Non
         console.print("baselines (the papers' variants at this fidelity, default recipe): "
                       + "; ".join(f"{n} {what}" for n, what in done), soft_wrap=True,
                       markup=False)
+    if space.fidelities[fidelity].oneshot is not None:
+        say = (lambda text: console.print(text, soft_wrap=True, markup=False)) if console \
+            else (lambda text: None)
+        ensure_supernets(space, fidelity, study_folder(artifacts, name), seed, data_dir,
+                         download, resolve_device(device), supernet, say)
     return name, fidelity
 
 
@@ -92,21 +102,21 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
               fidelity: str | None = None, device: str = "auto", seed: int = 0,
               data_dir=None, download: bool = False, artifacts: Path = Path("studies"),
               console: Console | None = None, log_format: str = "auto",
-              quiet: bool = False) -> optuna.Study:
+              quiet: bool = False, supernet: Path | None = None) -> optuna.Study:
     """Run (or continue) a study of `space`; returns the Optuna study.
 
     `log_format`: "rich" redraws a live view (terminal), "plain" prints one line per event
     (logs), "auto" picks by whether the console is a terminal; `quiet` keeps trial lines
     only."""
     name, fidelity = prepare_study(space, study_name, storage, n_trials, fidelity, seed,
-                                   data_dir, download, console)
+                                   data_dir, download, console, artifacts, device, supernet)
     store = Store(storage)
     study = open_study(space, name, store, fidelity, seed)
     console = console or Console()
     display = make_display(log_format, quiet, study, n_trials, timeout, console,
                            space.fidelities[fidelity].epochs, store)
     objective = Objective(space, fidelity, store, study, device, seed, data_dir, download,
-                          artifacts, reporter=display)
+                          artifacts, reporter=display, supernet=supernet)
     try:
         with display:
             study.optimize(objective, n_trials=n_trials, timeout=timeout,

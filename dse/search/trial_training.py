@@ -50,6 +50,7 @@ class TrialTrainer:
     data_dir: Path | None = None
     download: bool = False
     reporter: Any = None  # a display: trial_started, batch, epoch (optional)
+    oneshot: Any = None  # a OneshotEvaluator when the fidelity is oneshot
     _splits: dict[int, tuple[Split, Split]] = field(default_factory=dict)
 
     @property
@@ -79,6 +80,8 @@ class TrialTrainer:
               resume: dict | None = None):
         """Every repeat of a trial: together rung by rung when the scheduler decides on
         their mean, else one after another (repeat 0 from `resume` when given)."""
+        if self.oneshot is not None:
+            return [self._oneshot(trial, rid, cand, model)]
         if self.fid.repeats > 1 and self.fid.rungs():
             return self._together(trial, rid, cand, arch, model)
         return (self._one(trial, rid, cand, arch, r, model if r == 0 else None,
@@ -150,6 +153,18 @@ class TrialTrainer:
             if not any(folder.iterdir()):
                 folder.rmdir()
         return list(zip(histories, models, strict=True))
+
+    def _oneshot(self, trial, rid: int, cand: Candidate, model):
+        """The candidate's weights from its supernet (BatchNorm recalibrated, validated: the
+        epoch-0 row), then the fidelity's epochs of fine-tuning, if any."""
+        train, val = self.splits(model.dse_config.input_size)
+        model, row = self.oneshot(model, train, val, self.seed)
+        history: list[dict] = []
+        record = self._record(trial, rid, 0, history)
+        record(row)
+        if self.fid.epochs:
+            self._job(cand, 0, model, [record]).run()
+        return history, model
 
     def _one(self, trial, rid: int, cand: Candidate, arch: dict, repeat: int, model=None,
              resume: dict | None = None):
