@@ -27,7 +27,9 @@ from dse.records import Candidate, RunResult
 from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck
 from dse.search.fidelity import Fidelity
+from dse.search.oneshot_run import oneshot_result
 from dse.search.signals import SIGNALS, signals  # noqa: F401  (part of this API)
+from dse.search.space import load_space
 from dse.train import load_resume
 from dse.train.job import DataPlan, run_training
 
@@ -148,6 +150,9 @@ class Calibration:
         sizes = [ref[i].measurements["size_mb"] for i in done]
         ref_cost = statistics.fmean(_images(ref[i]) for i in done)
         ref_s = statistics.fmean(sum(r["train_s"] for r in ref[i].history) for i in done)
+        # the better half by reference (ties by draw order): where late decisions are made
+        ranked = sorted(range(len(target)), key=lambda k: (-target[k], k))
+        better = sorted(ranked[:math.ceil(len(target) / 2)])
         for label, fid, upto in self._settings(plan):
             runs = [self.result(i, fid) for i in done]
             if any(r is None for r in runs):
@@ -169,9 +174,12 @@ class Calibration:
                 valid = [b for b in bins if not math.isnan(b["kendall"])]
                 within = (sum(b["kendall"] * b["n"] for b in valid) / sum(b["n"] for b in valid)
                           if valid else math.nan)
-                per_signal[name] = {**stats, "bins": bins, "kendall_within_bins": within}
+                half = rank_stats([xs[i] for i in better], [target[i] for i in better], boot)
+                per_signal[name] = {**stats, "bins": bins, "kendall_within_bins": within,
+                                    "better_half": {"n": len(better), **half}}
             cost = statistics.fmean(_images(r) for r in runs)
-            secs = statistics.fmean(sum(x["train_s"] for x in r.history) for r in runs)
+            secs = statistics.fmean(sum(x["train_s"] + x.get("supernet_s", 0.0)
+                                        for x in r.history) for r in runs)
             best = max((s for s in SIGNALS if s != "params"),
                        key=lambda s: _or(per_signal[s]["kendall_within_bins"],
                                          per_signal[s]["kendall"]))
@@ -214,6 +222,13 @@ def recommend(fidelities: dict) -> dict | None:
             "rule": f"the cheapest setting within {TOLERANCE} of the best Kendall"}
 
 
+def _space(plan: dict):
+    """The plan's space with the calibration's constraints."""
+    sp = load_space(plan.get("space_file", plan["space"]))
+    own = {str(c) for c in sp.constraints}
+    return sp.with_constraints([c for c in plan.get("constraints", []) if c not in own])
+
+
 def _images(result: RunResult) -> float:
     """Training images a run processed: its compute, independent of what else ran."""
     return result.train_images * len(result.history)
@@ -239,6 +254,15 @@ def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print,
         if (where / "result.json").is_file():
             continue
         cand = plan["candidates"][i]
+        if fid != "reference" and plan["fidelity_settings"][fid].get("oneshot"):
+            say(f"[{k + 1}/{len(jobs)}] candidate {i} at {fid}: oneshot")
+            result = oneshot_result(_space(plan), fid,
+                                    Fidelity.model_validate(plan["fidelity_settings"][fid]),
+                                    Candidate.from_dict(cand, fid, plan["seed"]), cal.folder,
+                                    plan["seed"], device, data_dir, say)
+            atomic_write_text(json.dumps(result.to_dict()), where / "result.json")
+            trained += 1
+            continue
         if fid == "reference":
             epochs = ref["epochs"]
             data = DataPlan(plan["dataset"], 0, ref["train_images"], None, plan["seed"])

@@ -224,3 +224,20 @@ def test_the_shipped_oneshot_space_needs_one_supernet():
     space = load_space("hps_oneshot_cifar10")
     assert len(groups(space)) == 1
     assert space.fidelities[space.default_fidelity].oneshot is not None
+
+
+def test_a_calibration_rates_the_oneshot_fidelity_with_the_supernet_in_its_cost(data_dir,
+                                                                                 tmp_path):
+    r = dse("fidelity", "check", "--space", "hps_oneshot_cifar10", "--fidelity", "smoke",
+            "--reference-epochs", "1", "--reference-images", "300", "--sample", "4",
+            "--out", "cal", "--device", "cpu", "--data-dir", str(data_dir), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr + r.stdout
+    import json
+    summary = json.loads((tmp_path / "cal" / "summary.json").read_text())
+    f = summary["fidelities"]["smoke"]
+    assert summary["references_done"] == 4
+    # 128 calibration images plus the supernet's network-images over 500 candidates
+    assert f["train_images"] > 128
+    assert f["signals"]["last_val_acc"]["better_half"]["n"] == 2
+    assert (tmp_path / "cal" / "supernets" / "smoke-relu-bn-act-pad0-sep.pt").is_file()
+    assert "better half" in (tmp_path / "cal" / "summary.md").read_text()

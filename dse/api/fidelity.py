@@ -36,7 +36,8 @@ def fidelity_check(space: str, fidelities: list[str], *, reference_epochs: int =
         raise ConfigError(f"--constraint {timed[0]} needs training or timing; calibration "
                           f"draws candidates by architecture constraints only.")
     cal = calibration.Calibration(out or Path("calibrations") / sp.study)
-    plan = {"space": sp.name, "dataset": sp.dataset, "fidelities": list(fidelities),
+    plan = {"space": sp.name, "space_file": str(space), "dataset": sp.dataset,
+            "fidelities": list(fidelities),
             "fidelity_settings": {f: sp.fidelities[f].model_dump() for f in fidelities},
             "reference": {"epochs": reference_epochs, "train_images": reference_images,
                           "split": "test"},

@@ -16,8 +16,11 @@ def markdown(summary: dict) -> str:
              f"images, accuracy on the {ref['split']} set; {summary['references_done']} of "
              f"{summary['sample']} candidates done. Kendall and Spearman with bootstrap 95 % "
              f"intervals (candidates resampled); 'within size bins' is Kendall inside thirds "
-             f"of the candidates by size, weighted by count. Cost is counted in training images "
-             f"(epochs x images), which does not depend on the machine.", ""]
+             f"of the candidates by size, weighted by count; 'the better half' is Kendall "
+             f"among the better half of the candidates by reference accuracy. Cost is counted "
+             f"in training images (epochs x images), which does not depend on the machine; a "
+             f"oneshot fidelity's includes its supernets' training shared out over 500 "
+             f"candidates.", ""]
     rec = summary.get("recommended")
     if rec:
         lines += [f"**Recommended: `{rec['setting']}` ranked by `{rec['signal']}`** (Kendall "
@@ -29,16 +32,27 @@ def markdown(summary: dict) -> str:
                   f"{f['cost_vs_reference']:.1%} of the reference's ({f['train_s']:.0f} s "
                   f"against {f['reference_train_s']:.0f} s as timed, on a machine that may "
                   f"have been shared); best signal `{f['best_signal']}`", "",
-                  "| signal | Kendall [95 % CI] | Spearman [95 % CI] | Kendall within size bins |",
-                  "|---|---|---|---|"]
+                  "| signal | Kendall [95 % CI] | Spearman [95 % CI] | Kendall within size bins "
+                  "| Kendall within the better half [95 % CI] |",
+                  "|---|---|---|---|---|"]
         for name, s in f["signals"].items():
             lines.append(f"| {name} | {_num(s['kendall'])} [{_num(s['kendall_ci'][0])}, "
                          f"{_num(s['kendall_ci'][1])}] | {_num(s['spearman'])} "
                          f"[{_num(s['spearman_ci'][0])}, {_num(s['spearman_ci'][1])}] | "
-                         f"{_num(s['kendall_within_bins'])} |")
+                         f"{_num(s['kendall_within_bins'])} | {_half(s)} |")
         lines.append("")
     lines.append("'-': not defined with the candidates done so far (too few, or ties only).")
     return "\n".join(lines)
+
+
+def _half(s: dict) -> str:
+    """Kendall among the better half of the candidates by reference (summaries
+    written before it was computed have none)."""
+    h = s.get("better_half")
+    if not h:
+        return "-"
+    return (f"{_num(h['kendall'])} [{_num(h['kendall_ci'][0])}, {_num(h['kendall_ci'][1])}] "
+            f"(n={h['n']})")
 
 
 def _num(x: float) -> str:

@@ -1,0 +1,51 @@
+"""One candidate measured at a oneshot fidelity outside a study (a calibration's run): its
+supernet's weights, BatchNorm recalibrated, validated, as a `RunResult` whose cost counts
+the supernet's training shared out over `AMORTISED_OVER` candidates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dse import hardware
+from dse.models import input_size
+from dse.records import Candidate, RunResult
+from dse.search.fidelity import Fidelity
+from dse.search.space import SearchSpace
+from dse.search.supernets import OneshotEvaluator, ensure_supernets
+from dse.supernet import load_supernet
+from dse.train import resolve_device, seed_everything
+from dse.train.job import DataPlan, build_model, measure_run, prepare_data
+
+#: Candidates a supernet's training is shared out over in a run's cost (a 500-trial study).
+AMORTISED_OVER = 500
+
+
+def supernet_cost(paths: dict[str, Path]) -> dict[str, float]:
+    """Network-images and seconds of training all of a space's supernets."""
+    images = seconds = 0.0
+    for path in paths.values():
+        history = load_supernet(path)[1].get("history", [])
+        images += sum(r.get("network_images", 0) for r in history)
+        seconds += sum(r.get("train_s", 0) + r.get("eval_s", 0) for r in history)
+    return {"network_images": images, "seconds": seconds}
+
+
+def oneshot_result(space: SearchSpace, name: str, fid: Fidelity, cand: Candidate,
+                   folder: Path, seed: int, device: str = "auto", data_dir=None,
+                   say=print) -> RunResult:
+    """`cand` at oneshot fidelity `name` of `space`, its supernets kept (and trained when
+    missing) under `folder`/supernets."""
+    dev = resolve_device(device)
+    paths = ensure_supernets(space, name, folder, seed, data_dir, device=dev, say=say)
+    seed_everything(seed)
+    model = build_model(dict(cand.model), space.dataset)
+    plan = DataPlan(space.dataset, fid.val_size, fid.train_images, fid.val_images, seed)
+    train, val, _ = prepare_data(plan, input_size(model), data_dir, test=False)
+    model, row = OneshotEvaluator(space, fid, paths)(model.to(dev), train, val, seed)
+    cost = supernet_cost(paths)
+    row["supernet_s"] = cost["seconds"] / AMORTISED_OVER
+    m = measure_run(model, [row], "val", 1, space.dataset)
+    m["supernet_images_amortised"] = cost["network_images"] / AMORTISED_OVER
+    images = int(fid.oneshot.calib_images + cost["network_images"] / AMORTISED_OVER)
+    return RunResult(cand, [row], m, "val", False, space.dataset, vars(plan), images,
+                     len(val), hardware.describe(dev), {"oneshot": fid.oneshot.model_dump()})
