@@ -8,7 +8,6 @@ import random
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 import torch
@@ -176,9 +175,9 @@ def test_a_oneshot_study_trains_its_supernet_first_then_reuses_it(data_dir, tmp_
               "--device", "cpu", "--log-format", "plain", "--data-dir", str(data_dir)]
     first = dse("run", *common, "--trials", "3", cwd=tmp_path)
     assert first.returncode == 0, first.stderr + first.stdout
-    assert "supernet relu-bn-act-pad0-sep: training 1 epochs" in first.stdout
+    assert "supernet relu-bn-act-pad0-dw: training 1 epochs" in first.stdout
     assert "oneshot: val_acc" in first.stdout
-    path = tmp_path / "studies" / "hps-oneshot" / "supernets" / "smoke-relu-bn-act-pad0-sep.pt"
+    path = tmp_path / "studies" / "hps-oneshot" / "supernets" / "smoke-relu-bn-act-pad0-dw.pt"
     assert path.is_file() and not path.with_suffix(".pt.resume").exists()
     again = dse("run", *common, "--trials", "2", cwd=tmp_path)
     assert again.returncode == 0, again.stderr + again.stdout
@@ -191,7 +190,7 @@ def test_a_oneshot_study_trains_its_supernet_first_then_reuses_it(data_dir, tmp_
         assert 0.0 <= t.measurements["accuracy"] <= 1.0
         assert [e.epoch for e in store.epochs([t.id])] == [0]
     shown = dse("supernet", "show", str(path), cwd=tmp_path)
-    assert shown.returncode == 0 and "largest hps [3,3,4,2]" in shown.stdout
+    assert shown.returncode == 0 and "largest hps [3,4,8,2]" in shown.stdout
     space = dse("space", "show", "hps_oneshot_cifar10", cwd=tmp_path)
     assert "1 supernet, one per value of activation" in space.stdout
 
@@ -239,5 +238,16 @@ def test_a_calibration_rates_the_oneshot_fidelity_with_the_supernet_in_its_cost(
     # 128 calibration images plus the supernet's network-images over 500 candidates
     assert f["train_images"] > 128
     assert f["signals"]["last_val_acc"]["better_half"]["n"] == 2
-    assert (tmp_path / "cal" / "supernets" / "smoke-relu-bn-act-pad0-sep.pt").is_file()
+    assert (tmp_path / "cal" / "supernets" / "smoke-relu-bn-act-pad0-dw.pt").is_file()
     assert "better half" in (tmp_path / "cal" / "summary.md").read_text()
+    # a second calibration reuses the first one's references: only 1 new one is trained
+    r = dse("fidelity", "check", "--space", "hps_oneshot_cifar10", "--fidelity", "smoke",
+            "--reference-epochs", "1", "--reference-images", "300", "--sample", "5",
+            "--out", "cal2", "--reuse", "cal", "--device", "cpu", "--data-dir", str(data_dir),
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "6 runs trained now" in r.stderr  # 5 oneshot + 1 reference (4 reused)
+    first = json.loads((tmp_path / "cal" / "plan.json").read_text())["candidates"]
+    second = json.loads((tmp_path / "cal2" / "plan.json").read_text())
+    assert second["candidates"][:4] == first and second["reused"]["references"] == 4
+    assert (tmp_path / "cal2" / "runs" / "c000-reference" / "reused-from.txt").is_file()

@@ -8,10 +8,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dse import calibration
+from dse.calibration import reuse
 from dse.errors import ConfigError
 from dse.fileio import atomic_write_text
 from dse.report.calibration import markdown
 from dse.search.space import load_space
+
+
+def _reusable(sp, folder: Path, plan: dict) -> list[tuple[dict, Path]]:
+    recipes = {json.dumps(c["train"], sort_keys=True)
+               for c in calibration.draw(sp, 5, plan["seed"])}
+    if len(recipes) != 1:
+        raise ConfigError(f"--reuse needs a space with one recipe (its references were "
+                          f"trained with theirs); {sp.name} searches the recipe.")
+    other = calibration.Calibration(folder)
+    return reuse.reusable(sp, other.plan(), json.loads(recipes.pop()), plan["reference"],
+                          plan["seed"], folder)
 
 
 def fidelity_check(space: str, fidelities: list[str], *, reference_epochs: int = 15,
@@ -19,13 +31,15 @@ def fidelity_check(space: str, fidelities: list[str], *, reference_epochs: int =
                    constraints: list[str] | None = None, out: Path | None = None,
                    shard: tuple[int, int] = (1, 1), analyse_only: bool = False,
                    device: str = "auto", data_dir: Path | None = None, command: str = "",
+                   reuse: Path | None = None,
                    say: Callable[[str], None] = print) -> tuple[dict, Path, int]:
     """Train `sample` feasible candidates of `space` (drawn with `seed` under architecture
     `constraints`) at each of `fidelities` and at the reference (`reference_epochs` on all
     or `reference_images` training images, test set); this process trains every N-th
     candidate from the I-th (`shard` = (I, N)). Writes OUT/summary.{json,md} (OUT default:
     calibrations/STUDY) and returns the summary, the folder and how many runs this call
-    trained; running it again resumes."""
+    trained; running it again resumes. `reuse`: another calibration folder whose finished
+    references count as this one's first candidates where they can (`dse.calibration.reuse`)."""
     sp = load_space(space).with_constraints(constraints)
     unknown = [f for f in fidelities if f not in sp.fidelities]
     if unknown:
@@ -43,9 +57,20 @@ def fidelity_check(space: str, fidelities: list[str], *, reference_epochs: int =
                           "split": "test"},
             "sample": sample, "seed": seed, "constraints": [str(c) for c in sp.constraints],
             "command": command}
+    reused: list[tuple[dict, Path]] = []
     if not cal.plan_path.exists():
-        plan["candidates"] = calibration.draw(sp, sample, seed)
+        if reuse is not None:
+            reused = _reusable(sp, Path(reuse), plan)[:sample]
+            plan["reused"] = {"folder": str(reuse), "references": len(reused)}
+        firsts = [c for c, _ in reused]
+        plan["candidates"] = firsts + calibration.draw(sp, sample - len(firsts), seed, firsts)
     cal.start(plan)
+    for j, (_, result) in enumerate(reused):
+        where = cal.run_dir(j, "reference")
+        where.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(result.read_text(), where / "result.json")
+        atomic_write_text(f"{result}\n", where / "reused-from.txt")
+        say(f"candidate {j}: reference reused from {result}")
     trained = 0 if analyse_only else calibration.run_all(cal, device, data_dir, say=say,
                                                          shard=shard)
     summary = cal.summary()

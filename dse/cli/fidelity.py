@@ -33,6 +33,10 @@ Out = Annotated[Path | None, typer.Option(
 Shard = Annotated[str, typer.Option(
     help="I/N: train only every N-th candidate starting at the I-th, so N processes (one per "
          "core) share one calibration folder.")]
+Reuse = Annotated[Path | None, typer.Option(
+    metavar="FOLDER", help="Another calibration folder: its finished references of candidates "
+                           "this space can draw (same data, reference, seed and recipe; meeting "
+                           "the constraints) become this calibration's first candidates.")]
 AnalyseOnly = Annotated[bool, typer.Option(
     "--analyse-only", help="Train nothing; summarise the runs done so far.")]
 
@@ -43,7 +47,7 @@ def check_cmd(
     fidelity: FidelityOpt, reference_epochs: RefEpochs = 15, reference_images: RefImages = None,
     sample: Sample = 20, seed: Seed = 0, constraint: Constraint = None, out: Out = None,
     shard: Shard = "1/1", analyse_only: AnalyseOnly = False, device: Device = "auto",
-    data_dir: DataDir = None,
+    data_dir: DataDir = None, reuse: Reuse = None,
 ):
     """Train a random sample of feasible candidates at the given fidelities and at a long
     reference; report Kendall/Spearman (bootstrap 95 % intervals, overall and within size
@@ -55,7 +59,7 @@ def check_cmd(
     summary, folder, trained = api.fidelity_check(
         space, fidelity, reference_epochs=reference_epochs, reference_images=reference_images,
         sample=sample, seed=seed, constraints=constraint, out=out, shard=_shard(shard),
-        analyse_only=analyse_only, device=device, data_dir=data_dir,
+        analyse_only=analyse_only, device=device, data_dir=data_dir, reuse=reuse,
         command="dse " + " ".join(sys.argv[1:]),
         say=lambda m: console.print(m, soft_wrap=True, markup=False))
     if not analyse_only:

@@ -65,9 +65,9 @@ def size_bins(sizes: list[float], bins: int = 3) -> list[list[int]]:
     return [order[b * len(order) // bins:(b + 1) * len(order) // bins] for b in range(bins)]
 
 
-def draw(space, count: int, seed: int) -> list[dict]:
+def draw(space, count: int, seed: int, exclude: list[dict] = ()) -> list[dict]:
     """`count` distinct candidates drawn at random from `space` that meet its
-    architecture-only constraints (at most 200 x count draws)."""
+    architecture-only constraints, none of `exclude` (at most 200 x count draws)."""
     # lazy: optuna costs ~1 s to import; only this path uses it
     import optuna
 
@@ -75,9 +75,12 @@ def draw(space, count: int, seed: int) -> list[dict]:
     study = optuna.create_study(directions=space.directions,
                                 sampler=optuna.samplers.RandomSampler(seed=seed))
     out, seen = [], set()
+    if count <= 0:
+        return out
     for _ in range(200 * count):
         cand = sample(space, study.ask())
-        if cand in seen or (check and not check.feasible(dict(cand.model))):
+        if cand in seen or cand.to_dict() in exclude or (
+                check and not check.feasible(dict(cand.model))):
             continue
         seen.add(cand)
         out.append(cand.to_dict())
