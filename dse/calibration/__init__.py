@@ -249,7 +249,9 @@ def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print,
 
     plan = cal.plan()
     ref, trained = plan["reference"], 0
-    jobs = cal.jobs()
+    # oneshot runs last: they wait for their supernet, which may be training elsewhere
+    jobs = sorted(cal.jobs(), key=lambda j: j[1] != "reference" and bool(
+        plan["fidelity_settings"][j[1]].get("oneshot")))
     for k, (i, fid) in enumerate(jobs):
         if i % shard[1] != shard[0] - 1:
             continue

@@ -14,6 +14,7 @@ import math
 import random
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,15 +148,30 @@ def ensure_supernets(space: SearchSpace, fidelity: str, folder: Path, seed: int 
     for g in gs:
         path = supernet_path(folder, fidelity, g)
         nets = GroupNets(space, g)
-        if path.exists():
-            check_file(path, nets.largest(), fid)
-        elif not train:
+        if not path.exists() and not train:
             raise CheckpointError(f"supernet {path} is missing; `dse run` trains it before "
                                   f"the study's first trial (or give --supernet PATH).")
-        else:
-            train_group(space, fid, nets, path, seed, data_dir, download, device, say)
+        if not path.exists():
+            with _lock(path):  # one process trains it; another waits, then reads it
+                if not path.exists():
+                    train_group(space, fid, nets, path, seed, data_dir, download, device, say)
+        check_file(path, nets.largest(), fid)
         out[g.slug] = path
     return out
+
+
+@contextmanager
+def _lock(path: Path):
+    """An exclusive lock on <path>.lock, across processes (POSIX flock)."""
+    import fcntl  # lazy: POSIX only
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".pt.lock"), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def check_file(path: Path, largest: SqueezeNextConfig, fid: Fidelity) -> None:
