@@ -158,6 +158,8 @@ def test_oneshot_fidelity_rules():
     Fidelity.model_validate({"epochs": 0, "oneshot": {}})
     with pytest.raises(ValueError, match="0 only for a oneshot"):
         Fidelity.model_validate({"epochs": 0})
+    # a fidelity without oneshot keys its measurements as before oneshot existed
+    assert "oneshot" not in Fidelity.model_validate({"epochs": 3}).key_dict()
     with pytest.raises(ValueError, match="leave repeats at 1"):
         Fidelity.model_validate({"epochs": 0, "repeats": 2, "oneshot": {}})
     with pytest.raises(ValueError, match="extra"):

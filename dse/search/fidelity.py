@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from dse.search.dims import _Strict
 from dse.search.schedulers import Scheduler, get_scheduler, schedulers
@@ -23,8 +23,8 @@ class Oneshot(_Strict):
 class Fidelity(_Strict):
     """How much training one candidate gets, and the scheduler that may stop it early."""
 
+    oneshot: Oneshot | None = None  # first: epochs' check reads it
     epochs: int = Field(ge=0, le=10_000)  # 0 only with oneshot (no fine-tuning)
-    oneshot: Oneshot | None = None
     train_images: int | None = Field(default=None, ge=10)  # None -> the whole training split
     val_size: int = Field(default=5000, ge=10)  # carved from the training set
     val_images: int | None = Field(default=None, ge=10)  # evaluated subset of val
@@ -32,11 +32,16 @@ class Fidelity(_Strict):
     latency_repeats: int = Field(default=30, ge=1, le=100_000)
     scheduler: dict[str, Any] = {"none": {}}  # {name: options}, see dse.search.schedulers
 
+    @field_validator("epochs")
+    @classmethod
+    def _epochs(cls, v: int, info: ValidationInfo) -> int:
+        if v == 0 and info.data.get("oneshot") is None:
+            raise ValueError("Input should be greater than or equal to 1 (0 only for a "
+                             "oneshot fidelity, which takes its accuracy from a supernet)")
+        return v
+
     @model_validator(mode="after")
-    def _epochs(self):
-        if self.epochs == 0 and self.oneshot is None:
-            raise ValueError("epochs must be at least 1 (0 only for a oneshot fidelity, "
-                             "which takes its accuracy from a supernet)")
+    def _oneshot(self):
         if self.oneshot is not None and (self.repeats > 1 or self.scheduler != {"none": {}}):
             raise ValueError("a oneshot fidelity evaluates each candidate once from the "
                              "supernet: leave repeats at 1 and the scheduler at none")
@@ -53,6 +58,14 @@ class Fidelity(_Strict):
         (name, options), = v.items()
         sched = get_scheduler(name)
         return {name: sched.Options.model_validate(options or {}).model_dump()}
+
+    def key_dict(self) -> dict:
+        """The settings that key a stored measurement (`oneshot` only when set, so that
+        the keys of fidelities without it are what they were before it existed)."""
+        d = self.model_dump()
+        if d["oneshot"] is None:
+            del d["oneshot"]
+        return d
 
     def make_scheduler(self) -> Scheduler:
         """A fresh scheduler for this fidelity."""

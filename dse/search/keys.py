@@ -12,7 +12,7 @@ from dse.search.fidelity import Fidelity
 
 def candidate_hash(candidate: Candidate, fidelity: Fidelity, dataset: str, seed: int) -> str:
     """Key of a measurement: same architecture, recipe, fidelity, data set and seed."""
-    blob = json.dumps({"c": candidate.to_dict(), "f": fidelity.model_dump(), "d": dataset,
+    blob = json.dumps({"c": candidate.to_dict(), "f": fidelity.key_dict(), "d": dataset,
                        "s": seed}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
