@@ -18,6 +18,7 @@ from pathlib import Path
 import rich
 import torch
 from pydantic import BaseModel, ConfigDict, Field
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch import nn
 
 from dse import interrupts
@@ -82,31 +83,44 @@ def train_supernet(net: SuperNet, sample: Sampler, smallest: SqueezeNextConfig, 
         history = _restore(resume_path, net, opt, sched, recipe)
     crit = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     console = rich.get_console()
-    for epoch in range(len(history), recipe.epochs):
-        row = _epoch(net, batches, opt, sched, crit, sample, smallest, recipe, epoch)
-        if val is not None:
-            t0 = time.perf_counter()
-            for name, cfg in (("largest", net.largest), ("smallest", smallest)):
-                ev = oneshot_evaluate(net, cfg, train, val, dataset, recipe.calib_images,
-                                      device=device, seed=recipe.seed)
-                row[f"val_acc_{name}"] = ev["accuracy"]
-            row["eval_s"] = time.perf_counter() - t0
-        history.append(row)
-        if progress:
-            accs = "".join(f"  {k} {row[k]:.3f}" for k in ("val_acc_largest", "val_acc_smallest")
-                           if k in row)
-            console.print(f"supernet epoch {epoch + 1:>3}/{recipe.epochs}  loss "
-                          f"{row['loss_largest']:.3f}{accs}  lr {row['lr']:.4g}  "
-                          f"{row['train_s']:.0f}s", soft_wrap=True, markup=False)
-        if resume_path is not None:
-            atomic_save(_state(net, opt, sched, recipe, history), resume_path)
-        if on_epoch is not None:
-            on_epoch(row)
+    bar = Progress(TextColumn("supernet"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn(), disable=not (progress and console.is_terminal))
+    with bar:  # a bar on a terminal; a log gets the epoch lines only
+        task = bar.add_task("supernet", total=recipe.epochs * len(batches),
+                            completed=len(history) * len(batches))
+        for epoch in range(len(history), recipe.epochs):
+            row = _epoch(net, batches, opt, sched, crit, sample, smallest, recipe, epoch,
+                         lambda: bar.advance(task))
+            if val is not None:
+                row.update(_check(net, smallest, train, val, recipe, dataset, device))
+            history.append(row)
+            if progress:
+                accs = "".join(f"  {k} {row[k]:.3f}" for k in
+                               ("val_acc_largest", "val_acc_smallest") if k in row)
+                bar.console.print(f"supernet epoch {epoch + 1:>3}/{recipe.epochs}  loss "
+                                  f"{row['loss_largest']:.3f}{accs}  lr {row['lr']:.4g}  "
+                                  f"{row['train_s']:.0f}s", soft_wrap=True, markup=False)
+            if resume_path is not None:
+                atomic_save(_state(net, opt, sched, recipe, history), resume_path)
+            if on_epoch is not None:
+                on_epoch(row)
     return history
 
 
+def _check(net: SuperNet, smallest: SqueezeNextConfig, train: Split, val: Split,
+           recipe: SupernetRecipe, dataset: str, device: torch.device) -> dict:
+    """The largest and the smallest network's validation accuracy, BatchNorm recalibrated."""
+    t0, out = time.perf_counter(), {}
+    for name, cfg in (("largest", net.largest), ("smallest", smallest)):
+        ev = oneshot_evaluate(net, cfg, train, val, dataset, recipe.calib_images,
+                              device=device, seed=recipe.seed)
+        out[f"val_acc_{name}"] = ev["accuracy"]
+    return {**out, "eval_s": time.perf_counter() - t0}
+
+
 def _epoch(net: SuperNet, batches: Batches, opt, sched, crit, sample: Sampler,
-           smallest: SqueezeNextConfig, recipe: SupernetRecipe, epoch: int) -> dict:
+           smallest: SqueezeNextConfig, recipe: SupernetRecipe, epoch: int,
+           tick: Callable[[], None] = lambda: None) -> dict:
     rng = random.Random(recipe.seed * 1_000_003 + epoch)
     batches.set_epoch(epoch)
     net.train()
@@ -126,6 +140,7 @@ def _epoch(net: SuperNet, batches: Batches, opt, sched, crit, sample: Sampler,
         sched.step()
         loss_sum += loss.detach().cpu() * len(y)
         seen += len(y)
+        tick()
         interrupts.check()
     loss_v = loss_sum.item() / seen
     if not math.isfinite(loss_v):
