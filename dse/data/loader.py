@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from dse.data.cifar import Split
+from dse.data.policies import POLICIES
 from dse.data.registry import data_info
 
 
@@ -77,12 +78,13 @@ class Batches:
     def __init__(self, split: Split, dataset: str, batch_size: int, device: torch.device,
                  train: bool, augment: bool = True, pad: int = 4, seed: int = 0,
                  channels_last: bool = False, dtype: torch.dtype = torch.float32,
-                 erasing: float = 0.0):
+                 erasing: float = 0.0, policy: str = "none"):
         self.images = split.images.to(device)
         self.labels = split.labels.to(device)
         self.batch_size, self.train, self.augment, self.pad = batch_size, train, augment, pad
         self.seed, self.device, self.dtype = seed, device, dtype
         self.channels_last, self.erasing = channels_last, erasing
+        self.policy = POLICIES.get(policy)  # None for "none"
         info = data_info(dataset)
         c = len(info.mean)
         self.mean = torch.tensor(info.mean, device=device).view(1, c, 1, 1) * 255
@@ -134,6 +136,8 @@ class Batches:
             x = x[batch, chan, rows, cols]
         flip = (torch.rand(b, generator=gen) < 0.5).to(self.device)[:, None, None, None]
         x = torch.where(flip, x.flip(3), x)
+        if self.policy is not None:
+            x = self.policy(x, gen)
         return self._erase(x, gen) if self.erasing else x
 
     def _erase(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:

@@ -32,6 +32,7 @@ class TrainingSpace(_Strict):
     augment: Any = _R.augment
     warmup_epochs: Any = _R.warmup_epochs
     ema_decay: Any = _R.ema_decay
+    policy: Any = _R.policy
     erasing: Any = _R.erasing
     mix: Any = _R.mix
     mix_alpha: Any = _R.mix_alpha

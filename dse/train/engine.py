@@ -120,7 +120,8 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
         model.to(memory_format=torch.channels_last)
     step_model = torch.compile(model) if compile_model else None
     train_b = Batches(train, dataset, cfg.batch_size, device, train=True, augment=cfg.augment,
-                      seed=cfg.seed, channels_last=channels_last, erasing=cfg.erasing)
+                      seed=cfg.seed, channels_last=channels_last, erasing=cfg.erasing,
+                      policy=cfg.policy)
     mixer = (Mixer(cfg.mix, cfg.mix_alpha, cfg.mix_ramp, cfg.epochs, cfg.seed)
              if cfg.mix != "none" else None)
     val_b = Batches(val, dataset, eval_batch_size(cfg, device), device, train=False,

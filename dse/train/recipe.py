@@ -21,6 +21,7 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     label_smoothing: float = 0.0
     augment: bool = True
+    policy: str = "none"  # an augmentation policy after crop and flip: "trivialaugment"
     erasing: float = 0.0  # chance that an image has one random rectangle erased (cutout-like)
     mix: str = "none"  # "mixup" or "cutmix": blend pairs of images and their labels
     mix_alpha: float = 1.0  # the mixing weight is drawn from Beta(alpha, alpha)
@@ -33,6 +34,7 @@ class TrainConfig:
         """Refuse an unknown optimizer or schedule, or options they do not take (ConfigError
         naming the option), before any data is read."""
         # lazy: torch via optim; cli.common imports recipe (fast --help)
+        from dse.data.policies import POLICIES
         from dse.errors import ConfigError
         from dse.registry import check_options
         from dse.train.optim import OPTIMIZERS, optimizer_options
@@ -47,6 +49,7 @@ class TrainConfig:
             raise ConfigError(f"{', '.join(bad)} out of range: erasing and mix_ramp are in "
                               f"0..1, mix is one of {', '.join(MIXES)}, mix_alpha in (0, 100].")
         try:
+            POLICIES.get(self.policy)
             OPTIMIZERS.get(self.optimizer)
             check_options(optimizer_options(self.optimizer.lower()),
                           {"lr": self.lr, **self.optimizer_kwargs}, f"optimizer {self.optimizer}")
@@ -72,7 +75,8 @@ def describe_recipe(candidate: dict) -> str:
         return ""
     lr = t.get("lr")  # a store written before spaces checked types may hold any value
     lr = f"{lr:.3g}" if isinstance(lr, int | float) else str(lr)[:20]
-    extras = "".join([f" erase{t['erasing']:g}" if t.get("erasing") else "",
+    extras = "".join([f" {t['policy']}" if t.get("policy", "none") != "none" else "",
+                      f" erase{t['erasing']:g}" if t.get("erasing") else "",
                       f" {t['mix']}" if t.get("mix", "none") != "none" else ""])
     return (f"{t.get('optimizer')} lr={lr} {t.get('schedule')} b{t.get('batch_size')}"
             f"{'' if t.get('augment', True) else ' no-aug'}{extras}")
