@@ -2,7 +2,8 @@
 make CPU training data-bound?
 
 Iterates the training batches of N CIFAR-10 images (batch 128, crops and flips) with no
-option, with random erasing, with mixup and with cutmix (the mixing as the engine applies
+option, with TrivialAugment, with random erasing, with mixup and with cutmix (the mixing as
+the engine applies
 it), interleaved in rounds; prints the median images/s of each, and the training speed of
 hps-06-0.5x (forward, backward, SGD step; the same threads) for scale.
 
@@ -22,14 +23,16 @@ from dse.data import Batches, Split, load_cifar
 from dse.models import create
 from dse.train.mixing import Mixer
 
-OPTIONS = {"crop+flip": {}, "+ erasing 0.5": {"erasing": 0.5}, "+ mixup": {"mix": "mixup"},
+OPTIONS = {"crop+flip": {}, "+ trivialaugment": {"policy": "trivialaugment"},
+           "+ erasing 0.5": {"erasing": 0.5}, "+ mixup": {"mix": "mixup"},
            "+ cutmix": {"mix": "cutmix"}}
 
 
 def data_speed(split: Split, option: dict) -> float:
     """Images/s of one epoch of the data path with `option`."""
     batches = Batches(split, "cifar10", 128, torch.device("cpu"), True, seed=0,
-                      channels_last=True, erasing=option.get("erasing", 0.0))
+                      channels_last=True, erasing=option.get("erasing", 0.0),
+                      policy=option.get("policy", "none"))
     mixer = Mixer(option["mix"], 1.0, 0.0, 1) if "mix" in option else None
     gen = mixer.generator(0) if mixer else None
     t0, n = time.perf_counter(), 0
