@@ -3,8 +3,9 @@ make CPU training data-bound?
 
 Iterates the training batches of N CIFAR-10 images (batch 128, crops and flips) with no
 option, with TrivialAugment, with random erasing, with mixup and with cutmix (the mixing as
-the engine applies it), interleaved in rounds; prints the median images/s of each, and the training speed of
-hps-06-0.5x (forward, backward, SGD step; the same threads) for scale.
+the engine applies it), interleaved in rounds; prints the median images/s of each, and
+the training speed of hps-06-0.5x (forward, backward, SGD step; the same threads) for
+scale.
 
     python bench/augment_throughput.py [--images 10000] [--rounds 3] [--threads 1]
 """
