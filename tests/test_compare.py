@@ -11,7 +11,7 @@ import warnings
 import pytest
 import torch
 
-from dse.confirmed import bonferroni, compare
+from dse.confirmed import bonferroni, compare, holm
 from dse.models import create
 from dse.records import Candidate, Status
 from dse.store import Store
@@ -29,6 +29,9 @@ def test_the_statistics_on_known_values():
     assert s["p_one_sided"] == pytest.approx(s["p_two_sided"] / 2) and s["p_one_sided"] < 1e-3
     assert s["difference_in_pooled_sd"] == pytest.approx(10.0)
     assert bonferroni(0.0295, 2) == pytest.approx(0.059) and bonferroni(0.6, 3) == 1.0
+    # Holm: 0.01 x 3, then max(0.03, 0.02 x 2), then max(0.04, 0.04 x 1); order kept
+    assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0]) and holm([]) == []
     with pytest.raises(ValueError):
         bonferroni(0.1, 0)
     with warnings.catch_warnings():  # scipy warns that identical samples lose precision
