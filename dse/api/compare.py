@@ -14,7 +14,8 @@ from dse.store import Store
 
 def compare(study: str, trial: int, baseline: str, *, epochs: int | None = None,
             seeds: list[int] | None = None, comparisons: int = 1, latency: bool = True,
-            rounds: int = 5, storage: str | None = None, command: str = "") -> dict:
+            rounds: int = 5, storage: str | None = None, command: str = "",
+            train_images: int | None = None) -> dict:
     """Test accuracies of confirmed `trial` against confirmed `baseline`, trained the same
     way (same epochs, all training images, test set): means, sample sds, pooled sd,
     Welch's t-test (`dse.confirmed.compare`), the one-sided p Bonferroni-adjusted for
@@ -22,7 +23,8 @@ def compare(study: str, trial: int, baseline: str, *, epochs: int | None = None,
     alternating rounds from their first compared seed's checkpoints.
 
     `epochs` defaults to the longest training both have with two or more seeds; `seeds`
-    keeps only those seeds. Returns what `dse compare --out` writes."""
+    keeps only those seeds; `train_images` compares runs on that many training images
+    (default: all). Returns what `dse compare --out` writes."""
     only = set(seeds) if seeds is not None else None
     store = Store(storage, create=False)
     epochs = epochs or confirmed.common_epochs(store, study, trial, baseline)
@@ -31,7 +33,7 @@ def compare(study: str, trial: int, baseline: str, *, epochs: int | None = None,
                           f"training length at which both have two or more complete seeds; "
                           f"run `dse confirm --study {study[:60]} --trials {trial} --baseline "
                           f"{baseline[:40]} --repeats 3 --epochs N` first.")
-    found, base = ([r for r in confirmed.runs(store, study, w, epochs)
+    found, base = ([r for r in confirmed.runs(store, study, w, epochs, train_images or 0)
                     if only is None or r.seed in only] for w in (trial, baseline))
     if len(found) < 2 or len(base) < 2:
         raise ConfigError(f"at {epochs} epochs trial {trial} has {len(found)} and "
@@ -44,7 +46,8 @@ def compare(study: str, trial: int, baseline: str, *, epochs: int | None = None,
     result = {"study": study, "trial": trial, "baseline": baseline, "epochs": epochs,
               "split": "CIFAR test set",
               **({"seeds": sorted(only)} if only is not None else {}),
-              **({"comparisons": comparisons} if comparisons > 1 else {}), "accuracies": {
+              **({"comparisons": comparisons} if comparisons > 1 else {}),
+              **({"train_images": train_images} if train_images else {}), "accuracies": {
                   str(trial): [r.test_accuracy for r in found],
                   baseline: [r.test_accuracy for r in base]}, **stats,
               "command": command}

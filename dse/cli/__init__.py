@@ -19,7 +19,7 @@ from dse.errors import DseError, DseWarning, Interrupted, Terminated
 
 # registers the commands, in the order of the journey
 for _group in ("data", "models", "space", "supernet", "study", "results", "fidelity",
-               "confirm", "compare", "deploy", "latency_model"):
+               "confirm", "compare", "deploy", "latency_model", "auto"):
     importlib.import_module(f"dse.cli.{_group}")
 
 

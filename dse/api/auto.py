@@ -1,0 +1,177 @@
+"""`auto`: one budgeted command from a space to a compared, exported model, with no expert in
+the loop. The plan (`dse.api.auto_plan`) is printed and stored with the study before its
+first trial; running the same command again continues from the store, stage by stage:
+
+1. search: `run` at the space's default fidelity (oneshot where the space has one);
+2. ladder: the rule's picks trained longer on a validation split, in `<study>-ladder`;
+3. final: the best ladder trials and the baseline confirmed with seeds on the test set;
+4. compare (Welch, Holm over the finalists) and 5. export the rule's pick, then auto.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+import yaml
+
+from dse.api.auto_plan import AutoPlan, finalists, ladder_order, make_plan
+from dse.api.compare import compare
+from dse.api.confirm import confirm
+from dse.api.export import export
+from dse.api.study import run
+from dse.confirmed import holm
+from dse.errors import ConfigError
+from dse.fileio import atomic_write_text
+from dse.paths import check_study_name, study_folder
+from dse.report.data import load_study_frame
+from dse.search.space import load_space, read_space_mapping, resolve_space_path
+from dse.store import Store
+
+__all__ = ["AutoPlan", "auto"]
+
+
+def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = None,
+         fidelity: str | None = None, baseline: str | None = None,
+         storage: str | None = None, artifacts: Path = Path("studies"), device: str = "auto",
+         data_dir: Path | None = None, say: Callable[[str], None] = print,
+         **options) -> dict:
+    """Run (or continue) `dse auto` on `space` within `budget_s` seconds of wall time;
+    returns its summary (also written to <artifacts>/<study>/auto/auto.json and auto.md)."""
+    sp = load_space(space)
+    plan = make_plan(sp, space, budget_s, workers, study, fidelity, baseline, **options)
+    check_study_name(plan.study)
+    store = Store(storage)
+    search = optuna.create_study(study_name=plan.study, storage=store.optuna,
+                                 directions=sp.directions, load_if_exists=True)
+    stored = search.user_attrs.get("auto_plan")
+    if stored is not None and stored != plan.model_dump():
+        raise ConfigError(f"study {plan.study!r} was started by dse auto with another plan "
+                          f"({_differences(stored, plan.model_dump())}); run it with the same "
+                          f"options to continue, or give another --study.")
+    if stored is None:
+        if search.trials:
+            raise ConfigError(f"study {plan.study!r} already has trials that dse auto did not "
+                              f"plan; give another --study.")
+        search.set_user_attr("auto_plan", plan.model_dump())
+    for line in plan.lines():
+        say(line)
+    common = {"storage": storage, "artifacts": artifacts, "device": device,
+              "data_dir": data_dir}
+    _timed(search, "search", plan.search_s, say, lambda left: run(
+        space, study=plan.study, timeout=left, fidelity=plan.search_fidelity,
+        workers=workers, quiet=True, log_format="plain", say=say, **common))
+    folder = study_folder(artifacts, plan.study) / "auto"
+    _ladder(plan, search, space, folder, say, common)
+    chosen = finalists(load_study_frame(plan.ladder_study, storage), plan)
+    if not chosen:
+        raise ConfigError(f"no ladder trial of {plan.ladder_study!r} completed feasibly; "
+                          f"nothing to confirm (give a larger --budget).")
+    say(f"final: trials {chosen} of {plan.ladder_study!r} and {plan.baseline}")
+    confirm(plan.ladder_study, trials=chosen, epochs=plan.final_epochs,
+            seeds=list(range(plan.seeds)), baselines=[plan.baseline],
+            train_images=plan.final_images, storage=storage, device=device,
+            artifacts=artifacts, data_dir=data_dir, say=say)
+    return _conclude(plan, chosen, folder, storage, data_dir, say)
+
+
+def _timed(study: optuna.Study, stage: str, budget: float, say, work) -> None:
+    """Run `work(seconds left)` unless the stage's time is spent; the time used is kept in
+    the study (`auto_<stage>_s`), so a continued run gets only what is left."""
+    key = f"auto_{stage}_s"
+    used = float(study.user_attrs.get(key, 0.0))
+    left = budget - used
+    if left < 1:
+        say(f"{stage}: its {budget / 3600:.2f} h are spent")
+        return
+    t0 = time.monotonic()
+    try:
+        work(left)
+    finally:
+        study.set_user_attr(key, used + time.monotonic() - t0)
+
+
+def _ladder(plan: AutoPlan, search: optuna.Study, space: str, folder: Path, say,
+            common: dict) -> None:
+    """Enqueue the rule's picks once into the ladder study and train them in order until
+    the ladder's time is spent."""
+    store = Store(common["storage"])
+    ladder = optuna.create_study(study_name=plan.ladder_study, storage=store.optuna,
+                                 directions=search.directions, load_if_exists=True)
+    if "auto_picks" not in ladder.user_attrs:
+        picks = ladder_order(load_study_frame(plan.study, common["storage"]), plan)
+        if not picks:
+            raise ConfigError(f"the search {plan.study!r} has no completed feasible trial to "
+                              f"train longer (give a larger --budget).")
+        trials = {t.number: t for t in search.get_trials(deepcopy=False)}
+        for n in picks:
+            ladder.enqueue_trial(trials[n].params, user_attrs={"from_trial": n},
+                                 skip_if_exists=True)
+        ladder.set_user_attr("auto_picks", picks)
+        say(f"ladder: search trials {picks}, in this order")
+    waiting = sum(t.state == optuna.trial.TrialState.WAITING for t in ladder.trials)
+    if not waiting:
+        return
+    derived = _ladder_space(space, plan, folder)
+    _timed(search, "ladder", plan.ladder_s, say, lambda left: run(
+        str(derived), study=plan.ladder_study, trials=waiting, timeout=left,
+        fidelity="auto-ladder", workers=plan.workers, baselines=False, quiet=True,
+        log_format="plain", say=say, **common))
+
+
+def _ladder_space(space: str, plan: AutoPlan, folder: Path) -> Path:
+    """The space with the ladder's fidelity added, written beside the study's files."""
+    raw = read_space_mapping(resolve_space_path(space))
+    raw.setdefault("fidelities", {})["auto-ladder"] = {
+        "epochs": plan.ladder_epochs, "val_images": 5000,
+        **({"train_images": plan.ladder_images} if plan.ladder_images else {})}
+    raw["default_fidelity"] = "auto-ladder"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "ladder-space.yaml"
+    atomic_write_text(yaml.safe_dump(raw, sort_keys=False), path)
+    return path
+
+
+def _conclude(plan: AutoPlan, chosen: list[int], folder: Path, storage, data_dir,
+              say) -> dict:
+    """Compare, adjust, export the rule's pick, write auto.json and auto.md."""
+    stats = [compare(plan.ladder_study, t, plan.baseline, epochs=plan.final_epochs,
+                     train_images=plan.final_images, latency=False, storage=storage)
+             for t in chosen]
+    adjusted = holm([s["p_one_sided"] for s in stats])
+    for s, p in zip(stats, adjusted, strict=True):
+        s["p_one_sided_holm"] = p
+        s["won"] = bool(p < plan.alpha and s["ahead_by_twice_pooled_sd"])
+    pick = chosen[0]  # the best ladder validation accuracy: fixed before any test figure
+    card = export(folder / f"trial-{pick}.onnx", study=plan.ladder_study, trial=pick,
+                  int8=True, confirmed=True, storage=storage, data_dir=data_dir, say=say)
+    out = {"plan": plan.model_dump(), "finalists": chosen, "comparisons": stats,
+           "exported": pick, "card": card}
+    atomic_write_text(json.dumps(out, indent=1, default=str), folder / "auto.json")
+    atomic_write_text(_words(plan, stats), folder / "auto.md")
+    say(_words(plan, stats))
+    return out
+
+
+def _words(plan: AutoPlan, stats: list[dict]) -> str:
+    lines = [f"# dse auto: {plan.space}", "", *plan.lines(), "", "## Result", ""]
+    for s in stats:
+        a, b = s["mean"]
+        verdict = "**won**" if s["won"] else "did not win"
+        lines.append(f"- trial {s['trial']} of {plan.ladder_study} {verdict} against "
+                     f"{plan.baseline}: {a:.2%} vs {b:.2%} test accuracy ({plan.final_epochs} "
+                     f"epochs x {len(s['accuracies'][str(s['trial'])])} seeds), "
+                     f"{s['difference_in_pooled_sd']:.1f} pooled sd, one-sided Welch p = "
+                     f"{s['p_one_sided']:.3g}, Holm-adjusted {s['p_one_sided_holm']:.3g}.")
+    lines += ["", f"Exported: trial {stats[0]['trial']} (the ladder's best by validation "
+              f"accuracy), float32 and int8 ONNX with its card, beside this file.", ""]
+    return "\n".join(lines)
+
+
+def _differences(a: dict, b: dict) -> str:
+    return ", ".join(f"{k}: {a.get(k)!r} then, {b.get(k)!r} now" for k in b
+                     if a.get(k) != b.get(k))[:300]
+

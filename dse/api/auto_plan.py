@@ -1,0 +1,103 @@
+"""The plan of `dse auto`, fixed before its first trial: stages and their time, the rule
+that picks what is trained longer (validation figures only), the final budget, seeds and
+the baseline; and the two picks the rule makes."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+SHARES = {"search": 0.5, "ladder": 0.2, "final": 0.3}  # of the wall-time budget
+
+
+class AutoPlan(BaseModel):
+    """What `dse auto` will do, stored with the study (`auto_plan`) before its first trial."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    space: str
+    study: str  # the search; the ladder runs in `<study>-ladder`
+    budget_s: float = Field(gt=0)
+    workers: int = Field(ge=1)
+    search_fidelity: str
+    search_s: float
+    ladder_s: float
+    ladder_epochs: int = Field(default=10, ge=1)
+    ladder_images: int | None = None  # training images of a ladder run (None: all 45,000)
+    per_bin: int = Field(default=8, ge=1)
+    bins: int = Field(default=3, ge=1)
+    finalists: int = Field(default=2, ge=1)
+    final_epochs: int = Field(default=30, ge=1)
+    final_images: int | None = None  # training images of a final run (None: all 50,000)
+    seeds: int = Field(default=3, ge=2)
+    baseline: str
+    alpha: float = 0.05
+
+    @property
+    def ladder_study(self) -> str:  # noqa: D102
+        return f"{self.study}-ladder"
+
+    def lines(self) -> list[str]:
+        """The plan in words, printed at the start."""
+        h = 3600
+        return [
+            f"dse auto plan for {self.space} (study {self.study!r}, {self.workers} worker(s), "
+            f"budget {self.budget_s / h:.2f} h of wall time):",
+            f"  1. search {self.search_s / h:.2f} h at fidelity {self.search_fidelity!r}",
+            f"  2. ladder {self.ladder_s / h:.2f} h: the {self.per_bin} best feasible trials by "
+            f"validation accuracy in each of {self.bins} size bins (round-robin over the "
+            f"bins), trained {self.ladder_epochs} epochs on "
+            f"{self.ladder_images or 'all 45,000'} training images and validated on up to "
+            f"5,000 held-out ones, in study {self.ladder_study!r}, until the time is spent",
+            f"  3. final: the {self.finalists} best ladder trials by validation accuracy and "
+            f"{self.baseline}, {self.final_epochs} epochs x seeds 0-{self.seeds - 1} on "
+            f"{self.final_images or 'all 50,000'} training images, test set",
+            f"  4. compare each finalist with {self.baseline}: Welch one-sided, Holm-adjusted "
+            f"over the {self.finalists}; won if the adjusted p < {self.alpha:g} and the lead "
+            f"exceeds twice the pooled sd",
+            "  5. export the finalist with the best ladder validation accuracy (chosen before "
+            "any test figure): float32, int8 and its card; auto.md says what was won",
+        ]
+
+
+def make_plan(space, space_ref: str, budget_s: float, workers: int, study: str | None = None,
+              fidelity: str | None = None, baseline: str | None = None, **options) -> AutoPlan:
+    """The plan for a loaded `space` (named `space_ref`) and a wall-time budget."""
+    base = baseline or (space.baselines[0] if space.baselines else None)
+    if base is None:
+        from dse.errors import ConfigError
+        raise ConfigError(f"space {space.name!r} names no baseline to beat; give --baseline "
+                          f"NAME (e.g. hps-06-0.5x).")
+    return AutoPlan(space=space_ref, study=study or space.study, budget_s=budget_s,
+                    workers=workers, search_fidelity=fidelity or space.default_fidelity,
+                    search_s=budget_s * SHARES["search"], ladder_s=budget_s * SHARES["ladder"],
+                    baseline=base, **{k: v for k, v in options.items() if v is not None})
+
+
+def ladder_order(frame: pd.DataFrame, plan: AutoPlan) -> list[int]:
+    """Search trials to train on the ladder, in order: feasible completed trials (no
+    baselines), the `per_bin` best by validation accuracy in each size bin (equal-count
+    bins by size_mb), taken round-robin from the bins, best first within each."""
+    ok = frame[(frame["status"] == "complete") & frame["feasible"] & frame["baseline"].isna()
+               & frame["accuracy"].notna()]
+    ok = ok.drop_duplicates(subset="model").sort_values("size_mb")
+    if ok.empty:
+        return []
+    n = len(ok)
+    per = math.ceil(n / plan.bins)
+    bins = [ok.iloc[b * per:(b + 1) * per].sort_values("accuracy", ascending=False)
+            for b in range(plan.bins) if b * per < n]
+    out: list[int] = []
+    for rank in range(plan.per_bin):
+        out += [int(b.iloc[rank]["trial"]) for b in bins if rank < len(b)]
+    return out
+
+
+def finalists(frame: pd.DataFrame, plan: AutoPlan) -> list[int]:
+    """The ladder trials with the best validation accuracy (feasible, completed)."""
+    ok = frame[(frame["status"] == "complete") & frame["feasible"] & frame["accuracy"].notna()
+               & frame["baseline"].isna()]
+    return [int(t) for t in ok.sort_values("accuracy", ascending=False)["trial"]
+            [:plan.finalists]]

@@ -1,0 +1,55 @@
+"""`dse auto`: search, pick by a fixed rule, confirm, compare and export within a budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dse.cli.common import DataDir, Device, Storage, app, console
+
+Int = int | None
+
+
+@app.command("auto")
+def auto_cmd(
+    space: Annotated[str, typer.Option(help="Shipped space name or YAML.")],
+    budget: Annotated[str, typer.Option(help="Wall time for everything: 90m, 6h, 1h30m...")],
+    study: Annotated[str | None, typer.Option(help="Study name [default: the space's].")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Local worker processes.")] = 1,
+    fidelity: Annotated[str | None, typer.Option(
+        help="The search's fidelity [default: the space's].")] = None,
+    baseline: Annotated[str | None, typer.Option(
+        help="The model to beat [default: the space's first baseline].")] = None,
+    per_bin: Annotated[Int, typer.Option(min=1, help="Ladder picks per size bin [8].")] = None,
+    ladder_epochs: Annotated[Int, typer.Option(min=1, help="Ladder epochs [10].")] = None,
+    ladder_images: Annotated[Int, typer.Option(min=10, help="Ladder training images "
+                                                           "[all 45,000].")] = None,
+    finalists: Annotated[Int, typer.Option(min=1, help="Trials confirmed [2].")] = None,
+    final_epochs: Annotated[Int, typer.Option(min=1, help="Final epochs [30].")] = None,
+    final_images: Annotated[Int, typer.Option(min=10, help="Final training images "
+                                                          "[all 50,000].")] = None,
+    seeds: Annotated[Int, typer.Option(min=2, max=20, help="Final seeds [3].")] = None,
+    storage: Storage = None, artifacts: Annotated[Path, typer.Option(
+        help="Where studies keep their files.")] = Path("studies"),
+    device: Device = "auto", data_dir: DataDir = None,
+):
+    """Search a space, train the rule's picks longer on a validation split, confirm the
+    best with seeds beside the baseline on the test set, compare (Welch, Holm) and export
+    the rule's pick, all within --budget. The plan is printed first and stored with the
+    study; the same command continues it after a stop."""
+    from dse import api  # lazy: `dse --help` loads neither torch nor optuna
+    from dse.errors import ConfigError
+    from dse.search.study import parse_duration
+
+    try:
+        seconds = parse_duration(budget)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("--timeout", "--budget")) from None
+    api.auto(space, seconds, workers=workers, study=study, fidelity=fidelity,
+             baseline=baseline, storage=storage, artifacts=artifacts, device=device,
+             data_dir=data_dir, per_bin=per_bin, ladder_epochs=ladder_epochs,
+             ladder_images=ladder_images, finalists=finalists, final_epochs=final_epochs,
+             final_images=final_images, seeds=seeds,
+             say=lambda m: console.print(m, markup=False, soft_wrap=True))

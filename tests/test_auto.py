@@ -1,0 +1,61 @@
+"""`dse auto`: one budgeted command from a space to a compared, exported model; its plan is
+stored before the first trial and a second run continues from the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import optuna
+
+SPACE = textwrap.dedent("""
+    name: tiny
+    study: tiny
+    objectives: [accuracy, size_mb]
+    model:
+      family: hps
+      blocks: [1, 1, {int: [1, 2]}, 1]
+      width: {choices: [0.25, 0.5]}
+      stem_stride: 2
+    fidelities:
+      proxy: {epochs: 2, train_images: 1500, val_images: 300, latency_repeats: 2}
+""")
+
+
+def dse(*args, cwd):
+    env = {**os.environ, "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "dse.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env)
+
+
+def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp_path):
+    (tmp_path / "tiny.yaml").write_text(SPACE)
+    args = ["auto", "--space", "tiny.yaml", "--budget", "50s", "--baseline", "hps-06-0.5x",
+            "--per-bin", "1", "--ladder-epochs", "2", "--ladder-images", "1500",
+            "--final-epochs", "2", "--final-images", "1500", "--seeds", "2", "--device", "cpu",
+            "--data-dir", str(data_dir)]
+    r = dse(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert r.stdout.index("dse auto plan") < r.stdout.index("trial")  # the plan comes first
+    out = json.loads((tmp_path / "studies" / "tiny" / "auto" / "auto.json").read_text())
+    assert 1 <= len(out["finalists"]) <= 2 and out["exported"] == out["finalists"][0]
+    for s in out["comparisons"]:
+        assert s["p_one_sided"] <= s["p_one_sided_holm"] <= 1 and isinstance(s["won"], bool)
+    assert (tmp_path / "studies" / "tiny" / "auto" / f"trial-{out['exported']}.int8.onnx"
+            ).is_file()
+    assert "did not win" in (tmp_path / "studies" / "tiny" / "auto" / "auto.md").read_text() \
+        or "**won**" in (tmp_path / "studies" / "tiny" / "auto" / "auto.md").read_text()
+    storage = f"sqlite:///{tmp_path / 'studies' / 'dse.db'}"
+    search = optuna.load_study(study_name="tiny", storage=storage)
+    assert search.user_attrs["auto_plan"]["baseline"] == "hps-06-0.5x"
+    ladder = optuna.load_study(study_name="tiny-ladder", storage=storage)
+    picks = ladder.user_attrs["auto_picks"]
+    assert [t.user_attrs.get("from_trial") for t in ladder.trials][:len(picks)] == picks
+    again = dse(*args, cwd=tmp_path)  # continues: every stage is done
+    assert again.returncode == 0, again.stderr
+    assert "search: its" in again.stdout and "are spent" in again.stdout
+    other = dse(*[a if a != "50s" else "60s" for a in args], cwd=tmp_path)
+    assert other.returncode == 2 and "another plan" in other.stderr
