@@ -21,14 +21,21 @@ class Constraint:
 
     @classmethod
     def parse(cls, text: Any) -> Constraint:
-        """'size_mb <= 1.0' -> Constraint; ValueError naming what is wrong otherwise."""
+        """'size_mb <= 1.0' -> Constraint; ValueError naming what is wrong otherwise.
+
+        A bound may be relative to a registered model: 'predicted_latency_ms <= 1.1x
+        hps-06-0.5x' is 1.1 times that model's value of the metric (an architecture metric,
+        measured once for CIFAR-10's input), so it means the same on any machine's profile."""
         if isinstance(text, Constraint):
             return text
         shown = repr(str(text)[:80])
         parts = str(text).split() if isinstance(text, str) else []
+        if len(parts) == 4 and parts[1] in ("<=", ">=") and parts[2].endswith("x"):
+            return cls._relative(parts, shown)
         if len(parts) != 3 or parts[1] not in ("<=", ">="):
             raise ValueError(f"constraint {shown} must read '<metric> <= <number>' or '>=' "
-                             f"with a metric from {metrics.study_names()}")
+                             f"(or '<metric> <= 1.1x <model>') with a metric from "
+                             f"{metrics.study_names()}")
         if parts[0] not in metrics.study_names():
             raise ValueError(f"constraint {shown}: not a metric a study measures; metrics: "
                              f"{metrics.study_names()}")
@@ -39,6 +46,23 @@ class Constraint:
         if not math.isfinite(bound):
             raise ValueError(f"constraint {shown}: the bound must be a finite number")
         return cls(parts[0], parts[1], bound, " ".join(parts))
+
+    @classmethod
+    def _relative(cls, parts: list[str], shown: str) -> Constraint:
+        name, factor = parts[3], parts[2][:-1]
+        if parts[0] not in metrics.study_names() or not metrics.get_metric(parts[0]).arch:
+            raise ValueError(f"constraint {shown}: a bound relative to a model needs an "
+                             f"architecture metric (size_mb, params, macs, "
+                             f"predicted_latency_ms...), not {parts[0][:40]!r}")
+        try:
+            f = float(factor)
+        except ValueError:
+            raise ValueError(f"constraint {shown}: {parts[2][:40]!r} is not a factor such as "
+                             f"1.1x") from None
+        if not (math.isfinite(f) and f > 0):
+            raise ValueError(f"constraint {shown}: the factor must be a positive number")
+        return cls(parts[0], parts[1], f * _model_value(parts[0], name, shown),
+                   " ".join(parts))
 
     def __str__(self) -> str:
         return self.text or f"{self.metric} {self.op} {self.bound:g}"
@@ -60,6 +84,23 @@ class Constraint:
         if self.metric in values and self.excess(values) > 0:
             return f"{self.metric}={values[self.metric]:.4g} violates {self}"
         return None
+
+
+_VALUES: dict[tuple[str, str], float] = {}
+
+
+def _model_value(metric: str, name: str, shown: str) -> float:
+    """A registered model's value of an architecture metric (CIFAR-10's input), cached."""
+    from dse.models import create, list_models  # lazy: torch, only for relative bounds
+
+    if name not in list_models():
+        raise ValueError(f"constraint {shown}: {name[:60]!r} is not a registered model "
+                         f"(`dse models` lists them)")
+    if (metric, name) not in _VALUES:
+        model = create(name).eval()
+        got = metrics.measure_one(metrics.get_metric(metric), model, metrics.MeasureContext(3))
+        _VALUES[(metric, name)] = got[metric]
+    return _VALUES[(metric, name)]
 
 
 def parse_all(texts: list) -> list[Constraint]:

@@ -59,3 +59,34 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
     assert "search: its" in again.stdout and "are spent" in again.stdout
     other = dse(*[a if a != "50s" else "60s" for a in args], cwd=tmp_path)
     assert other.returncode == 2 and "another plan" in other.stderr
+
+
+def test_a_bound_relative_to_a_model_is_that_models_value_times_the_factor():
+    import pytest
+
+    from dse import metrics
+    from dse.constraints import Constraint
+    from dse.models import create
+    from dse.search.space import SearchSpace
+    size = metrics.measure_one(metrics.get_metric("size_mb"), create("hps-06-0.5x"),
+                               metrics.MeasureContext(3))["size_mb"]
+    c = Constraint.parse("size_mb <= 1.5x hps-06-0.5x")
+    assert c.bound == pytest.approx(1.5 * size, rel=1e-3)
+    assert str(c) == "size_mb <= 1.5x hps-06-0.5x"
+    for bad, needle in (("accuracy >= 1x hps-06-0.5x", "architecture metric"),
+                        ("size_mb <= bx hps-06-0.5x", "not a factor"),
+                        ("size_mb <= 1x resnet-50", "not a registered model"),
+                        ("size_mb <= -1x hps-06-0.5x", "positive")):
+        with pytest.raises(ValueError, match=needle):
+            Constraint.parse(bad)
+    import yaml
+    space = SearchSpace.model_validate({**yaml.safe_load(SPACE), "constraints": [
+        "predicted_latency_ms <= 1.1x hps-06-0.5x"]})
+    from dse.api.auto import latency_note
+    note = latency_note(space)
+    from dse import hardware
+    from dse.deploy.latency_model import active_profile
+    fitted = active_profile().data["cpu"]
+    assert (note is None) == (fitted.lower() in hardware.cpu_name().lower())
+    if note:
+        assert fitted in note and "dse latency-model profile" in note

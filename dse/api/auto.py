@@ -18,6 +18,7 @@ from pathlib import Path
 import optuna
 import yaml
 
+from dse import hardware
 from dse.api.auto_plan import AutoPlan, finalists, ladder_order, make_plan
 from dse.api.compare import compare
 from dse.api.confirm import confirm
@@ -59,6 +60,9 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
         search.set_user_attr("auto_plan", plan.model_dump())
     for line in plan.lines():
         say(line)
+    note = latency_note(sp)
+    if note:
+        say(note)
     common = {"storage": storage, "artifacts": artifacts, "device": device,
               "data_dir": data_dir}
     _timed(search, "search", plan.search_s, say, lambda left: run(
@@ -76,6 +80,26 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
             train_images=plan.final_images, storage=storage, device=device,
             artifacts=artifacts, data_dir=data_dir, say=say)
     return _conclude(plan, chosen, folder, storage, data_dir, say)
+
+
+def latency_note(sp) -> str | None:
+    """A line when the space uses predicted latency and the latency profile was fitted on
+    another kind of CPU than this one."""
+    wanted = {*sp.objectives, *(c.metric for c in sp.constraints)}
+    if "predicted_latency_ms" not in wanted:
+        return None
+    from dse.deploy.latency_model import active_profile  # lazy: onnx-free, but numpy
+
+    fitted, here = str(active_profile().data.get("cpu") or "?"), hardware.cpu_name()
+    if fitted != "?" and fitted.lower() in here.lower():
+        return None
+    return (f"note: predicted_latency_ms uses a latency profile fitted on {fitted}; this "
+            f"machine is {here}. It ranks networks much as this machine would, but its "
+            f"milliseconds are the profile's: a bound relative to a model "
+            f"('predicted_latency_ms <= 1.1x hps-06-0.5x', a ratio of two predictions) keeps "
+            f"its meaning across machines, "
+            f"and `dse latency-model profile --out FILE` fits a profile here (60 small "
+            f"networks exported and timed on one quiet core; then set DSE_LATENCY_PROFILE).")
 
 
 def _timed(study: optuna.Study, stage: str, budget: float, say, work) -> None:
