@@ -8,24 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from dse.models import get_family
-from dse.search.dims import Choice, FloatRange, IntRange, LogRange
+from dse.search.dims import contains
 from dse.search.feasible import ArchCheck
 from dse.search.space import SearchSpace
 
 
 def _holds(dim: Any, value: Any) -> bool:
-    if isinstance(dim, list):
+    if isinstance(dim, list):  # element by element
         return (isinstance(value, list | tuple) and len(value) == len(dim)
-                and all(_holds(d, v) for d, v in zip(dim, value, strict=True)))
-    if isinstance(dim, Choice):
-        return value in dim.choices
-    if isinstance(dim, IntRange):
-        lo, hi = dim.int
-        return isinstance(value, int) and lo <= value <= hi and (value - lo) % dim.step == 0
-    if isinstance(dim, FloatRange | LogRange):
-        lo, hi = dim.float if isinstance(dim, FloatRange) else dim.log
-        return isinstance(value, int | float) and lo <= value <= hi
-    return value == dim or (isinstance(dim, tuple) and list(dim) == value)
+                and all(contains(d, v) for d, v in zip(dim, value, strict=True)))
+    return contains(dim, value)
 
 
 def in_space(space: SearchSpace, spec: dict) -> bool:
@@ -41,13 +33,9 @@ def in_space(space: SearchSpace, spec: dict) -> bool:
         if key in m.dims:
             if not _holds(m.dims[key], value):
                 return False
-        elif key not in fields or _plain(fields[key].default) != _plain(value):
+        elif key not in fields or not contains(fields[key].default, value):
             return False
     return True
-
-
-def _plain(v: Any) -> Any:
-    return list(v) if isinstance(v, tuple) else v
 
 
 def reusable(space: SearchSpace, plan: dict, recipe: dict, reference: dict, seed: int,

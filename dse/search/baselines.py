@@ -17,7 +17,7 @@ from dse.models import get_entry, list_models
 from dse.models.registry import make_config, model_spec
 from dse.records import Candidate
 from dse.search.candidate import sample
-from dse.search.dims import OPTIONAL_RECIPE_KEYS
+from dse.search.dims import OPTIONAL_RECIPE_KEYS, contains
 from dse.search.feasible import ArchCheck
 from dse.search.params import all_dims, encode
 from dse.search.space import RECIPE_KEYS, Choice, FloatRange, IntRange, LogRange
@@ -25,15 +25,9 @@ from dse.train.recipe import DEFAULT_RECIPE
 
 
 def _contains(dim, value) -> bool:
-    if isinstance(dim, Choice):
-        return encode(value) in [encode(c) for c in dim.choices]
-    if isinstance(dim, IntRange):
-        lo, hi = dim.int
-        return isinstance(value, int) and lo <= value <= hi and (value - lo) % dim.step == 0
-    if isinstance(dim, FloatRange | LogRange):
-        lo, hi = dim.float if isinstance(dim, FloatRange) else dim.log
-        return isinstance(value, int | float) and lo <= value <= hi
-    return True  # fixed values are compared on the sampled candidate below
+    """Ranges and choices: `contains`; fixed values are compared on the sampled candidate."""
+    return contains(dim, value) if isinstance(dim, Choice | IntRange | FloatRange | LogRange) \
+        else True
 
 
 def _wanted(name: str) -> dict:

@@ -200,3 +200,21 @@ def draw(dim: Dim, rng: random.Random) -> Any:
     if isinstance(dim, LogRange):
         return math.exp(rng.uniform(math.log(dim.log[0]), math.log(dim.log[1])))
     return dim
+
+
+def _plain(v: Any) -> Any:
+    return [_plain(x) for x in v] if isinstance(v, list | tuple) else v
+
+
+def contains(dim: Dim, value: Any) -> bool:
+    """Whether a dimension can take `value`: a choice, a point of a range (on its step), or
+    the fixed value (lists and tuples compare alike)."""
+    if isinstance(dim, Choice):
+        return _plain(value) in [_plain(c) for c in dim.choices]
+    if isinstance(dim, IntRange):
+        lo, hi = dim.int
+        return isinstance(value, int) and lo <= value <= hi and (value - lo) % dim.step == 0
+    if isinstance(dim, FloatRange | LogRange):
+        lo, hi = dim.float if isinstance(dim, FloatRange) else dim.log
+        return isinstance(value, int | float) and lo <= value <= hi
+    return _plain(value) == _plain(dim)
