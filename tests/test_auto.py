@@ -46,8 +46,10 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
         assert s["p_one_sided"] <= s["p_one_sided_holm"] <= 1 and isinstance(s["won"], bool)
     assert (tmp_path / "studies" / "tiny" / "auto" / f"trial-{out['exported']}.int8.onnx"
             ).is_file()
-    assert "did not win" in (tmp_path / "studies" / "tiny" / "auto" / "auto.md").read_text() \
-        or "**won**" in (tmp_path / "studies" / "tiny" / "auto" / "auto.md").read_text()
+    words = (tmp_path / "studies" / "tiny" / "auto" / "auto.md").read_text()
+    for s in out["comparisons"]:  # the words say what the figures say
+        verdict = "**won**" if s["won"] else "did not win"
+        assert f"trial {s['trial']} of tiny-ladder {verdict} against hps-06-0.5x" in words
     storage = f"sqlite:///{tmp_path / 'studies' / 'dse.db'}"
     search = optuna.load_study(study_name="tiny", storage=storage)
     assert search.user_attrs["auto_plan"]["baseline"] == "hps-06-0.5x"
