@@ -9,6 +9,8 @@ import math
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from dse.errors import ConfigError
+
 SHARES = {"search": 0.5, "ladder": 0.2, "final": 0.3}  # of the wall-time budget
 
 
@@ -67,7 +69,6 @@ def make_plan(space, space_ref: str, budget_s: float, workers: int, study: str |
     """The plan for a loaded `space` (named `space_ref`) and a wall-time budget."""
     base = baseline or (space.baselines[0] if space.baselines else None)
     if base is None:
-        from dse.errors import ConfigError
         raise ConfigError(f"space {space.name!r} names no baseline to beat; give --baseline "
                           f"NAME (e.g. hps-06-0.5x).")
     return AutoPlan(space=space_ref, study=study or space.study, budget_s=budget_s,

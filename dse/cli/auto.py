@@ -39,7 +39,8 @@ def auto_cmd(
     best with seeds beside the baseline on the test set, compare (Welch, Holm) and export
     the rule's pick, all within --budget. The plan is printed first and stored with the
     study; the same command continues it after a stop."""
-    from dse import api  # lazy: `dse --help` loads neither torch nor optuna
+    # lazy: `dse --help` loads neither torch nor optuna
+    from dse import api
     from dse.errors import ConfigError
     from dse.search.study import parse_duration
 
