@@ -33,7 +33,7 @@ def dse(*args, cwd):
 
 def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp_path):
     (tmp_path / "tiny.yaml").write_text(SPACE)
-    args = ["auto", "--space", "tiny.yaml", "--budget", "50s", "--baseline", "hps-06-0.5x",
+    args = ["auto", "--space", "tiny.yaml", "--budget", "80s", "--baseline", "hps-06-0.5x",
             "--per-bin", "1", "--ladder-epochs", "2", "--ladder-images", "1500",
             "--final-epochs", "2", "--final-images", "1500", "--seeds", "2", "--device", "cpu",
             "--data-dir", str(data_dir)]
@@ -50,6 +50,12 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
     for s in out["comparisons"]:  # the words say what the figures say
         verdict = "**won**" if s["won"] else "did not win"
         assert f"trial {s['trial']} of tiny-ladder {verdict} against hps-06-0.5x" in words
+    report = tmp_path / "studies" / "tiny" / "auto" / "report"
+    page = (report / "auto.html").read_text()
+    for s in out["comparisons"]:  # the page says the same, and links the ladder's report
+        verdict = "<b>won</b>: trial" if s["won"] else "not won: trial"
+        assert f"{verdict} {s['trial']} of tiny-ladder" in page
+    assert (report / "index.html").is_file() and 'href="index.html"' in page
     storage = f"sqlite:///{tmp_path / 'studies' / 'dse.db'}"
     search = optuna.load_study(study_name="tiny", storage=storage)
     assert search.user_attrs["auto_plan"]["baseline"] == "hps-06-0.5x"
@@ -59,7 +65,7 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
     again = dse(*args, cwd=tmp_path)  # continues: every stage is done
     assert again.returncode == 0, again.stderr
     assert "search: its" in again.stdout and "are spent" in again.stdout
-    other = dse(*[a if a != "50s" else "60s" for a in args], cwd=tmp_path)
+    other = dse(*[a if a != "80s" else "81s" for a in args], cwd=tmp_path)
     assert other.returncode == 2 and "another plan" in other.stderr
 
 
@@ -92,3 +98,29 @@ def test_a_bound_relative_to_a_model_is_that_models_value_times_the_factor():
     assert (note is None) == (fitted.lower() in hardware.cpu_name().lower())
     if note:
         assert fitted in note and "dse latency-model profile" in note
+
+
+def test_the_ladder_is_sized_from_the_calibrated_kendall():
+    """Weaker ranks send more of a bin to the ladder; a perfect rank sends one; the plan
+    reads the calibration's Kendall within the better half, and `per_bin` overrides it."""
+    import yaml
+
+    from dse.api.auto_plan import calibrated_tau, ladder_size, make_plan
+    from dse.search.space import SearchSpace
+    sizes = [ladder_size(t, 30) for t in (0.0, 0.24, 0.47, 0.7, 1.0)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1 and sizes[0] >= 20
+    assert ladder_size(0.5, 1) == 1 and ladder_size(-0.3, 12) <= 12
+    summary = {"fidelities": {"proxy": {"signals": {"last_val_acc": {
+        "better_half": {"kendall": 0.47}}}}}}
+    assert calibrated_tau(summary, "proxy") == 0.47 and calibrated_tau(summary, "x") is None
+    assert calibrated_tau({"fidelities": {"proxy": {"signals": {"last_val_acc": {
+        "better_half": {"kendall": float("nan")}}}}}}, "proxy") is None
+    space = SearchSpace.model_validate(yaml.safe_load(SPACE))
+    plan = make_plan(space, "tiny.yaml", 3600, 1, baseline="hps-06-0.5x",
+                     calibration=summary)
+    assert plan.ladder_tau == 0.47 and plan.bin_picks(30) == ladder_size(0.47, 30)
+    assert "Kendall 0.47" in "\n".join(plan.lines())
+    fixed = make_plan(space, "tiny.yaml", 3600, 1, baseline="hps-06-0.5x",
+                      calibration=summary, per_bin=5)
+    assert fixed.bin_picks(30) == 5
+    assert make_plan(space, "tiny.yaml", 3600, 1, baseline="hps-06-0.5x").bin_picks(30) == 8

@@ -28,6 +28,9 @@ from dse.confirmed import holm
 from dse.errors import ConfigError
 from dse.fileio import atomic_write_text
 from dse.paths import check_study_name, study_folder
+from dse.report.auto import auto_page
+from dse.report.build import build_report
+from dse.report.calibration import find_summary
 from dse.report.data import load_study_frame
 from dse.search.space import load_space, read_space_mapping, resolve_space_path
 from dse.store import Store
@@ -43,7 +46,9 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
     """Run (or continue) `dse auto` on `space` within `budget_s` seconds of wall time;
     returns its summary (also written to <artifacts>/<study>/auto/auto.json and auto.md)."""
     sp = load_space(space)
-    plan = make_plan(sp, space, budget_s, workers, study, fidelity, baseline, **options)
+    calibration = find_summary(sp.calibration or sp.study, fidelity or sp.default_fidelity)
+    plan = make_plan(sp, space, budget_s, workers, study, fidelity, baseline, calibration,
+                     **options)
     check_study_name(plan.study)
     store = Store(storage)
     search = optuna.create_study(study_name=plan.study, storage=store.optuna,
@@ -176,22 +181,40 @@ def _conclude(plan: AutoPlan, chosen: list[int], folder: Path, storage, data_dir
            "exported": pick, "card": card}
     atomic_write_text(json.dumps(out, indent=1, default=str), folder / "auto.json")
     atomic_write_text(_words(plan, stats), folder / "auto.md")
+    build_report(plan.ladder_study, storage, out=folder / "report")
+    page = auto_page(f"dse auto: {plan.space}", plan.lines(),
+                     [(won, text.replace("**", "")) for won, text in _verdicts(plan, stats)],
+                     stats, plan.baseline, _exported(stats), folder / "report")
     say(_words(plan, stats))
+    say(f"page: {page}")
     return out
+
+
+def _verdicts(plan: AutoPlan, stats: list[dict]) -> list[tuple[bool, str]]:
+    """(won, sentence) for each finalist, the one wording of auto.md and auto.html."""
+    out = []
+    for s in stats:
+        a, b = s["mean"]
+        verdict = "**won**" if s["won"] else "did not win"
+        out.append((s["won"], f"trial {s['trial']} of {plan.ladder_study} {verdict} against "
+                    f"{plan.baseline}: {a:.2%} vs {b:.2%} test accuracy ({plan.final_epochs} "
+                    f"epochs x {len(s['accuracies'][str(s['trial'])])} seeds), "
+                    f"{s['difference_in_pooled_sd']:.1f} pooled sd, one-sided Welch p = "
+                    f"{s['p_one_sided']:.3g}, Holm-adjusted {s['p_one_sided_holm']:.3g}."))
+    return out
+
+
+def _exported(stats: list[dict]) -> str:
+    return (f"Exported: trial {stats[0]['trial']} (the ladder's best by validation accuracy), "
+            f"float32 and int8 ONNX with its card, beside auto.md.")
 
 
 def _words(plan: AutoPlan, stats: list[dict]) -> str:
     lines = [f"# dse auto: {plan.space}", "", *plan.lines(), "", "## Result", ""]
-    for s in stats:
-        a, b = s["mean"]
-        verdict = "**won**" if s["won"] else "did not win"
-        lines.append(f"- trial {s['trial']} of {plan.ladder_study} {verdict} against "
-                     f"{plan.baseline}: {a:.2%} vs {b:.2%} test accuracy ({plan.final_epochs} "
-                     f"epochs x {len(s['accuracies'][str(s['trial'])])} seeds), "
-                     f"{s['difference_in_pooled_sd']:.1f} pooled sd, one-sided Welch p = "
-                     f"{s['p_one_sided']:.3g}, Holm-adjusted {s['p_one_sided_holm']:.3g}.")
-    lines += ["", f"Exported: trial {stats[0]['trial']} (the ladder's best by validation "
-              f"accuracy), float32 and int8 ONNX with its card, beside this file.", ""]
+    lines += [f"- {text}" for _, text in _verdicts(plan, stats)]
+    lines += ["", _exported(stats), "",
+              "The page report/auto.html shows the same with each seed's accuracy, and "
+              "report/index.html the ladder's trials.", ""]
     return "\n".join(lines)
 
 

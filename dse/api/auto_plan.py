@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,7 +29,9 @@ class AutoPlan(BaseModel):
     ladder_s: float
     ladder_epochs: int = Field(default=10, ge=1)
     ladder_images: int | None = None  # training images of a ladder run (None: all 45,000)
-    per_bin: int = Field(default=8, ge=1)
+    per_bin: int | None = Field(default=None, ge=1)  # None: sized from ladder_tau per bin
+    ladder_tau: float | None = None  # the search fidelity's calibrated Kendall (better half)
+    ladder_chance: float = Field(default=0.8, gt=0, lt=1)
     bins: int = Field(default=3, ge=1)
     finalists: int = Field(default=2, ge=1)
     final_epochs: int = Field(default=30, ge=1)
@@ -48,8 +51,8 @@ class AutoPlan(BaseModel):
             f"dse auto plan for {self.space} (study {self.study!r}, {self.workers} worker(s), "
             f"budget {self.budget_s / h:.2f} h of wall time):",
             f"  1. search {self.search_s / h:.2f} h at fidelity {self.search_fidelity!r}",
-            f"  2. ladder {self.ladder_s / h:.2f} h: the {self.per_bin} best feasible trials by "
-            f"validation accuracy in each of {self.bins} size bins (round-robin over the "
+            f"  2. ladder {self.ladder_s / h:.2f} h: the {self._per_bin_words()} best feasible "
+            f"trials by validation accuracy in each of {self.bins} size bins (round-robin over the "
             f"bins), trained {self.ladder_epochs} epochs on "
             f"{self.ladder_images or 'all 45,000'} training images and validated on up to "
             f"5,000 held-out ones, in study {self.ladder_study!r}, until the time is spent",
@@ -64,23 +67,77 @@ class AutoPlan(BaseModel):
         ]
 
 
+    def _per_bin_words(self) -> str:
+        if self.per_bin is not None:
+            return str(self.per_bin)
+        if self.ladder_tau is None:
+            return str(DEFAULT_PER_BIN)
+        return (f"k (sized per bin: the fewest search ranks that hold the bin's truly best "
+                f"trial with chance {self.ladder_chance:g} at the calibrated Kendall "
+                f"{self.ladder_tau:.2f})")
+
+    def bin_picks(self, pool: int) -> int:
+        """How many of a bin's `pool` trials go to the ladder."""
+        if self.per_bin is not None:
+            return self.per_bin
+        if self.ladder_tau is None:
+            return DEFAULT_PER_BIN
+        return ladder_size(self.ladder_tau, pool, self.ladder_chance)
+
+
+DEFAULT_PER_BIN = 8  # without a calibration of the search fidelity
+
+
+def ladder_size(tau: float, pool: int, chance: float = 0.8, draws: int = 20_000) -> int:
+    """The fewest top search ranks among `pool` trials that hold the truly best one with
+    `chance`, when search and truth are bivariate normal with Kendall `tau` (Pearson
+    sin(pi tau / 2), Greiner's relation); Monte Carlo with a fixed seed."""
+    if pool <= 1:
+        return max(pool, 1)
+    rho = math.sin(math.pi * max(min(tau, 1.0), -1.0) / 2)
+    rng = np.random.default_rng(0)
+    truth = rng.standard_normal((draws, pool))
+    search = rho * truth + math.sqrt(max(1 - rho * rho, 0.0)) * rng.standard_normal(
+        (draws, pool))
+    best = truth.argmax(1)
+    rank = (search > search[np.arange(draws), best][:, None]).sum(1)  # 0: ranked first
+    return int(min(pool, np.quantile(rank, chance, method="higher") + 1))
+
+
+def calibrated_tau(summary: dict | None, fidelity: str) -> float | None:
+    """Kendall within the better half of `last_val_acc` for `fidelity` in a calibration
+    summary (`dse fidelity check`), or None where it is missing or undefined."""
+    try:
+        tau = summary["fidelities"][fidelity]["signals"]["last_val_acc"]["better_half"][
+            "kendall"]
+    except (KeyError, TypeError):
+        return None
+    return None if tau is None or math.isnan(tau) else float(tau)
+
+
 def make_plan(space, space_ref: str, budget_s: float, workers: int, study: str | None = None,
-              fidelity: str | None = None, baseline: str | None = None, **options) -> AutoPlan:
-    """The plan for a loaded `space` (named `space_ref`) and a wall-time budget."""
+              fidelity: str | None = None, baseline: str | None = None,
+              calibration: dict | None = None, **options) -> AutoPlan:
+    """The plan for a loaded `space` (named `space_ref`) and a wall-time budget; the
+    ladder is sized from `calibration` (the space's stored calibration summary) unless
+    `per_bin` is given."""
     base = baseline or (space.baselines[0] if space.baselines else None)
     if base is None:
         raise ConfigError(f"space {space.name!r} names no baseline to beat; give --baseline "
                           f"NAME (e.g. hps-06-0.5x).")
+    search = fidelity or space.default_fidelity
     return AutoPlan(space=space_ref, study=study or space.study, budget_s=budget_s,
-                    workers=workers, search_fidelity=fidelity or space.default_fidelity,
+                    workers=workers, search_fidelity=search,
                     search_s=budget_s * SHARES["search"], ladder_s=budget_s * SHARES["ladder"],
-                    baseline=base, **{k: v for k, v in options.items() if v is not None})
+                    baseline=base, ladder_tau=calibrated_tau(calibration, search),
+                    **{k: v for k, v in options.items() if v is not None})
 
 
 def ladder_order(frame: pd.DataFrame, plan: AutoPlan) -> list[int]:
     """Search trials to train on the ladder, in order: feasible completed trials (no
-    baselines), the `per_bin` best by validation accuracy in each size bin (equal-count
-    bins by size_mb), taken round-robin from the bins, best first within each."""
+    baselines), the plan's number (`bin_picks`) of best by validation accuracy in each
+    size bin (equal-count bins by size_mb), taken round-robin from the bins, best first
+    within each."""
     ok = frame[(frame["status"] == "complete") & frame["feasible"] & frame["baseline"].isna()
                & frame["accuracy"].notna()]
     ok = ok.drop_duplicates(subset="model").sort_values("size_mb")
@@ -90,8 +147,9 @@ def ladder_order(frame: pd.DataFrame, plan: AutoPlan) -> list[int]:
     per = math.ceil(n / plan.bins)
     bins = [ok.iloc[b * per:(b + 1) * per].sort_values("accuracy", ascending=False)
             for b in range(plan.bins) if b * per < n]
+    bins = [b.iloc[:plan.bin_picks(len(b))] for b in bins]
     out: list[int] = []
-    for rank in range(plan.per_bin):
+    for rank in range(max(len(b) for b in bins)):
         out += [int(b.iloc[rank]["trial"]) for b in bins if rank < len(b)]
     return out
 

@@ -22,7 +22,9 @@ def auto_cmd(
         help="The search's fidelity [default: the space's].")] = None,
     baseline: Annotated[str | None, typer.Option(
         help="The model to beat [default: the space's first baseline].")] = None,
-    per_bin: Annotated[Int, typer.Option(min=1, help="Ladder picks per size bin [8].")] = None,
+    per_bin: Annotated[Int, typer.Option(min=1, help=(
+        "Ladder picks per size bin [sized from the space's calibration of the search "
+        "fidelity, else 8]."))] = None,
     ladder_epochs: Annotated[Int, typer.Option(min=1, help="Ladder epochs [10].")] = None,
     ladder_images: Annotated[Int, typer.Option(min=10, help="Ladder training images "
                                                            "[all 45,000].")] = None,
