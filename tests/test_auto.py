@@ -36,10 +36,14 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
     args = ["auto", "--space", "tiny.yaml", "--budget", "80s", "--baseline", "hps-06-0.5x",
             "--per-bin", "1", "--ladder-epochs", "2", "--ladder-images", "1500",
             "--final-epochs", "2", "--final-images", "1500", "--seeds", "2", "--device", "cpu",
+            "--workers", "2",
             "--data-dir", str(data_dir)]
     r = dse(*args, cwd=tmp_path)
     assert r.returncode == 0, r.stderr + r.stdout
     assert r.stdout.index("dse auto plan") < r.stdout.index("trial")  # the plan comes first
+    finals = 2 * (1 + len(json.loads((tmp_path / "studies" / "tiny" / "auto" / "auto.json"
+                                      ).read_text())["finalists"]))
+    assert f"final: {finals} runs shared out over 2 single-threaded processes" in r.stdout
     out = json.loads((tmp_path / "studies" / "tiny" / "auto" / "auto.json").read_text())
     assert 1 <= len(out["finalists"]) <= 2 and out["exported"] == out["finalists"][0]
     for s in out["comparisons"]:

@@ -60,37 +60,53 @@ def child_args(base: list[str], trials: int | None, seed: int, threads: int) -> 
 
 def run_workers(base: list[str], trials: int | None, workers: int, threads: int, seed: int,
                 say) -> int:
-    """Start the workers, relay their output, and return the worst exit code."""
+    """Start the `dse run` workers, relay their output, and return the worst exit code."""
+    return run_children([[["run", *child_args(base, n, seed + i, threads)]]
+                         for i, n in enumerate(split_trials(trials, workers)) if n != 0],
+                        threads, say)
+
+
+def run_children(workers: list[list[list[str]]], threads: int, say) -> int:
+    """Run, for each worker, its `dse` command lines one after another in processes with
+    `threads` torch threads, all workers at the same time; relay their lines prefixed
+    `[wK]`; return the worst exit code (a worker stops at its first failing command).
+    Ctrl-C or SIGTERM is passed on to every running child, which ends its current work."""
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     interrupts.install()  # `kill -INT` reaches a `dse run --workers N &` as Ctrl-C would
-    procs = []
-    for i, n in enumerate(split_trials(trials, workers)):
-        if n == 0:
-            continue
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "dse.cli", "run", *child_args(base, n, seed + i, threads)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)))
-    say(f"started {len(procs)} workers with {threads} thread(s) each")
+    running: dict[int, subprocess.Popen] = {}
+    codes = [0] * len(workers)
+    stopping = threading.Event()
 
-    def pump(k: int, proc: subprocess.Popen) -> None:
-        for line in proc.stdout:
-            say(f"[w{k}] {line.rstrip()}")
+    def work(k: int, commands: list[list[str]]) -> None:
+        for args in commands:
+            if stopping.is_set():
+                return
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "dse.cli", *args], stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True, env=env,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+            running[k] = proc
+            for line in proc.stdout:
+                say(f"[w{k}] {line.rstrip()}")
+            codes[k] = proc.wait()
+            if codes[k]:
+                return
 
-    pumps = [threading.Thread(target=pump, args=(k, p), daemon=True)
-             for k, p in enumerate(procs)]
-    for t in pumps:
+    threads_ = [threading.Thread(target=work, args=(k, c), daemon=True)
+                for k, c in enumerate(workers)]
+    say(f"started {len(threads_)} workers with {threads} thread(s) each")
+    for t in threads_:
         t.start()
     try:
-        codes = [p.wait() for p in procs]
-    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: every worker ends its trial
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            p.wait()
-        for t in pumps:
-            t.join(timeout=5)
+        while any(t.is_alive() for t in threads_):
+            for t in threads_:
+                t.join(timeout=0.5)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: every worker ends its work
+        stopping.set()
+        for p in list(running.values()):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for t in threads_:
+            t.join(timeout=60)
         raise Interrupted(exc) from None
-    for t in pumps:
-        t.join(timeout=5)
     return max(codes, default=0)
