@@ -3,6 +3,7 @@ worker processes sharing one store."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from dse.errors import ConfigError
 from dse.search.space import SearchSpace, load_space, validation_text
-from dse.search.study import parse_duration, prepare_study, run_study
+from dse.search.study import parse_duration, prepare_study, run_study, time_left
 from dse.search.workers import auto_workers, run_workers, usable_cores
 from dse.store import Store
 
@@ -56,8 +57,10 @@ def run(space: str | Path, *, study: str | None = None, trials: int | None = Non
         torch.set_num_threads(threads)
         return run_study(sp, study, storage, trials, seconds, fidelity, device, seed, data_dir,
                          download, artifacts, console, log_format, quiet, supernet), 0
+    t0 = time.monotonic()
     name, fid = prepare_study(sp, study, storage, trials, fidelity, seed, data_dir,
                               download, console, artifacts, device, supernet)
+    seconds = time_left(seconds, t0)  # a supernet trained first counts in the timeout
     base = ["--space", str(space), "--study", name, "--fidelity", fid, "--device", device,
             "--artifacts", str(artifacts)]
     for flag, value in (("--storage", storage), ("--timeout", seconds),

@@ -14,7 +14,7 @@ Space = Annotated[str, typer.Option(help="Shipped space name (e.g. hps_cifar10) 
 Study = Annotated[str | None, typer.Option(help="Study name [default: the space's].")]
 Trials = Annotated[int | None, typer.Option(min=1, help="Trials to run now.")]
 Timeout = Annotated[str | None, typer.Option(help="Stop starting trials after 90s, 30m, "
-                                             "2h...")]
+                                             "2h... (a supernet trained first counts).")]
 Fidelity = Annotated[str | None, typer.Option(help="smoke, quick, proxy, full... [default: "
                                               "the space's].")]
 Seed = Annotated[int, typer.Option(help="Seed of data split, training and sampler.")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import optuna
@@ -97,6 +98,12 @@ def prepare_study(space: SearchSpace, study_name: str | None, storage: str | Non
     return name, fidelity
 
 
+def time_left(timeout: float | None, since: float) -> float | None:
+    """What is left of `timeout` seconds counted from monotonic time `since` (at least 1 s,
+    so that a spent timeout still ends at once after one trial at most)."""
+    return None if timeout is None else max(timeout - (time.monotonic() - since), 1.0)
+
+
 def run_study(space: SearchSpace, study_name: str | None = None, storage: str | None = None,
               n_trials: int | None = None, timeout: float | None = None,
               fidelity: str | None = None, device: str = "auto", seed: int = 0,
@@ -108,8 +115,10 @@ def run_study(space: SearchSpace, study_name: str | None = None, storage: str | 
     `log_format`: "rich" redraws a live view (terminal), "plain" prints one line per event
     (logs), "auto" picks by whether the console is a terminal; `quiet` keeps trial lines
     only."""
+    t0 = time.monotonic()
     name, fidelity = prepare_study(space, study_name, storage, n_trials, fidelity, seed,
                                    data_dir, download, console, artifacts, device, supernet)
+    timeout = time_left(timeout, t0)  # a supernet trained first counts in the timeout
     store = Store(storage)
     study = open_study(space, name, store, fidelity, seed)
     console = console or Console()
