@@ -36,7 +36,7 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
     args = ["auto", "--space", "tiny.yaml", "--budget", "80s", "--baseline", "hps-06-0.5x",
             "--per-bin", "1", "--ladder-epochs", "2", "--ladder-images", "1500",
             "--final-epochs", "2", "--final-images", "1500", "--seeds", "2", "--device", "cpu",
-            "--workers", "2",
+            "--workers", "2", "--search-trials", "4",
             "--data-dir", str(data_dir)]
     r = dse(*args, cwd=tmp_path)
     assert r.returncode == 0, r.stderr + r.stdout
@@ -63,6 +63,7 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
     storage = f"sqlite:///{tmp_path / 'studies' / 'dse.db'}"
     search = optuna.load_study(study_name="tiny", storage=storage)
     assert search.user_attrs["auto_plan"]["baseline"] == "hps-06-0.5x"
+    assert len(search.trials) <= 4  # the search ended at --search-trials
     ladder = optuna.load_study(study_name="tiny-ladder", storage=storage)
     picks = ladder.user_attrs["auto_picks"]
     assert [t.user_attrs.get("from_trial") for t in ladder.trials][:len(picks)] == picks
@@ -128,3 +129,6 @@ def test_the_ladder_is_sized_from_the_calibrated_kendall():
                       calibration=summary, per_bin=5)
     assert fixed.bin_picks(30) == 5
     assert make_plan(space, "tiny.yaml", 3600, 1, baseline="hps-06-0.5x").bin_picks(30) == 8
+    from dse.search.space import load_space
+    oneshot = make_plan(load_space("hps_oneshot_cifar10"), "hps_oneshot_cifar10", 3600, 1)
+    assert oneshot.search_trials == 500 and plan.search_trials is None

@@ -74,9 +74,13 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
         say(note)
     common = {"storage": storage, "artifacts": artifacts, "device": device,
               "data_dir": data_dir}
-    _timed(search, "search", plan.search_s, say, lambda left: run(
-        space, study=plan.study, timeout=left, fidelity=plan.search_fidelity,
-        workers=workers, quiet=True, log_format="plain", say=say, **common))
+    done = sum(t.state.is_finished() for t in search.get_trials(deepcopy=False))
+    todo = None if plan.search_trials is None else plan.search_trials - done
+    if todo is None or todo > 0:
+        _timed(search, "search", plan.search_s, say, lambda left: run(
+            space, study=plan.study, timeout=left, trials=todo,
+            fidelity=plan.search_fidelity, workers=workers, quiet=True, log_format="plain",
+            say=say, **common))
     folder = study_folder(artifacts, plan.study) / "auto"
     _ladder(plan, search, space, folder, say, common)
     chosen = finalists(load_study_frame(plan.ladder_study, storage), plan)
@@ -146,7 +150,8 @@ def _ladder(plan: AutoPlan, search: optuna.Study, space: str, folder: Path, say,
     if not waiting:
         return
     derived = _ladder_space(space, plan, folder)
-    _timed(search, "ladder", plan.ladder_s, say, lambda left: run(
+    unused = plan.search_s - float(search.user_attrs.get("auto_search_s", 0.0))
+    _timed(search, "ladder", plan.ladder_s + max(unused, 0.0), say, lambda left: run(
         str(derived), study=plan.ladder_study, trials=waiting, timeout=left,
         fidelity="auto-ladder", workers=plan.workers, baselines=False, quiet=True,
         log_format="plain", say=say, **common))

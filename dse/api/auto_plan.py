@@ -26,7 +26,8 @@ class AutoPlan(BaseModel):
     workers: int = Field(ge=1)
     search_fidelity: str
     search_s: float
-    ladder_s: float
+    search_trials: int | None = Field(default=None, ge=1)  # the search also ends at this many
+    ladder_s: float  # plus what the search leaves of its time
     ladder_epochs: int = Field(default=10, ge=1)
     ladder_images: int | None = None  # training images of a ladder run (None: all 45,000)
     per_bin: int | None = Field(default=None, ge=1)  # None: sized from ladder_tau per bin
@@ -50,10 +51,13 @@ class AutoPlan(BaseModel):
         return [
             f"dse auto plan for {self.space} (study {self.study!r}, {self.workers} worker(s), "
             f"budget {self.budget_s / h:.2f} h of wall time):",
-            f"  1. search {self.search_s / h:.2f} h at fidelity {self.search_fidelity!r}",
-            f"  2. ladder {self.ladder_s / h:.2f} h: the {self._per_bin_words()} best feasible "
-            f"trials by validation accuracy in each of {self.bins} size bins (round-robin over the "
-            f"bins), trained {self.ladder_epochs} epochs on "
+            f"  1. search {self.search_s / h:.2f} h at fidelity {self.search_fidelity!r}"
+            + (f", or until {self.search_trials} trials are done if sooner"
+               if self.search_trials else ""),
+            f"  2. ladder {self.ladder_s / h:.2f} h and what the search left of its time: "
+            f"the {self._per_bin_words()} best feasible trials by validation accuracy in "
+            f"each of {self.bins} size bins (round-robin over the bins), trained "
+            f"{self.ladder_epochs} epochs on "
             f"{self.ladder_images or 'all 45,000'} training images and validated on up to "
             f"5,000 held-out ones, in study {self.ladder_study!r}, until the time is spent",
             f"  3. final: the {self.finalists} best ladder trials by validation accuracy and "
@@ -86,6 +90,7 @@ class AutoPlan(BaseModel):
 
 
 DEFAULT_PER_BIN = 8  # without a calibration of the search fidelity
+ONESHOT_TRIALS = 500  # a oneshot search's trials take seconds: it ends at this many
 
 
 def ladder_size(tau: float, pool: int, chance: float = 0.8, draws: int = 20_000) -> int:
@@ -126,6 +131,8 @@ def make_plan(space, space_ref: str, budget_s: float, workers: int, study: str |
         raise ConfigError(f"space {space.name!r} names no baseline to beat; give --baseline "
                           f"NAME (e.g. hps-06-0.5x).")
     search = fidelity or space.default_fidelity
+    if options.get("search_trials") is None and space.fidelities[search].oneshot is not None:
+        options["search_trials"] = ONESHOT_TRIALS
     return AutoPlan(space=space_ref, study=study or space.study, budget_s=budget_s,
                     workers=workers, search_fidelity=search,
                     search_s=budget_s * SHARES["search"], ladder_s=budget_s * SHARES["ladder"],

@@ -22,6 +22,9 @@ def auto_cmd(
         help="The search's fidelity [default: the space's].")] = None,
     baseline: Annotated[str | None, typer.Option(
         help="The model to beat [default: the space's first baseline].")] = None,
+    search_trials: Annotated[Int, typer.Option(min=1, help=(
+        "The search also ends after this many trials [500 at a oneshot fidelity, else "
+        "none]; the time it leaves goes to the ladder."))] = None,
     per_bin: Annotated[Int, typer.Option(min=1, help=(
         "Ladder picks per size bin [sized from the space's calibration of the search "
         "fidelity, else 8]."))] = None,
@@ -52,7 +55,8 @@ def auto_cmd(
         raise ConfigError(str(exc).replace("--timeout", "--budget")) from None
     api.auto(space, seconds, workers=workers, study=study, fidelity=fidelity,
              baseline=baseline, storage=storage, artifacts=artifacts, device=device,
-             data_dir=data_dir, per_bin=per_bin, ladder_epochs=ladder_epochs,
+             data_dir=data_dir, search_trials=search_trials, per_bin=per_bin,
+             ladder_epochs=ladder_epochs,
              ladder_images=ladder_images, finalists=finalists, final_epochs=final_epochs,
              final_images=final_images, seeds=seeds,
              say=lambda m: console.print(m, markup=False, soft_wrap=True))
