@@ -29,9 +29,31 @@ def test_hps_06_learns_real_cifar10_in_two_epochs(small):
     assert all(r["epoch_s"] >= r["train_s"] > 0 and r["train_images_per_s"] > 0 for r in history)
 
 
+def test_bf16_trains_in_bfloat16_and_evaluates_in_float32(small):
+    """`precision: bf16` runs training's forward pass in bfloat16 on a CPU; the weights and
+    the evaluation stay float32, and the network still learns."""
+    from dse.data import Split
+
+    train = Split(small[0].images[:2048], small[0].labels[:2048])
+    val = Split(small[1].images[:500], small[1].labels[:500])
+    torch.manual_seed(0)
+    model = models.create("hps-06-0.5x")
+    seen: dict[bool, set] = {True: set(), False: set()}
+    first_conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    first_conv.register_forward_hook(lambda m, i, o: seen[m.training].add(o.dtype))
+    history = fit(model, train, val, TrainConfig(epochs=2, seed=0, precision="bf16"),
+                  device="cpu")
+    assert seen == {True: {torch.bfloat16}, False: {torch.float32}}
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert history[-1]["train_loss"] < history[0]["train_loss"]  # it learns
+    with pytest.raises(Exception, match="precision"):
+        TrainConfig(precision="fp8").check()
+
+
 @pytest.mark.parametrize("extra", [{}, {"ema_decay": 0.9, "tta_flip": True},
-                                   {"erasing": 0.5, "mix": "cutmix", "mix_ramp": 0.5}],
-                         ids=["plain", "ema+flip", "erasing+cutmix"])
+                                   {"erasing": 0.5, "mix": "cutmix", "mix_ramp": 0.5},
+                                   {"precision": "bf16"}],
+                         ids=["plain", "ema+flip", "erasing+cutmix", "bf16"])
 def test_resume_after_epoch_one_reproduces_epoch_two(small, tmp_path, extra):
     from dse.data import Split
 

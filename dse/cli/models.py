@@ -88,7 +88,7 @@ RecipeArg = Annotated[list[str] | None, typer.Option(
          "policy=trivialaugment (an augmentation policy), "
          "erasing=0.25 (chance of random erasing), mix=mixup or mix=cutmix, mix_alpha=1.0, "
          "mix_ramp=0.1 (fraction of the epochs over which mixing ramps up).")]
-EXTRA_RECIPE = ("policy", "erasing", "mix", "mix_alpha", "mix_ramp")
+EXTRA_RECIPE = ("policy", "erasing", "mix", "mix_alpha", "mix_ramp", "precision")
 Out = Annotated[Path | None, typer.Option(help="Output folder [default: runs/<model>].")]
 Resumable = Annotated[bool, typer.Option(
     help="Also write OUT/resume.pt after every epoch (model, optimizer, RNG...).")]

@@ -21,7 +21,7 @@ RECIPE_KEYS = ("batch_size", "weight_decay", "label_smoothing", "augment", "warm
                "ema_decay")  # the plain recipe dimensions (optimizer and schedule branch)
 #: Recipe dimensions a candidate carries only when its space sets them, so that candidates
 #: (and the keys of stored measurements) of spaces without them stay as they were.
-OPTIONAL_RECIPE_KEYS = ("policy", "erasing", "mix", "mix_alpha", "mix_ramp")
+OPTIONAL_RECIPE_KEYS = ("policy", "erasing", "mix", "mix_alpha", "mix_ramp", "precision")
 
 
 class _Strict(BaseModel):

@@ -37,6 +37,7 @@ class TrainingSpace(_Strict):
     mix: Any = _R.mix
     mix_alpha: Any = _R.mix_alpha
     mix_ramp: Any = _R.mix_ramp
+    precision: Any = _R.precision
 
     _dims = field_validator("batch_size", "weight_decay", "label_smoothing", "augment",
                             "warmup_epochs", "ema_decay", *OPTIONAL_RECIPE_KEYS, mode="before")(

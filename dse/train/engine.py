@@ -80,9 +80,11 @@ def evaluate(model: nn.Module, batches: Batches, label_smoothing: float = 0.0,
     return out
 
 
-def _autocast(device: torch.device):
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+def _autocast(device: torch.device, bf16: bool = False):
+    """bfloat16 autocast: always on CUDA; on a CPU when asked (`bf16`, training only, where
+    AMX or AVX-512 BF16 makes it faster: bench/engine_options.py)."""
+    if device.type == "cuda" or bf16:
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
 
 
@@ -141,7 +143,7 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
                             completed=len(history) * len(train_b), stats="")
         for epoch in range(len(history), cfg.epochs):
             row = train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task, on_batch,
-                              ema, step_model, mixer)
+                              ema, step_model, mixer, bf16=cfg.precision == "bf16")
             t0 = time.perf_counter()
             ev = evaluate(ema.module if ema is not None else model, val_b,
                           cfg.label_smoothing, cfg.tta_flip)
@@ -198,11 +200,12 @@ def ema_update(decay: float):
 def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
                 bar: Progress | None = None, task=None,
                 on_batch: EpochCallback | None = None, ema=None, step_model=None,
-                mixer: Mixer | None = None) -> dict:
+                mixer: Mixer | None = None, bf16: bool = False) -> dict:
     """One pass over `batches`: loss and accuracy summed on the device, one sync at the end;
     `ema` (an AveragedModel) is updated after every step; `step_model` (a compiled `model`)
     runs the forward pass when given; `mixer` mixes batches (accuracy then counts the
-    batch's own labels)."""
+    batch's own labels); `bf16` runs the forward pass in bfloat16 autocast (weights,
+    gradients and the optimizer stay float32)."""
     forward = step_model if step_model is not None else model
     device = batches.device
     batches.set_epoch(epoch)
@@ -215,7 +218,7 @@ def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
     gen = mixer.generator(epoch) if mixer is not None else None
     for i, (x, y) in enumerate(batches):
         mixed = mixer(x, y, epoch, gen) if mixer is not None else None
-        with _autocast(device):
+        with _autocast(device, bf16):
             out = forward(x if mixed is None else mixed[0])
             loss = crit(out.float(), y)
             if mixed is not None:

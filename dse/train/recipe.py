@@ -28,6 +28,7 @@ class TrainConfig:
     mix_ramp: float = 0.0  # fraction of the epochs over which the chance of mixing rises to 1
     ema_decay: float = 0.0  # > 0: evaluate and keep an exponential moving average of weights
     tta_flip: bool = False  # also report accuracy averaged with the mirrored image (extra)
+    precision: str = "fp32"  # "bf16": training's forward pass in bfloat16 autocast (CPU too)
     seed: int = 0
 
     def check(self) -> TrainConfig:
@@ -44,10 +45,12 @@ class TrainConfig:
             ("erasing", self.erasing, 0 <= self.erasing <= 1),
             ("mix", self.mix, self.mix in MIXES),
             ("mix_alpha", self.mix_alpha, 0 < self.mix_alpha <= 100),
-            ("mix_ramp", self.mix_ramp, 0 <= self.mix_ramp <= 1)) if not ok]
+            ("mix_ramp", self.mix_ramp, 0 <= self.mix_ramp <= 1),
+            ("precision", self.precision, self.precision in PRECISIONS)) if not ok]
         if bad:
             raise ConfigError(f"{', '.join(bad)} out of range: erasing and mix_ramp are in "
-                              f"0..1, mix is one of {', '.join(MIXES)}, mix_alpha in (0, 100].")
+                              f"0..1, mix is one of {', '.join(MIXES)}, mix_alpha in (0, 100], "
+                              f"precision one of {', '.join(PRECISIONS)}.")
         try:
             POLICIES.get(self.policy)
             OPTIMIZERS.get(self.optimizer)
@@ -65,6 +68,7 @@ class TrainConfig:
 
 
 MIXES = ("none", "mixup", "cutmix")
+PRECISIONS = ("fp32", "bf16")  # CUDA trains in bf16 autocast whatever this says
 DEFAULT_RECIPE = TrainConfig()
 
 
