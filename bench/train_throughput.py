@@ -68,13 +68,13 @@ def sgd(model):
     return make_optimizer("sgd", model.parameters(), 0.05, 5e-4, momentum=0.9, nesterov=True)
 
 
-def run_dse(model, split: Split, device, batch: int, steps: int) -> float:
+def run_dse(model, split: Split, device, batch: int, steps: int, bf16: bool = False) -> float:
     sub = Split(split.images[: batch * steps], split.labels[: batch * steps])
     batches = Batches(sub, "cifar10", batch, device, train=True, augment=True,
                       channels_last=True)  # as dse.train.fit does
     opt = sgd(model)
     sched = make_scheduler("constant", opt, 1, len(batches))
-    row = train_epoch(model, batches, opt, sched, nn.CrossEntropyLoss(), 0)
+    row = train_epoch(model, batches, opt, sched, nn.CrossEntropyLoss(), 0, bf16=bf16)
     return row["train_images_per_s"]
 
 
@@ -95,7 +95,7 @@ def run_reference(model, loader_iter, device, steps: int) -> float:
     return seen / (time.perf_counter() - t0)
 
 
-def run_bound(model, device, batch: int, steps: int) -> float:
+def run_bound(model, device, batch: int, steps: int, bf16: bool = False) -> float:
     opt, crit = sgd(model), nn.CrossEntropyLoss()
     x = torch.randn(batch, 3, 32, 32, device=device).contiguous(
         memory_format=torch.channels_last)  # the engine's layout
@@ -103,7 +103,7 @@ def run_bound(model, device, batch: int, steps: int) -> float:
     model.train()
     t0 = time.perf_counter()
     for _ in range(steps):
-        with _autocast(device):
+        with _autocast(device, bf16):
             loss = crit(model(x).float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -126,7 +126,10 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="dse's and the bound's forward pass (the reference stays float32)")
     args = ap.parse_args()
+    bf16 = args.precision == "bf16"
     device = resolve_device(args.device)
     torch.manual_seed(0)
     train, _ = load_cifar("cifar10", args.data_dir)
@@ -145,14 +148,14 @@ def main() -> None:
     for k in "ac":  # dse and the bound in the engine's layout; the reference as usual (NCHW)
         models[k].to(memory_format=torch.channels_last)
     # warm-up each path once (allocator, oneDNN/cuDNN kernels, loader workers)
-    run_dse(models["a"], train, device, args.batch, 3)
+    run_dse(models["a"], train, device, args.batch, 3, bf16)
     run_reference(models["b"], it, device, 3)
-    run_bound(models["c"], device, args.batch, 3)
+    run_bound(models["c"], device, args.batch, 3, bf16)
     res = {"a": [], "b": [], "c": []}
     for r in range(args.rounds):
-        res["a"].append(run_dse(models["a"], train, device, args.batch, args.steps))
+        res["a"].append(run_dse(models["a"], train, device, args.batch, args.steps, bf16))
         res["b"].append(run_reference(models["b"], it, device, args.steps))
-        res["c"].append(run_bound(models["c"], device, args.batch, args.steps))
+        res["c"].append(run_bound(models["c"], device, args.batch, args.steps, bf16))
         print(f"round {r + 1}: dse {res['a'][-1]:.0f}  reference {res['b'][-1]:.0f}  "
               f"bound {res['c'][-1]:.0f} img/s", file=sys.stderr)
     med = {k: statistics.median(v) for k, v in res.items()}
@@ -160,7 +163,8 @@ def main() -> None:
     print(f"model {args.model}, device {device} ({hw.get('gpu', hw['cpu'])}, "
           f"{hw['torch_threads']} torch threads, {args.workers} loader workers), batch "
           f"{args.batch}, {args.rounds} interleaved rounds of {args.steps} batches, torch "
-          f"{hw['torch']}")
+          f"{hw['torch']}, dse precision {args.precision}; CPU flags "
+          f"{' '.join(hw['cpu_flags']) or 'unknown'}")
     print(f"median images/s: dse {med['a']:.0f} | reference {med['b']:.0f} | compute bound "
           f"{med['c']:.0f}")
     print(f"ratios: dse/reference = {med['a'] / med['b']:.2f}x   dse/bound = "

@@ -49,7 +49,8 @@ def describe(device: torch.device | None = None) -> dict:
 
     info = {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "torch_threads":
             torch.get_num_threads(), "torch": torch.__version__, "optuna": optuna.__version__,
-            "python": platform.python_version(), "device": str(device or "cpu")}
+            "python": platform.python_version(), "device": str(device or "cpu"),
+            "cpu_flags": cpu_flags()}
     if device is not None and device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
     return info

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
-from dse import interrupts
+from dse import hardware, interrupts
 from dse.data import Batches, Split
 from dse.errors import CheckpointError, ConfigError
 from dse.records import EpochRow
@@ -78,6 +78,15 @@ def evaluate(model: nn.Module, batches: Batches, label_smoothing: float = 0.0,
     if flip:
         out["accuracy_flip"] = correct_flip.item() / n
     return out
+
+
+def trains_in_bf16(cfg: TrainConfig, device: torch.device) -> bool:
+    """Whether `cfg`'s training runs its forward pass in bfloat16 on `device` (always on
+    CUDA; on a CPU for precision bf16, or auto where the CPU has AMX or AVX-512 BF16)."""
+    if device.type == "cuda" or cfg.precision == "bf16":
+        return True
+    return cfg.precision == "auto" and bool(
+        {"amx_bf16", "avx512_bf16"} & set(hardware.cpu_flags()))
 
 
 def _autocast(device: torch.device, bf16: bool = False):
@@ -143,7 +152,7 @@ def fit(model: nn.Module, train: Split, val: Split, cfg: TrainConfig, dataset: s
                             completed=len(history) * len(train_b), stats="")
         for epoch in range(len(history), cfg.epochs):
             row = train_epoch(model, train_b, opt, scheduler, crit, epoch, bar, task, on_batch,
-                              ema, step_model, mixer, bf16=cfg.precision == "bf16")
+                              ema, step_model, mixer, bf16=trains_in_bf16(cfg, device))
             t0 = time.perf_counter()
             ev = evaluate(ema.module if ema is not None else model, val_b,
                           cfg.label_smoothing, cfg.tta_flip)

@@ -28,7 +28,8 @@ class TrainConfig:
     mix_ramp: float = 0.0  # fraction of the epochs over which the chance of mixing rises to 1
     ema_decay: float = 0.0  # > 0: evaluate and keep an exponential moving average of weights
     tta_flip: bool = False  # also report accuracy averaged with the mirrored image (extra)
-    precision: str = "fp32"  # "bf16": training's forward pass in bfloat16 autocast (CPU too)
+    precision: str = "fp32"  # "bf16": training's forward pass in bfloat16 autocast (CPU too);
+    # "auto": bf16 where the CPU computes it natively (AMX or AVX-512 BF16), else fp32
     seed: int = 0
 
     def check(self) -> TrainConfig:
@@ -68,7 +69,7 @@ class TrainConfig:
 
 
 MIXES = ("none", "mixup", "cutmix")
-PRECISIONS = ("fp32", "bf16")  # CUDA trains in bf16 autocast whatever this says
+PRECISIONS = ("fp32", "bf16", "auto")  # CUDA trains in bf16 autocast whatever this says
 DEFAULT_RECIPE = TrainConfig()
 
 
