@@ -54,6 +54,8 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
     for s in out["comparisons"]:  # the words say what the figures say
         verdict = "**won**" if s["won"] else "did not win"
         assert f"trial {s['trial']} of tiny-ladder {verdict} against hps-06-0.5x" in words
+    onnx = out["card"]["float32"]["test_accuracy"]  # measured in onnxruntime at export
+    assert f"{onnx:.2%} (float32)" in words and "in onnxruntime" in words
     report = tmp_path / "studies" / "tiny" / "auto" / "report"
     page = (report / "auto.html").read_text()
     for s in out["comparisons"]:  # the page says the same, and links the ladder's report

@@ -233,12 +233,12 @@ def _conclude(plan: AutoPlan, chosen: list[int], folder: Path, storage, data_dir
     out = {"plan": plan.model_dump(), "finalists": chosen, "comparisons": stats,
            "exported": pick, "card": card}
     atomic_write_text(json.dumps(out, indent=1, default=str), folder / "auto.json")
-    atomic_write_text(_words(plan, stats), folder / "auto.md")
+    atomic_write_text(_words(plan, stats, card), folder / "auto.md")
     build_report(plan.ladder_study, storage, out=folder / "report")
     page = auto_page(f"dse auto: {plan.space}", plan.lines(),
                      [(won, text.replace("**", "")) for won, text in _verdicts(plan, stats)],
-                     stats, plan.baseline, _exported(stats), folder / "report")
-    say(_words(plan, stats))
+                     stats, plan.baseline, _exported(stats, card), folder / "report")
+    say(_words(plan, stats, card))
     say(f"page: {page}")
     return out
 
@@ -257,15 +257,21 @@ def _verdicts(plan: AutoPlan, stats: list[dict]) -> list[tuple[bool, str]]:
     return out
 
 
-def _exported(stats: list[dict]) -> str:
+def _exported(stats: list[dict], card: dict) -> str:
+    def acc(part: str) -> str:
+        a = (card.get(part) or {}).get("test_accuracy")
+        return "-" if a is None else f"{a:.2%}"
+
     return (f"Exported: trial {stats[0]['trial']} (the ladder's best by validation accuracy), "
-            f"float32 and int8 ONNX with its card, beside auto.md.")
+            f"its seed-0 final run as float32 and int8 ONNX with its card, beside auto.md: "
+            f"{acc('float32')} (float32) and {acc('int8')} (int8) test accuracy in "
+            f"onnxruntime on the whole test set.")
 
 
-def _words(plan: AutoPlan, stats: list[dict]) -> str:
+def _words(plan: AutoPlan, stats: list[dict], card: dict) -> str:
     lines = [f"# dse auto: {plan.space}", "", *plan.lines(), "", "## Result", ""]
     lines += [f"- {text}" for _, text in _verdicts(plan, stats)]
-    lines += ["", _exported(stats), "",
+    lines += ["", _exported(stats, card), "",
               "The page report/auto.html shows the same with each seed's accuracy, and "
               "report/index.html the ladder's trials.", ""]
     return "\n".join(lines)
