@@ -76,7 +76,9 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
               "data_dir": data_dir}
     done = sum(t.state.is_finished() for t in search.get_trials(deepcopy=False))
     todo = None if plan.search_trials is None else plan.search_trials - done
-    if todo is None or todo > 0:
+    if todo is not None and todo <= 0:
+        say(f"search: its {plan.search_trials} trials are done")
+    else:
         _timed(search, "search", plan.search_s, say, lambda left: run(
             space, study=plan.study, timeout=left, trials=todo,
             fidelity=plan.search_fidelity, workers=workers, quiet=True, log_format="plain",
