@@ -32,8 +32,9 @@ from dse.data import Batches, Split, load_cifar
 from dse.data.registry import KNOWN_STATS
 from dse.models import create
 from dse.train import resolve_device
-from dse.train.engine import _autocast, train_epoch
+from dse.train.engine import train_epoch
 from dse.train.optim import make_optimizer, make_scheduler
+from dse.train.precision import autocast
 
 
 class _CIFAR10(torchvision.datasets.CIFAR10):
@@ -85,7 +86,7 @@ def run_reference(model, loader_iter, device, steps: int) -> float:
     for _ in range(steps):
         x, y = next(loader_iter)
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with _autocast(device):
+        with autocast(device):
             loss = crit(model(x).float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -103,7 +104,7 @@ def run_bound(model, device, batch: int, steps: int, bf16: bool = False) -> floa
     model.train()
     t0 = time.perf_counter()
     for _ in range(steps):
-        with _autocast(device, bf16):
+        with autocast(device, bf16):
             loss = crit(model(x).float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -10,6 +10,15 @@ import typer
 from dse.cli.common import DataDir, Device, Storage, app, console
 
 Int = int | None
+SearchTrials = Annotated[Int, typer.Option(min=1, help=(
+    "The search also ends after this many trials [500 at a oneshot fidelity, else none]; "
+    "the time it leaves goes to the ladder."))]
+PerBin = Annotated[Int, typer.Option(min=1, help=(
+    "Ladder picks per size bin [sized from the space's calibration of the search fidelity, "
+    "else 8]."))]
+Images = Annotated[Int, typer.Option(min=10, help="Training images of a ladder (final) run "
+                                                  "[all 45,000 (50,000)].")]
+Artifacts = Annotated[Path, typer.Option(help="Where studies keep their files.")]
 
 
 @app.command("auto")
@@ -22,22 +31,14 @@ def auto_cmd(
         help="The search's fidelity [default: the space's].")] = None,
     baseline: Annotated[str | None, typer.Option(
         help="The model to beat [default: the space's first baseline].")] = None,
-    search_trials: Annotated[Int, typer.Option(min=1, help=(
-        "The search also ends after this many trials [500 at a oneshot fidelity, else "
-        "none]; the time it leaves goes to the ladder."))] = None,
-    per_bin: Annotated[Int, typer.Option(min=1, help=(
-        "Ladder picks per size bin [sized from the space's calibration of the search "
-        "fidelity, else 8]."))] = None,
+    search_trials: SearchTrials = None, per_bin: PerBin = None,
     ladder_epochs: Annotated[Int, typer.Option(min=1, help="Ladder epochs [10].")] = None,
-    ladder_images: Annotated[Int, typer.Option(min=10, help="Ladder training images "
-                                                           "[all 45,000].")] = None,
+    ladder_images: Images = None,
     finalists: Annotated[Int, typer.Option(min=1, help="Trials confirmed [2].")] = None,
     final_epochs: Annotated[Int, typer.Option(min=1, help="Final epochs [30].")] = None,
-    final_images: Annotated[Int, typer.Option(min=10, help="Final training images "
-                                                          "[all 50,000].")] = None,
+    final_images: Images = None,
     seeds: Annotated[Int, typer.Option(min=2, max=20, help="Final seeds [3].")] = None,
-    storage: Storage = None, artifacts: Annotated[Path, typer.Option(
-        help="Where studies keep their files.")] = Path("studies"),
+    storage: Storage = None, artifacts: Artifacts = Path("studies"),
     device: Device = "auto", data_dir: DataDir = None,
 ):
     """Search a space, train the rule's picks longer on a validation split, confirm the
@@ -56,7 +57,6 @@ def auto_cmd(
     api.auto(space, seconds, workers=workers, study=study, fidelity=fidelity,
              baseline=baseline, storage=storage, artifacts=artifacts, device=device,
              data_dir=data_dir, search_trials=search_trials, per_bin=per_bin,
-             ladder_epochs=ladder_epochs,
-             ladder_images=ladder_images, finalists=finalists, final_epochs=final_epochs,
-             final_images=final_images, seeds=seeds,
+             ladder_epochs=ladder_epochs, ladder_images=ladder_images, finalists=finalists,
+             final_epochs=final_epochs, final_images=final_images, seeds=seeds,
              say=lambda m: console.print(m, markup=False, soft_wrap=True))

@@ -6,7 +6,6 @@ import math
 import random
 import time
 from collections.abc import Callable, Collection
-from contextlib import nullcontext
 from pathlib import Path
 
 import rich
@@ -15,13 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
-from dse import hardware, interrupts
+from dse import interrupts
 from dse.data import Batches, Split
 from dse.errors import CheckpointError, ConfigError
 from dse.records import EpochRow
 from dse.train.checkpoint import RESUME, atomic_save, load_weights
 from dse.train.mixing import Mixer
 from dse.train.optim import make_optimizer, make_scheduler
+from dse.train.precision import autocast, trains_in_bf16
 from dse.train.recipe import TrainConfig
 
 
@@ -65,7 +65,7 @@ def evaluate(model: nn.Module, batches: Batches, label_smoothing: float = 0.0,
     correct = torch.zeros((), device=device, dtype=torch.long)
     correct_flip = torch.zeros((), device=device, dtype=torch.long)
     model.eval()
-    with torch.no_grad(), _autocast(device):
+    with torch.no_grad(), autocast(device):
         for x, y in batches:
             out = model(x)
             loss += crit(out.float(), y)
@@ -78,23 +78,6 @@ def evaluate(model: nn.Module, batches: Batches, label_smoothing: float = 0.0,
     if flip:
         out["accuracy_flip"] = correct_flip.item() / n
     return out
-
-
-def trains_in_bf16(cfg: TrainConfig, device: torch.device) -> bool:
-    """Whether `cfg`'s training runs its forward pass in bfloat16 on `device` (always on
-    CUDA; on a CPU for precision bf16, or auto where the CPU has AMX or AVX-512 BF16)."""
-    if device.type == "cuda" or cfg.precision == "bf16":
-        return True
-    return cfg.precision == "auto" and bool(
-        {"amx_bf16", "avx512_bf16"} & set(hardware.cpu_flags()))
-
-
-def _autocast(device: torch.device, bf16: bool = False):
-    """bfloat16 autocast: always on CUDA; on a CPU when asked (`bf16`, training only, where
-    AMX or AVX-512 BF16 makes it faster: bench/engine_options.py)."""
-    if device.type == "cuda" or bf16:
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return nullcontext()
 
 
 EpochCallback = Callable[[EpochRow], None]
@@ -227,7 +210,7 @@ def train_epoch(model, batches: Batches, opt, scheduler, crit, epoch: int,
     gen = mixer.generator(epoch) if mixer is not None else None
     for i, (x, y) in enumerate(batches):
         mixed = mixer(x, y, epoch, gen) if mixer is not None else None
-        with _autocast(device, bf16):
+        with autocast(device, bf16):
             out = forward(x if mixed is None else mixed[0])
             loss = crit(out.float(), y)
             if mixed is not None:
