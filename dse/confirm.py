@@ -3,12 +3,15 @@ them on the test set, and store the results beside the trials they confirm.
 
 Each (trial, epochs, seed) is one stored run. A run writes a resume checkpoint after every
 epoch, so running the command again after an interruption continues the run in progress and
-skips the finished ones.
+skips the finished ones. Processes sharing a store (other cores, other machines on one
+PostgreSQL) claim runs (`dse.store.claims`): each run is trained once, and a process whose
+remaining runs are held by others waits for them, so it returns when all are stored.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +24,8 @@ from dse.paths import study_folder
 from dse.records import MEASURED, Candidate, Status
 from dse.report.data import load_study_frame, pareto_mask
 from dse.search.baselines import baseline_candidate, baseline_number
-from dse.store import Store
+from dse.store import Store, heartbeat
+from dse.store.claims import beating, claim
 from dse.train import load_resume, resolve_device
 from dse.train.job import DataPlan, run_training
 
@@ -91,10 +95,24 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
                   study_folder(artifacts, study) / "confirm",
                   hardware.describe(resolve_device(device)), device, data_dir, train_images,
                   progress, say, tta_flip, compile)
+    elsewhere = []
     for k, (number, label, cand) in enumerate(jobs, 1):
         for seed in seeds if seeds is not None else range(repeats):
-            run(f"[{k}/{len(jobs)}] {label} seed {seed}", number, cand, epochs, seed)
+            args = (f"[{k}/{len(jobs)}] {label} seed {seed}", number, cand, epochs, seed)
+            if not run(*args):
+                elsewhere.append(args)
+    _wait_for(run, elsewhere, say)
     return summaries(store, study)
+
+
+def _wait_for(run: _Runner, elsewhere: list[tuple], say) -> None:
+    """Wait until the runs other processes hold are stored, taking over any whose owner
+    stops beating."""
+    if elsewhere:
+        say(f"waiting for {len(elsewhere)} run(s) that other processes are training")
+    while elsewhere:
+        time.sleep(heartbeat()[0])
+        elsewhere = [args for args in elsewhere if not run(*args)]
 
 
 @dataclass
@@ -115,13 +133,21 @@ class _Runner:
     compile: str = "auto"
 
     def __call__(self, label: str, number: int, cand: Candidate, epochs: int, seed: int
-                 ) -> None:
-
-        rec = self.store.confirmation(self.study, number, epochs, seed, cand, self.hardware,
-                                      self.train_images or 0)
+                 ) -> bool:
+        """Train the run unless it is stored; False while another process holds it."""
+        rec = claim(self.store, self.study, number, epochs, seed, cand, self.hardware,
+                    self.train_images or 0)
+        if rec is None:
+            return False
         if rec.status == Status.COMPLETE:
             self.say(f"{label}: already confirmed, {rec.test_accuracy:.2%} test accuracy")
-            return
+            return True
+        with beating(self.store, rec.id):
+            self._train(rec, label, number, cand, epochs, seed)
+        return True
+
+    def _train(self, rec, label: str, number: int, cand: Candidate, epochs: int, seed: int
+               ) -> None:
         tag = f"-n{self.train_images}" if self.train_images else ""
         name = f"trial-{number:05d}" if number >= 0 else f"baseline-{cand.model['name']}"
         out = self.folder / f"{name}-e{epochs}-s{seed}{tag}"

@@ -15,6 +15,7 @@ from dse.confirmed import bonferroni, compare, holm
 from dse.models import create
 from dse.records import Candidate, Status
 from dse.store import Store
+from dse.store.claims import claim
 from dse.train import save_weights
 
 
@@ -49,8 +50,7 @@ def _confirm(store, number, model, accs, tmp_path, epochs=30):
                                                 "width": 0.5, "activation": "relu"}
     net = create(model if number < 0 else "hps-06-0.5x", num_classes=10)
     for seed, acc in enumerate(accs):
-        rec = store.confirmation("s", number, epochs, seed, Candidate(spec),
-                                 {"cpu": "test"})
+        rec = claim(store, "s", number, epochs, seed, Candidate(spec), {"cpu": "test"})
         path = save_weights(tmp_path / f"{number}-{seed}.pt", net, spec)
         store.finish_confirmation(rec.id, Status.COMPLETE, acc, [], str(path))
 

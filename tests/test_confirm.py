@@ -194,6 +194,28 @@ def test_top_0_and_seeds_split_a_confirmation_between_processes(own_study, data_
     assert runs[0].seed == 3  # --seeds: exactly the seeds asked for
 
 
+def test_processes_confirming_the_same_runs_train_each_once(own_study, data_dir):
+    """Two `dse confirm` processes started together on the same runs (as two machines on one
+    store would be) share them: each run is trained once, and the process left without
+    work waits until the other has stored its runs, so both print every result."""
+    study = own_study
+    args = [sys.executable, "-m", "dse.cli", "confirm", "--study", "conf", "--trials", "0,1",
+            "--seeds", "0,1", "--epochs", "1", "--train-images", "300", "--device", "cpu",
+            "--data-dir", str(data_dir)]
+    env = {**os.environ, "COLUMNS": "200", "DSE_HEARTBEAT": "1,20", "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen(args, cwd=study, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    trained = sum(out.count("training 1 epochs") for out, _ in outs)
+    assert trained == 4, outs  # 2 trials x 2 seeds, each once
+    runs = [c for c in Store(f"sqlite:///{study}/studies/dse.db").confirmations("conf")
+            if c.train_images == 300]
+    assert len(runs) == 4 and all(c.status == "complete" for c in runs)
+    tables = [out[out.index("confirmed in all"):] for out, _ in outs]
+    assert tables[0] == tables[1] and "±" in tables[0], tables  # both end with all four runs
+
+
 def test_a_trial_that_does_not_learn_stays_off_the_front(tmp_path, data_dir):
     (tmp_path / "s.yaml").write_text(SPACE.replace("lr: 0.05", "lr: 1.0e-9")
                                      .replace("study: conf", "study: flat"))

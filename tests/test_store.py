@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import math
+import os
+import socket
+import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 
 from dse.errors import ConfigError, StoreError
 from dse.paths import locate
-from dse.records import Candidate
+from dse.records import Candidate, Status
 from dse.store import Store
+from dse.store.claims import beat, claim, me
+from dse.store.tables import ConfirmRecord
 
 
 def test_tables_created_beside_optuna_and_nan_stored_as_null(tmp_path):
@@ -91,3 +97,37 @@ def test_recorded_checkpoints_are_found_again_after_the_repository_moved(tmp_pat
     with pytest.raises(ConfigError, match=r"the checkpoint of run 7 \(/gone/a/b/c/d.pt\) is "
                                           r"missing, .* store's; train it again"):
         rel.require("/gone/a/b/c/d.pt", "the checkpoint of run 7", "train it again")
+
+
+def test_a_confirmation_run_is_claimed_by_one_live_process(tmp_path, monkeypatch):
+    """Claims: a run held by a live process elsewhere is left alone; one whose owner stopped
+    beating, or was a process of this host that is gone, is taken over; a complete run is
+    handed back as it is."""
+    monkeypatch.setenv("DSE_HEARTBEAT", "1,30")
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    cand = Candidate({"name": "hps-06-0.5x"})
+    rec = claim(store, "s", 0, 2, 0, cand, {"cpu": "x"})
+    assert rec is not None and rec.owner == me() and rec.status == Status.RUNNING
+    assert claim(store, "s", 0, 2, 0, cand, {"cpu": "x"}).id == rec.id  # ours: again ours
+
+    def held_by(owner: str, age_s: float) -> None:
+        with store.session() as s, s.begin():
+            s.execute(update(ConfirmRecord).values(
+                owner=owner, beat_at=datetime.now(UTC) - timedelta(seconds=age_s)))
+
+    held_by("another-host:123", 2)  # beating: theirs
+    assert claim(store, "s", 0, 2, 0, cand, {"cpu": "x"}) is None
+    assert not beat(store, rec.id)  # no longer ours: our beats do not count
+    held_by("another-host:123", 60)  # silent for longer than the grace: ours
+    assert claim(store, "s", 0, 2, 0, cand, {"cpu": "x"}).owner == me()
+    held_by(f"{socket.gethostname()}:{os.getppid()}", 0)  # a live process here: theirs
+    assert claim(store, "s", 0, 2, 0, cand, {"cpu": "x"}) is None
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    held_by(f"{socket.gethostname()}:{dead.pid}", 0)  # gone (a crash): ours at once
+    assert claim(store, "s", 0, 2, 0, cand, {"cpu": "x"}).owner == me()
+    assert beat(store, rec.id)
+    store.finish_confirmation(rec.id, Status.COMPLETE, 0.5)
+    held_by("another-host:123", 0)
+    done = claim(store, "s", 0, 2, 0, cand, {"cpu": "x"})
+    assert done.status == Status.COMPLETE and done.test_accuracy == 0.5

@@ -77,6 +77,11 @@ def confirm_cmd(
     print_confirmed(result)
 
 
+def _count(value) -> str:
+    """A count as a whole number (pandas hands them back as floats)."""
+    return str(int(value)) if isinstance(value, int | float) and value == value else str(value)
+
+
 def print_confirmed(c) -> None:
     """The confirmed trials beside their proxy figures, the baselines, the correlation."""
     from dse.report.data import column_label, format_value  # lazy: pandas, as above
@@ -94,12 +99,12 @@ def print_confirmed(c) -> None:
         table.add_row("-", Text(f"{b['name']} (papers' model, default recipe)"),
                       *[Text(format_value(k, b.get(k))) for k in [*c.objectives, *again]],
                       f"{b['test_accuracy'] * 100:.2f} ± {b['test_accuracy_std'] * 100:.2f}",
-                      str(b["seeds"]), str(b["epochs"]))
+                      _count(b["seeds"]), _count(b["epochs"]))
     for r in c.trials:
         table.add_row(str(r["trial"]), Text(r["model"]),
                       *[Text(format_value(k, r.get(k))) for k in [*c.objectives, *again]],
                       f"{r['test_accuracy'] * 100:.2f} ± {(r['test_accuracy_std'] or 0) * 100:.2f}",
-                      str(r["seeds"]), str(r["epochs"]))
+                      _count(r["seeds"]), _count(r["epochs"]))
     console.print(table)
     k = c.correlation
     console.print("proxy vs confirmed: " + (

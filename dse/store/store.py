@@ -218,24 +218,6 @@ class Store:
         except SQLAlchemyError:  # another worker stored it first: theirs is as good
             pass
 
-    def confirmation(self, study: str, number: int, epochs: int, seed: int,
-                     candidate: Candidate, hardware: dict, train_images: int = 0
-                     ) -> ConfirmRecord:
-        """The confirmation row of (trial, epochs, seed, training images; 0 = all), created
-        as running if new."""
-        with self.session() as s, s.begin():
-            rec = s.scalar(select(ConfirmRecord).where(
-                ConfirmRecord.study_name == study, ConfirmRecord.number == number,
-                ConfirmRecord.epochs == epochs, ConfirmRecord.seed == seed,
-                ConfirmRecord.train_images == train_images))
-            if rec is None:
-                rec = ConfirmRecord(study_name=study, number=number, epochs=epochs, seed=seed,
-                                    candidate=candidate.to_dict(), status=Status.RUNNING,
-                                    hardware=hardware, train_images=train_images)
-                s.add(rec)
-                s.flush()
-            return rec
-
     def finish_confirmation(self, rec_id: int, status: Status, test_accuracy: float | None = None,
                             curves: list | None = None, checkpoint: str | None = None,
                             reason: str | None = None, measurements: dict | None = None
