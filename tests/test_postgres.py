@@ -114,3 +114,43 @@ def test_workers_starting_together_create_the_schema_once(postgres, tmp_path):
                                          "'schema_version'")).scalar()
             alembic = conn.execute(text("SELECT count(*) FROM alembic_version")).scalar()
         assert versions == 1 and alembic == 1, (versions, alembic)
+
+
+def test_machines_confirming_together_train_each_run_once_and_outlive_a_crash(
+        tmp_path, data_dir, pg_url):
+    """Two `dse confirm` processes on one PostgreSQL store ask for the same runs; one is
+    killed (kill -9) while it trains. The other trains its own runs, then takes over the
+    dead one's run and ends with every run stored once."""
+    r = worker("--space", "hps_cifar10", "--fidelity", "smoke", "--trials", "1", "--device",
+               "cpu", "--storage", pg_url, "--data-dir", str(data_dir), cwd=tmp_path)
+    _, err = r.communicate(timeout=600)
+    assert r.returncode == 0, err
+    args = [sys.executable, "-m", "dse.cli", "confirm", "--study", "hps", "--top", "0",
+            "--baseline", "hps-06-0.5x", "--seeds", "0,1,2", "--epochs", "2",
+            "--train-images", "600", "--device", "cpu", "--storage", pg_url, "--data-dir",
+            str(data_dir)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "DSE_HEARTBEAT": "1,30", "COLUMNS": "200"}
+    procs = [subprocess.Popen(args, cwd=tmp_path / d, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env)
+             for d in ("a", "b") if (tmp_path / d).mkdir() is None]
+    victim, survivor = procs
+    store = Store(pg_url)
+    deadline = time.time() + 300
+
+    def victims_run():
+        return [c.seed for c in store.confirmations("hps") if c.status == "running"
+                and (c.owner or "").endswith(f":{victim.pid}")]
+
+    while not victims_run():
+        assert time.time() < deadline and victim.poll() is None, victim.communicate()
+        time.sleep(0.2)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    (lost,) = victims_run()  # the run the victim was training when it died
+    out, err = survivor.communicate(timeout=600)
+    assert survivor.returncode == 0, err
+    runs = {c.seed: c for c in store.confirmations("hps")}
+    assert sorted(runs) == [0, 1, 2] and all(c.status == "complete" for c in runs.values())
+    assert runs[lost].owner.endswith(f":{survivor.pid}"), out  # taken over, trained again
+    assert "waiting for" in out or all(c.owner.endswith(f":{survivor.pid}")
+                                       for c in runs.values()), out
