@@ -3,13 +3,16 @@ stored before the first trial and a second run continues from the store."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import optuna
+import pytest
 
 SPACE = textwrap.dedent("""
     name: tiny
@@ -135,3 +138,27 @@ def test_the_ladder_is_sized_from_the_calibrated_kendall():
     from dse.search.space import load_space
     oneshot = make_plan(load_space("hps_oneshot_cifar10"), "hps_oneshot_cifar10", 3600, 1)
     assert oneshot.search_trials == 500 and plan.search_trials is None
+
+
+def test_a_stage_writes_its_time_while_it_runs(tmp_path, monkeypatch):
+    """A stage killed without a chance to clean up (kill -9, the machine's time ending)
+    has still written most of the time it used, so the same command continued later gets
+    only what is left of the stage."""
+    auto_module = importlib.import_module("dse.api.auto")  # the module, not the function
+
+    monkeypatch.setattr(auto_module, "RECORD_EVERY_S", 0.2)
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path}/s.db", study_name="t")
+    seen = []
+
+    def work(left):
+        assert left == pytest.approx(100.0)
+        time.sleep(1.0)
+        seen.append(optuna.load_study(study_name="t", storage=f"sqlite:///{tmp_path}/s.db")
+                    .user_attrs.get("auto_search_s", 0.0))
+
+    auto_module._timed(study, "search", 100.0, print, work)
+    final = study.user_attrs["auto_search_s"]
+    assert final >= 1.0 and 0.5 <= seen[0] <= final  # written during the stage, then at its end
+    left = []
+    auto_module._timed(study, "search", final + 10, print, left.append)
+    assert left == [pytest.approx(10.0)]  # continued: what is left, not the whole budget

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 import optuna
@@ -114,9 +116,13 @@ def latency_note(sp) -> str | None:
             f"networks exported and timed on one quiet core; then set DSE_LATENCY_PROFILE).")
 
 
+RECORD_EVERY_S = 60.0  # how often a running stage writes the time it has used
+
+
 def _timed(study: optuna.Study, stage: str, budget: float, say, work) -> None:
     """Run `work(seconds left)` unless the stage's time is spent; the time used is kept in
-    the study (`auto_<stage>_s`), so a continued run gets only what is left."""
+    the study (`auto_<stage>_s`), written every minute while the stage runs and at its end,
+    so a run continued after a crash or a kill gets only what is left."""
     key = f"auto_{stage}_s"
     used = float(study.user_attrs.get(key, 0.0))
     left = budget - used
@@ -124,10 +130,24 @@ def _timed(study: optuna.Study, stage: str, budget: float, say, work) -> None:
         say(f"{stage}: its {budget / 3600:.2f} h are spent")
         return
     t0 = time.monotonic()
+    stop = threading.Event()
+
+    def record() -> None:
+        study.set_user_attr(key, used + time.monotonic() - t0)
+
+    def loop() -> None:
+        while not stop.wait(RECORD_EVERY_S):
+            with suppress(Exception):  # a busy store: the next minute writes it
+                record()
+
+    clock = threading.Thread(target=loop, name=f"dse-auto-{stage}-clock", daemon=True)
+    clock.start()
     try:
         work(left)
     finally:
-        study.set_user_attr(key, used + time.monotonic() - t0)
+        stop.set()
+        clock.join()
+        record()
 
 
 def _ladder(plan: AutoPlan, search: optuna.Study, space: str, folder: Path, say,
