@@ -168,6 +168,9 @@ def _ladder(plan: AutoPlan, search: optuna.Study, space: str, folder: Path, say,
                                  skip_if_exists=True)
         ladder.set_user_attr("auto_picks", picks)
         say(f"ladder: search trials {picks}, in this order")
+    # a run killed mid-trial left it running: failed and queued again once its heartbeat
+    # is stale, so that it is counted (and trained) now
+    optuna.storages.fail_stale_trials(ladder)
     waiting = sum(t.state == optuna.trial.TrialState.WAITING for t in ladder.trials)
     if not waiting:
         return
