@@ -34,6 +34,15 @@ def dse(*args, cwd):
                           text=True, cwd=cwd, env=env)
 
 
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(SPACE)
+    r = dse("auto", "--space", "tiny.yaml", "--budget", "2h", "--baseline", "hps-06-0.5x",
+            "--workers", "2", "--dry-run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "dse auto plan for tiny.yaml" in r.stdout and "1. search 1.00 h" in r.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml"]  # no store, no folder
+
+
 def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp_path):
     (tmp_path / "tiny.yaml").write_text(SPACE)
     args = ["auto", "--space", "tiny.yaml", "--budget", "80s", "--baseline", "hps-06-0.5x",

@@ -48,14 +48,20 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
          fidelity: str | None = None, baseline: str | None = None,
          storage: str | None = None, artifacts: Path = Path("studies"), device: str = "auto",
          data_dir: Path | None = None, say: Callable[[str], None] = print,
-         **options) -> dict:
+         dry_run: bool = False, **options) -> dict:
     """Run (or continue) `dse auto` on `space` within `budget_s` seconds of wall time;
-    returns its summary (also written to <artifacts>/<study>/auto/auto.json and auto.md)."""
+    returns its summary (also written to <artifacts>/<study>/auto/auto.json and auto.md).
+    `dry_run`: say the plan and return it, opening no store."""
     sp = load_space(space)
     calibration = find_summary(sp.calibration or sp.study, fidelity or sp.default_fidelity)
     plan = make_plan(sp, space, budget_s, workers, study, fidelity, baseline, calibration,
                      **options)
     check_study_name(plan.study)
+    if dry_run:
+        for line in [*plan.lines(), latency_note(sp) or ""]:
+            if line:
+                say(line)
+        return {"plan": plan.model_dump()}
     store = Store(storage)
     search = optuna.create_study(study_name=plan.study, storage=store.optuna,
                                  directions=sp.directions, load_if_exists=True)

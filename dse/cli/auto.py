@@ -40,6 +40,8 @@ def auto_cmd(
     seeds: Annotated[Int, typer.Option(min=2, max=20, help="Final seeds [3].")] = None,
     storage: Storage = None, artifacts: Artifacts = Path("studies"),
     device: Device = "auto", data_dir: DataDir = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the plan and exit; nothing is trained or written.")] = False,
 ):
     """Search a space, train the rule's picks longer on a validation split, confirm the
     best with seeds beside the baseline on the test set, compare (Welch, Holm) and export
@@ -59,4 +61,4 @@ def auto_cmd(
              data_dir=data_dir, search_trials=search_trials, per_bin=per_bin,
              ladder_epochs=ladder_epochs, ladder_images=ladder_images, finalists=finalists,
              final_epochs=final_epochs, final_images=final_images, seeds=seeds,
-             say=lambda m: console.print(m, markup=False, soft_wrap=True))
+             dry_run=dry_run, say=lambda m: console.print(m, markup=False, soft_wrap=True))
