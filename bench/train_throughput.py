@@ -1,7 +1,8 @@
 """Training images per second: dse's engine vs the usual PyTorch loop vs the compute bound.
 
 (a) dse: the engine's `train_epoch` over in-memory uint8 batches with batched crop/flip,
-    channels_last as `fit` uses it.
+    channels_last as `fit` uses it; `--compile` and `--precision bf16` add the engine's
+    other choices (a compiled training step, bfloat16 autocast).
 (b) reference: torchvision's CIFAR10 data set, RandomCrop(32, 4) + RandomHorizontalFlip +
     ToTensor + Normalize per image, a DataLoader with workers, the same model, SGD Nesterov.
 (c) compute bound: forward, backward and SGD step on one channels_last batch already on
@@ -9,6 +10,7 @@
 Measurements are interleaved (a, b, c, a, b, c, ...); medians and ratios are printed.
 
     python bench/train_throughput.py --model hps-06-0.5x [--device cpu|cuda] [--rounds 5]
+        [--compile] [--precision bf16]
 """
 
 from __future__ import annotations
@@ -69,13 +71,15 @@ def sgd(model):
     return make_optimizer("sgd", model.parameters(), 0.05, 5e-4, momentum=0.9, nesterov=True)
 
 
-def run_dse(model, split: Split, device, batch: int, steps: int, bf16: bool = False) -> float:
+def run_dse(model, split: Split, device, batch: int, steps: int, bf16: bool = False,
+            step_model=None) -> float:
     sub = Split(split.images[: batch * steps], split.labels[: batch * steps])
     batches = Batches(sub, "cifar10", batch, device, train=True, augment=True,
                       channels_last=True)  # as dse.train.fit does
     opt = sgd(model)
     sched = make_scheduler("constant", opt, 1, len(batches))
-    row = train_epoch(model, batches, opt, sched, nn.CrossEntropyLoss(), 0, bf16=bf16)
+    row = train_epoch(model, batches, opt, sched, nn.CrossEntropyLoss(), 0, bf16=bf16,
+                      step_model=step_model)
     return row["train_images_per_s"]
 
 
@@ -129,6 +133,9 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                     help="dse's and the bound's forward pass (the reference stays float32)")
+    ap.add_argument("--compile", action="store_true",
+                    help="dse's training step through torch.compile, as the engine runs "
+                         "long trainings where it pays (its compile time is not timed)")
     args = ap.parse_args()
     bf16 = args.precision == "bf16"
     device = resolve_device(args.device)
@@ -148,13 +155,15 @@ def main() -> None:
     models = {k: create(args.model).to(device) for k in "abc"}
     for k in "ac":  # dse and the bound in the engine's layout; the reference as usual (NCHW)
         models[k].to(memory_format=torch.channels_last)
-    # warm-up each path once (allocator, oneDNN/cuDNN kernels, loader workers)
-    run_dse(models["a"], train, device, args.batch, 3, bf16)
+    step = torch.compile(models["a"]) if args.compile else None
+    # warm-up each path once (allocator, oneDNN/cuDNN kernels, loader workers, compiling)
+    run_dse(models["a"], train, device, args.batch, 3, bf16, step)
     run_reference(models["b"], it, device, 3)
     run_bound(models["c"], device, args.batch, 3, bf16)
     res = {"a": [], "b": [], "c": []}
     for r in range(args.rounds):
-        res["a"].append(run_dse(models["a"], train, device, args.batch, args.steps, bf16))
+        res["a"].append(run_dse(models["a"], train, device, args.batch, args.steps, bf16,
+                                step))
         res["b"].append(run_reference(models["b"], it, device, args.steps))
         res["c"].append(run_bound(models["c"], device, args.batch, args.steps, bf16))
         print(f"round {r + 1}: dse {res['a'][-1]:.0f}  reference {res['b'][-1]:.0f}  "
@@ -164,7 +173,8 @@ def main() -> None:
     print(f"model {args.model}, device {device} ({hw.get('gpu', hw['cpu'])}, "
           f"{hw['torch_threads']} torch threads, {args.workers} loader workers), batch "
           f"{args.batch}, {args.rounds} interleaved rounds of {args.steps} batches, torch "
-          f"{hw['torch']}, dse precision {args.precision}; CPU flags "
+          f"{hw['torch']}, dse precision {args.precision}"
+          f"{', dse compiled' if args.compile else ''}; CPU flags "
           f"{' '.join(hw['cpu_flags']) or 'unknown'}")
     print(f"median images/s: dse {med['a']:.0f} | reference {med['b']:.0f} | compute bound "
           f"{med['c']:.0f}")
