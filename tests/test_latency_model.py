@@ -157,3 +157,19 @@ def test_shipped_profile_predicts_its_committed_held_out_networks():
     errors = [abs(p - m) / m for p, m in zip(predicted, measured, strict=True)]
     assert round(statistics.median(errors), 3) == 0.047
     assert round(kendalltau(predicted, measured).statistic, 3) == 0.917
+
+
+def test_stored_predictions_are_kept_per_profile(tmp_path, monkeypatch):
+    """Architecture measurements are shared through the store per machine; a prediction
+    is the profile's, so each profile (by content) is a machine of its own there."""
+    from dse.search.keys import machine_name
+
+    monkeypatch.delenv("DSE_LATENCY_PROFILE", raising=False)
+    shipped = machine_name()
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(lm.DEFAULT_PROFILE.read_text())
+    b.write_text(lm.DEFAULT_PROFILE.read_text().replace("{", "{ ", 1))
+    monkeypatch.setenv("DSE_LATENCY_PROFILE", str(a))
+    with_a = machine_name()
+    monkeypatch.setenv("DSE_LATENCY_PROFILE", str(b))
+    assert len({shipped, with_a, machine_name()}) == 3 and with_a.startswith(shipped)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from pathlib import Path
 
 from dse import hardware
 from dse.records import Candidate
@@ -23,5 +25,14 @@ def arch_key(spec: dict, dataset: str) -> str:
 
 
 def machine_name() -> str:
-    """What architecture measurements are valid for: the CPU model, one thread."""
-    return f"{hardware.cpu_name()}, 1 thread"
+    """What architecture measurements are valid for: the CPU model, one thread, and the
+    latency profile when $DSE_LATENCY_PROFILE names one (a prediction is the profile's)."""
+    name = f"{hardware.cpu_name()}, 1 thread"
+    profile = os.environ.get("DSE_LATENCY_PROFILE")
+    if profile:
+        try:
+            digest = hashlib.sha256(Path(profile).read_bytes()).hexdigest()[:12]
+        except OSError:
+            digest = "unreadable"  # the metric itself says what is wrong with the file
+        name += f", latency profile {digest}"
+    return name
