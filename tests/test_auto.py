@@ -171,3 +171,29 @@ def test_a_stage_writes_its_time_while_it_runs(tmp_path, monkeypatch):
     left = []
     auto_module._timed(study, "search", final + 10, print, left.append)
     assert left == [pytest.approx(10.0)]  # continued: what is left, not the whole budget
+
+
+def test_profile_latency_fits_a_profile_once_and_uses_it(tmp_path, monkeypatch):
+    """`--profile-latency`: a profile fitted here from the space's networks becomes the
+    active one (for this process and the workers it starts), its time counts in the
+    search's, and a continued run uses the same file."""
+    from dse.api.auto_latency import fit_profile
+    from dse.api.auto_plan import AutoPlan
+    from dse.deploy.latency_model import active_profile
+    from dse.search.space import load_space
+
+    monkeypatch.delenv("DSE_LATENCY_PROFILE", raising=False)
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # the fit sets it: undone after
+    plan = AutoPlan(space="hps_oneshot_cifar10", study="t", budget_s=3600, workers=1,
+                    search_fidelity="oneshot", search_s=1800, ladder_s=720,
+                    baseline="hps-06-0.5x", profile_latency=5)
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path}/s.db", study_name="t")
+    said = []
+    path = fit_profile(plan, load_space(plan.space), tmp_path / "auto", study, said.append)
+    assert path.is_file() and os.environ["DSE_LATENCY_PROFILE"] == str(path.resolve())
+    assert json.loads(path.read_text())["fit"]["networks"] == 5
+    assert active_profile().data["cpu"] == json.loads(path.read_text())["cpu"]
+    assert study.user_attrs["auto_search_s"] > 0 and "fitted in" in said[-1]
+    mtime = path.stat().st_mtime
+    fit_profile(plan, load_space(plan.space), tmp_path / "auto", study, said.append)
+    assert path.stat().st_mtime == mtime and "at the start" in said[-1]

@@ -20,8 +20,8 @@ from pathlib import Path
 import optuna
 import yaml
 
-from dse import hardware
 from dse.api.auto_final import final_stage
+from dse.api.auto_latency import fit_profile, latency_note
 from dse.api.auto_plan import AutoPlan, finalists, ladder_order, make_plan
 from dse.api.compare import compare
 from dse.api.export import export
@@ -54,7 +54,7 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
                      **options)
     check_study_name(plan.study)
     if dry_run:
-        for line in [*plan.lines(), latency_note(sp) or ""]:
+        for line in [*plan.lines(), "" if plan.profile_latency else latency_note(sp) or ""]:
             if line:
                 say(line)
         return {"plan": plan.model_dump()}
@@ -62,7 +62,7 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
     search = optuna.create_study(study_name=plan.study, storage=store.optuna,
                                  directions=sp.directions, load_if_exists=True)
     stored = search.user_attrs.get("auto_plan")
-    if stored is not None and stored != plan.model_dump():
+    if stored is not None and _as_plan(stored) != plan:
         raise ConfigError(f"study {plan.study!r} was started by dse auto with another plan "
                           f"({_differences(stored, plan.model_dump())}); run it with the same "
                           f"options to continue, or give another --study.")
@@ -73,8 +73,10 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
         search.set_user_attr("auto_plan", plan.model_dump())
     for line in plan.lines():
         say(line)
-    note = latency_note(sp)
-    if note:
+    folder = study_folder(artifacts, plan.study) / "auto"
+    if plan.profile_latency:
+        fit_profile(plan, sp, folder, search, say)
+    elif note := latency_note(sp):
         say(note)
     common = {"storage": storage, "artifacts": artifacts, "device": device,
               "data_dir": data_dir}
@@ -87,7 +89,6 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
             space, study=plan.study, timeout=left, trials=todo,
             fidelity=plan.search_fidelity, workers=workers, quiet=True, log_format="plain",
             say=say, **common))
-    folder = study_folder(artifacts, plan.study) / "auto"
     _ladder(plan, search, space, folder, say, common)
     chosen = finalists(load_study_frame(plan.ladder_study, storage), plan)
     if not chosen:
@@ -96,26 +97,6 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
     say(f"final: trials {chosen} of {plan.ladder_study!r} and {plan.baseline}")
     final_stage(plan, chosen, say, common)
     return _conclude(plan, chosen, folder, storage, data_dir, say)
-
-
-def latency_note(sp) -> str | None:
-    """A line when the space uses predicted latency and the latency profile was fitted on
-    another kind of CPU than this one."""
-    wanted = {*sp.objectives, *(c.metric for c in sp.constraints)}
-    if "predicted_latency_ms" not in wanted:
-        return None
-    from dse.deploy.latency_model import active_profile  # lazy: onnx-free, but numpy
-
-    fitted, here = str(active_profile().data.get("cpu") or "?"), hardware.cpu_name()
-    if fitted != "?" and fitted.lower() in here.lower():
-        return None
-    return (f"note: predicted_latency_ms uses a latency profile fitted on {fitted}; this "
-            f"machine is {here}. It ranks networks much as this machine would, but its "
-            f"milliseconds are the profile's: a bound relative to a model "
-            f"('predicted_latency_ms <= 1.1x hps-06-0.5x', a ratio of two predictions) keeps "
-            f"its meaning across machines, "
-            f"and `dse latency-model profile --out FILE` fits a profile here (60 small "
-            f"networks exported and timed on one quiet core; then set DSE_LATENCY_PROFILE).")
 
 
 RECORD_EVERY_S = 60.0  # how often a running stage writes the time it has used
@@ -255,6 +236,14 @@ def _words(plan: AutoPlan, stats: list[dict], card: dict) -> str:
               "The page report/auto.html shows the same with each seed's accuracy, and "
               "report/index.html the ladder's trials.", ""]
     return "\n".join(lines)
+
+
+def _as_plan(stored: dict) -> AutoPlan | None:
+    """A stored plan as a plan (settings added since it was stored take their defaults)."""
+    try:
+        return AutoPlan.model_validate(stored)
+    except ValueError:
+        return None
 
 
 def _differences(a: dict, b: dict) -> str:

@@ -40,6 +40,7 @@ class AutoPlan(BaseModel):
     seeds: int = Field(default=3, ge=2)
     baseline: str
     alpha: float = 0.05
+    profile_latency: int = Field(default=0, ge=0)  # networks of a profile fitted first (0: none)
 
     @property
     def ladder_study(self) -> str:  # noqa: D102
@@ -48,9 +49,11 @@ class AutoPlan(BaseModel):
     def lines(self) -> list[str]:
         """The plan in words, printed at the start."""
         h = 3600
+        first = [f"  0. fit a latency profile on this machine ({self.profile_latency} networks "
+                 f"timed on one core), within the search's time"] if self.profile_latency else []
         return [
             f"dse auto plan for {self.space} (study {self.study!r}, {self.workers} worker(s), "
-            f"budget {self.budget_s / h:.2f} h of wall time):",
+            f"budget {self.budget_s / h:.2f} h of wall time):", *first,
             f"  1. search {self.search_s / h:.2f} h at fidelity {self.search_fidelity!r}"
             + (f", or until {self.search_trials} trials are done if sooner"
                if self.search_trials else ""),

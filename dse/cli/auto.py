@@ -40,6 +40,9 @@ def auto_cmd(
     seeds: Annotated[Int, typer.Option(min=2, max=20, help="Final seeds [3].")] = None,
     storage: Storage = None, artifacts: Artifacts = Path("studies"),
     device: Device = "auto", data_dir: DataDir = None,
+    profile_latency: Annotated[bool, typer.Option(
+        "--profile-latency", help="First fit a latency profile on this machine (60 networks "
+        "timed on one core, within the search's time) and predict latency with it.")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the plan and exit; nothing is trained or written.")] = False,
 ):
@@ -61,4 +64,5 @@ def auto_cmd(
              data_dir=data_dir, search_trials=search_trials, per_bin=per_bin,
              ladder_epochs=ladder_epochs, ladder_images=ladder_images, finalists=finalists,
              final_epochs=final_epochs, final_images=final_images, seeds=seeds,
-             dry_run=dry_run, say=lambda m: console.print(m, markup=False, soft_wrap=True))
+             profile_latency=60 if profile_latency else None, dry_run=dry_run,
+             say=lambda m: console.print(m, markup=False, soft_wrap=True))
