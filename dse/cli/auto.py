@@ -19,6 +19,11 @@ PerBin = Annotated[Int, typer.Option(min=1, help=(
 Images = Annotated[Int, typer.Option(min=10, help="Training images of a ladder (final) run "
                                                   "[all 45,000 (50,000)].")]
 Artifacts = Annotated[Path, typer.Option(help="Where studies keep their files.")]
+ProfileLatency = Annotated[bool, typer.Option(
+    "--profile-latency", help="First fit a latency profile on this machine (60 networks timed "
+    "on one core, within the search's time) and predict latency with it.")]
+DryRun = Annotated[bool, typer.Option(
+    "--dry-run", help="Print the plan and exit; nothing is trained or written.")]
 
 
 @app.command("auto")
@@ -40,11 +45,7 @@ def auto_cmd(
     seeds: Annotated[Int, typer.Option(min=2, max=20, help="Final seeds [3].")] = None,
     storage: Storage = None, artifacts: Artifacts = Path("studies"),
     device: Device = "auto", data_dir: DataDir = None,
-    profile_latency: Annotated[bool, typer.Option(
-        "--profile-latency", help="First fit a latency profile on this machine (60 networks "
-        "timed on one core, within the search's time) and predict latency with it.")] = False,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Print the plan and exit; nothing is trained or written.")] = False,
+    profile_latency: ProfileLatency = False, dry_run: DryRun = False,
 ):
     """Search a space, train the rule's picks longer on a validation split, confirm the
     best with seeds beside the baseline on the test set, compare (Welch, Holm) and export
