@@ -7,8 +7,8 @@ CODE="${DSE_CODE:-$(cd "$D/../.." && pwd)}"
 PY="${DSE_PYTHON:-$CODE/.venv/bin/python}"
 DATA="$(cd "${DSE_DATA_DIR:-$CODE/../shared/data}" && pwd)"
 echo "$(date -u +%FT%TZ) started or continued" >> "$D/pauses.txt"
-cd "$CODE"
-nohup "$PY" -m dse.cli auto --space "$D/space.yaml" --budget 5h --workers 2 --final-epochs 20 \
+cd "$CODE"  # the space by its path from here: the plan stored with the study names it
+nohup "$PY" -m dse.cli auto --space results/auto-1.24mb/space.yaml --budget 5h --workers 2 --final-epochs 20 \
   --device cpu --data-dir "$DATA" --storage "sqlite:///$D/dse.db" \
   --artifacts "$D/studies" >> "$D/log.txt" 2>&1 &
 echo "started; log: $D/log.txt"
