@@ -11,7 +11,8 @@ one() {  # seed threads
   [ -f "$out/metrics.json" ] && return 0
   [ -f "$out/resume.pt" ] && resume=(--resume "$out/resume.pt")
   (cd "$CODE" && OMP_NUM_THREADS=$2 "$PY" -m dse.cli train --model hps-06-0.5x --epochs 100 \
-    --seed "$1" --recipe-arg precision=bf16 --compile off --resumable --out "$out" \
+    --seed "$1" --val-size 0 --recipe-arg precision=bf16 --compile off --resumable \
+    --out "$out" \
     --device cpu --data-dir "$DATA" "${resume[@]}") >> "$D/log-seed-$1.txt" 2>&1
 }
 export -f one; export D CODE PY DATA
