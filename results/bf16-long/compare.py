@@ -7,11 +7,15 @@ from pathlib import Path
 
 from scipy import stats
 
+from dse.records import RunResult
+
 here = Path(__file__).parent
 fp32 = json.loads((here.parent / "long-budget-0.37mb" / "compare.json").read_text())[
     "accuracies"]["hps-06-0.5x"]
-bf16 = [json.loads((here / f"seed-{s}" / "metrics.json").read_text())["final"]["test_acc"]
-        for s in range(3)]  # the last epoch's (dse train --val-size 0 tests every epoch)
+runs = [RunResult.from_dict(json.loads((here / f"seed-{s}" / "metrics.json").read_text()))
+        for s in range(3)]
+assert all(r.split == "test" for r in runs)  # --val-size 0: the test set, every epoch
+bf16 = [r.measurements["test_accuracy"] for r in runs]  # the last epoch's
 m1, m2 = sum(bf16) / 3, sum(fp32) / 3
 v1, v2 = stats.tvar(bf16) / 3, stats.tvar(fp32) / 3
 df = (v1 + v2) ** 2 / (v1 ** 2 / 2 + v2 ** 2 / 2)
