@@ -3,6 +3,7 @@ exactly, and a oneshot study runs from `dse run` with its supernet trained first
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -193,6 +194,10 @@ def test_a_oneshot_study_trains_its_supernet_first_then_reuses_it(data_dir, tmp_
         assert [e.epoch for e in store.epochs([t.id])] == [0]
     shown = dse("supernet", "show", str(path), cwd=tmp_path)
     assert shown.returncode == 0 and "largest hps [3,4,8,2]" in shown.stdout
+    info = json.loads(dse("supernet", "show", str(path), "--json", cwd=tmp_path).stdout)
+    threads = torch.load(path, weights_only=True)["history"][0]["threads"]  # the worker's
+    assert info["cpu_hours"] == pytest.approx(info["wall_hours"] * threads)
+    assert "CPU-hours" in shown.stdout
     space = dse("space", "show", "hps_oneshot_cifar10", cwd=tmp_path)
     assert "1 supernet, one per value of activation" in space.stdout
 

@@ -12,7 +12,7 @@ from dse.errors import ConfigError
 from dse.paths import check_study_name, study_folder
 from dse.search.space import load_space
 from dse.search.supernets import ensure_supernets
-from dse.supernet import load_supernet
+from dse.supernet import cpu_seconds, load_supernet
 from dse.train import resolve_device
 
 __all__ = ["supernet_show", "supernet_train"]
@@ -46,5 +46,7 @@ def supernet_show(path: Path) -> dict:
             "recipe": meta.get("recipe"), "dataset": meta.get("dataset"), "epochs": len(hist),
             "train_images": sum(r.get("train_images", 0) for r in hist),
             "network_images": sum(r.get("network_images", 0) for r in hist),
-            "cpu_hours": sum(r.get("train_s", 0) + r.get("eval_s", 0) for r in hist) / 3600,
+            "wall_hours": sum(r.get("train_s", 0) + r.get("eval_s", 0) for r in hist) / 3600,
+            "cpu_hours": cpu_seconds(hist) / 3600 if all("threads" in r for r in hist)
+            else None,  # files written before the threads were recorded: wall time only
             "last": hist[-1] if hist else None}

@@ -41,6 +41,11 @@ def train_cmd(
         console.print(f"supernet {group}: {path}", markup=False, soft_wrap=True)
 
 
+def _hours(info: dict) -> str:
+    wall = f"{info['wall_hours']:.2f} h of wall time"
+    return wall if info["cpu_hours"] is None else f"{wall}, {info['cpu_hours']:.2f} CPU-hours"
+
+
 @supernet_app.command("show")
 def show_cmd(path: Annotated[Path, typer.Argument(help="A supernet file.")],
              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False):
@@ -57,7 +62,7 @@ def show_cmd(path: Annotated[Path, typer.Argument(help="A supernet file.")],
                      if k.startswith("val_acc_"))
     console.print(f"{info['path']}: largest {info['largest']}; {info['epochs']} epochs on "
                   f"{info['dataset']} ({info['train_images']:,} training images, "
-                  f"{info['network_images']:,} network-images, {info['cpu_hours']:.2f} h); "
+                  f"{info['network_images']:,} network-images, {_hours(info)}); "
                   f"last epoch's validation accuracy (BatchNorm recalibrated): "
                   f"{accs or 'not measured'}; recipe {info['recipe']}",
                   markup=False, soft_wrap=True)

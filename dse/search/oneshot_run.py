@@ -12,7 +12,7 @@ from dse.records import Candidate, RunResult
 from dse.search.fidelity import Fidelity
 from dse.search.space import SearchSpace
 from dse.search.supernets import OneshotEvaluator, ensure_supernets
-from dse.supernet import load_supernet
+from dse.supernet import cpu_seconds, load_supernet
 from dse.train import resolve_device, seed_everything
 from dse.train.job import DataPlan, build_model, measure_run, prepare_data
 
@@ -21,12 +21,13 @@ AMORTISED_OVER = 500
 
 
 def supernet_cost(paths: dict[str, Path]) -> dict[str, float]:
-    """Network-images and seconds of training all of a space's supernets."""
+    """Network-images and CPU-seconds (seconds x threads; one thread where a file does not
+    say) of training all of a space's supernets."""
     images = seconds = 0.0
     for path in paths.values():
         history = load_supernet(path)[1].get("history", [])
         images += sum(r.get("network_images", 0) for r in history)
-        seconds += sum(r.get("train_s", 0) + r.get("eval_s", 0) for r in history)
+        seconds += cpu_seconds(history)
     return {"network_images": images, "seconds": seconds}
 
 

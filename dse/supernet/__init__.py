@@ -9,8 +9,15 @@ of a candidate from it (weights sliced out, BatchNorm recalibrated, validation a
 
 from dse.supernet.elastic import FIXED_DIMS, SHARED_DIMS, SuperNet, supernet_key
 from dse.supernet.oneshot import oneshot_evaluate, recalibrate_bn
-from dse.supernet.training import SupernetRecipe, load_supernet, save_supernet, train_supernet
+from dse.supernet.training import (
+    SupernetRecipe,
+    cpu_seconds,
+    load_supernet,
+    save_supernet,
+    train_supernet,
+)
 
-__all__ = ["FIXED_DIMS", "SHARED_DIMS", "SuperNet", "SupernetRecipe", "load_supernet",
+__all__ = ["FIXED_DIMS", "SHARED_DIMS", "SuperNet", "SupernetRecipe", "cpu_seconds",
+           "load_supernet",
            "oneshot_evaluate", "recalibrate_bn", "save_supernet", "supernet_key",
            "train_supernet"]

@@ -148,7 +148,8 @@ def _epoch(net: SuperNet, batches: Batches, opt, sched, crit, sample: Sampler,
                        f"lower the learning rate")
     train_s = time.perf_counter() - t0
     return {"epoch": epoch + 1, "lr": lr, "loss_largest": loss_v, "train_s": train_s,
-            "train_images": seen, "network_images": seen * (2 + recipe.random_subnets)}
+            "train_images": seen, "network_images": seen * (2 + recipe.random_subnets),
+            "threads": torch.get_num_threads()}
 
 
 def _state(net: SuperNet, opt, sched, recipe: SupernetRecipe, history: list[dict]) -> dict:
@@ -190,6 +191,13 @@ def _load(path: Path) -> dict:
     if not isinstance(obj, dict) or obj.get("format") not in (SUPERNET, SUPERNET_RESUME):
         raise CheckpointError(f"{path} is not a dse supernet file.")
     return obj
+
+
+def cpu_seconds(history: list[dict]) -> float:
+    """CPU-seconds of a supernet's training: each epoch's seconds x its threads (one where
+    a file written before the threads were recorded does not say)."""
+    return sum((r.get("train_s", 0) + r.get("eval_s", 0)) * r.get("threads", 1)
+               for r in history)
 
 
 def save_supernet(net: SuperNet, path: str | Path, recipe: SupernetRecipe,
