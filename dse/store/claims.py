@@ -19,10 +19,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
 
 from dse.records import Candidate, Status
 from dse.store.connect import heartbeat
 from dse.store.tables import ConfirmRecord
+
+CLAIM = (undefer(ConfirmRecord.owner), undefer(ConfirmRecord.beat_at))  # load them too
 
 
 def me() -> str:
@@ -69,7 +72,7 @@ def claim(store, study: str, number: int, epochs: int, seed: int, candidate: Can
            ConfirmRecord.train_images == train_images)
     try:
         with store.session() as s, s.begin():
-            rec = s.scalar(select(ConfirmRecord).where(*key))
+            rec = s.scalar(select(ConfirmRecord).options(*CLAIM).where(*key))
             if rec is None:
                 rec = ConfirmRecord(study_name=study, number=number, epochs=epochs, seed=seed,
                                     candidate=candidate.to_dict(), status=Status.RUNNING,
@@ -90,7 +93,7 @@ def claim(store, study: str, number: int, epochs: int, seed: int, candidate: Can
             if took.rowcount != 1:
                 return None  # another process took it between our read and our write
         with store.session() as s:
-            return s.get(ConfirmRecord, rec.id)
+            return s.get(ConfirmRecord, rec.id, options=CLAIM)
     except IntegrityError:  # another process created the row first: it is theirs
         return None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import optuna
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from dse.errors import ConfigError, StoreError
 from dse.paths import locate
@@ -231,10 +231,13 @@ class Store:
 
     def confirmations(self, study: str) -> list[ConfirmRecord]:
         """Every confirmation run of a study (a read-only store without the table: none)."""
-        if "dse_confirmations" not in inspect(self.engine).get_table_names():
+        insp = inspect(self.engine)
+        if "dse_confirmations" not in insp.get_table_names():
             return []
+        have = {c["name"] for c in insp.get_columns("dse_confirmations")}
+        claim = [undefer(getattr(ConfirmRecord, k)) for k in ("owner", "beat_at") if k in have]
         with self.session() as s:
-            return list(s.scalars(select(ConfirmRecord).where(
+            return list(s.scalars(select(ConfirmRecord).options(*claim).where(
                 ConfirmRecord.study_name == study).order_by(ConfirmRecord.number,
                                                             ConfirmRecord.seed)))
 

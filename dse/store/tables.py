@@ -111,5 +111,8 @@ class ConfirmRecord(Base):
     hardware: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    owner: Mapped[str | None] = mapped_column(String(300), nullable=True)  # host:pid training it
-    beat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the claim (dse.store.claims): host:pid training it, its last heartbeat. Deferred: a
+    # store opened read-only (a committed one) may predate them
+    owner: Mapped[str | None] = mapped_column(String(300), nullable=True, deferred=True)
+    beat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+                                                     deferred=True)

@@ -3,9 +3,10 @@
     python results/oneshot-vs-proxy/analyse.py picks --storage URL --study NAME
         the confirmation picks: the two best by search validation accuracy in each third
         of the study's feasible completed trials by size (the `dse confirm` line to run)
-    python results/oneshot-vs-proxy/analyse.py cpu --storage URL --study NAME [--supernet F]
-        the search's CPU-hours: its trials' wall-time span x the cores its workers used,
-        plus a supernet's training seconds x its threads
+    python results/oneshot-vs-proxy/analyse.py cpu --storage URL --study NAME --threads 1 \
+            [--supernet FILE --supernet-threads 2]
+        the search's CPU-hours: its trials' summed durations x each worker's threads, plus
+        the supernet's CPU-hours
     python results/oneshot-vs-proxy/analyse.py score --arm a=URL,STUDY,SEARCH_CPU_H ...
         per arm: its picks' confirmed (test accuracy, size) at 30 epochs, seed 0, the
         hypervolume of their front (reference point 60 % and 0.37 MB) and that per CPU-hour
@@ -17,10 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-
-import torch
+from pathlib import Path
 
 from dse import pareto
+from dse.api import supernet_show
 from dse.report.data import load_study_frame
 from dse.store import Store
 
@@ -42,22 +43,18 @@ def picks(storage: str, study: str, per_third: int = 2) -> list[int]:
     return out
 
 
-def search_cpu_h(storage: str, study: str, supernet: str | None) -> dict:
-    """Wall-time span of the study's trials x the cores in use, plus the supernet's."""
-    f = load_study_frame(study, storage)
-    store = Store(storage, create=False)
-    recs = store.trials(study)
-    starts = [r.started_at for r in recs if r.started_at]
-    ends = [t for t in f["finished"] if t is not None and t == t]
-    span = (max(ends) - min(starts).replace(tzinfo=None)).total_seconds() if recs else 0.0
-    cores = max(1, len({(r.hardware or {}).get("worker", r.id) for r in recs}) and 2)
-    out = {"trials": len(f), "span_h": span / 3600, "cores": cores,
-           "trials_cpu_h": span * cores / 3600, "supernet_cpu_h": 0.0}
+def search_cpu_h(storage: str, study: str, threads: int, supernet: str | None,
+                 supernet_threads: int) -> dict:
+    """The trials' summed durations (start to end; pauses between a study's runs are not
+    counted) x the threads of each worker, plus the supernet's CPU-hours (its recorded
+    threads, else `supernet_threads`)."""
+    recs = Store(storage, create=False).trials(study)
+    busy = sum((r.finished_at - r.started_at).total_seconds() for r in recs
+               if r.started_at and r.finished_at)
+    out = {"trials": len(recs), "trials_cpu_h": busy * threads / 3600, "supernet_cpu_h": 0.0}
     if supernet:
-        meta = torch.load(supernet, map_location="cpu", weights_only=False)
-        hist = meta.get("history", [])
-        threads = meta.get("threads", 2)
-        out["supernet_cpu_h"] = sum(h["train_s"] for h in hist) * threads / 3600
+        info = supernet_show(Path(supernet))
+        out["supernet_cpu_h"] = info["cpu_hours"] or info["wall_hours"] * supernet_threads
     out["cpu_h"] = out["trials_cpu_h"] + out["supernet_cpu_h"]
     return out
 
@@ -86,7 +83,10 @@ def main() -> None:
         p.add_argument("--storage", required=True)
         p.add_argument("--study", required=True)
         if name == "cpu":
+            p.add_argument("--threads", type=int, required=True, help="of each worker")
             p.add_argument("--supernet")
+            p.add_argument("--supernet-threads", type=int, default=2,
+                           help="for a file that does not record its threads")
     s = sub.add_parser("score")
     s.add_argument("--arm", action="append", required=True, help="NAME=URL,STUDY,CPU_H")
     a = ap.parse_args()
@@ -96,7 +96,8 @@ def main() -> None:
               f"{','.join(map(str, chosen))} --epochs {EPOCHS} --seeds {SEED} "
               f"--storage {a.storage} ...")
     elif a.cmd == "cpu":
-        print(json.dumps(search_cpu_h(a.storage, a.study, a.supernet), indent=1))
+        print(json.dumps(search_cpu_h(a.storage, a.study, a.threads, a.supernet,
+                                      a.supernet_threads), indent=1))
     else:
         out = {}
         for arm in a.arm:
