@@ -145,7 +145,8 @@ def test_the_ladder_is_sized_from_the_calibrated_kendall():
     assert fixed.bin_picks(30) == 5
     assert make_plan(space, "tiny.yaml", 3600, 1, baseline="hps-06-0.5x").bin_picks(30) == 8
     from dse.search.space import load_space
-    oneshot = make_plan(load_space("hps_oneshot_cifar10"), "hps_oneshot_cifar10", 3600, 1)
+    oneshot = make_plan(load_space("hps_oneshot_cifar10"), "hps_oneshot_cifar10", 3600, 1,
+                        fidelity="oneshot")
     assert oneshot.search_trials == 500 and plan.search_trials is None
 
 

@@ -229,7 +229,8 @@ def test_bad_supernet_files_and_spaces_are_refused_in_one_paragraph(data_dir, tm
 def test_the_shipped_oneshot_space_needs_one_supernet():
     space = load_space("hps_oneshot_cifar10")
     assert len(groups(space)) == 1
-    assert space.fidelities[space.default_fidelity].oneshot is not None
+    assert space.fidelities["oneshot"].oneshot is not None
+    assert space.default_fidelity == "proxy"  # the oneshot calibration's verdict (its README)
 
 
 def test_a_calibration_rates_the_oneshot_fidelity_with_the_supernet_in_its_cost(data_dir,
