@@ -83,6 +83,13 @@ def _print_fidelities(space) -> None:
             _print_calibration(cal, fname)
 
 
+def _better_half(signal: dict) -> str:
+    """', within the better half 0.08 (n=16)' where the summary has it."""
+    half = signal.get("better_half") or {}
+    k = half.get("kendall")
+    return "" if k is None or k != k else f", within the better half {k:.2f} (n={half['n']})"
+
+
 def _print_calibration(cal: dict, fname: str) -> None:
     f = cal["fidelities"][fname]
     s = f["signals"][f["best_signal"]]
@@ -94,8 +101,8 @@ def _print_calibration(cal: dict, fname: str) -> None:
                   f"set ({cal['references_done']} candidates): best "
                   f"signal {f['best_signal']}, Kendall {s['kendall']:.2f} "
                   f"[{s['kendall_ci'][0]:.2f}, {s['kendall_ci'][1]:.2f}], within size "
-                  f"bins {s['kendall_within_bins']:.2f}; size only (params) Kendall "
-                  f"{f['signals']['params']['kendall']:.2f}; "
+                  f"bins {s['kendall_within_bins']:.2f}{_better_half(s)}; size only "
+                  f"(params) Kendall {f['signals']['params']['kendall']:.2f}; "
                   f"{f['cost_vs_reference']:.1%} of the reference's compute",
                   soft_wrap=True)
     rec = cal.get("recommended")
