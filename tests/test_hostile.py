@@ -57,6 +57,9 @@ def test_space_file_study_name_is_checked_by_validate(tmp_path):
     f.write_text(SPACE.replace("study: t", "study: t\ncalibration: ../../etc"))
     r = clean(dse("space", "validate", str(f), cwd=tmp_path))
     assert "calibration" in r.stderr  # a calibration is named, never a path
+    f.write_text(SPACE.replace("study: t", "study: t\ncalibration: [ok, ../../etc]"))
+    r = clean(dse("space", "validate", str(f), cwd=tmp_path))
+    assert "calibration" in r.stderr  # each name of a list too
 
 
 def test_out_naming_a_file_is_a_clear_error(tmp_path):

@@ -49,7 +49,7 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
     returns its summary (also written to <artifacts>/<study>/auto/auto.json and auto.md).
     `dry_run`: say the plan and return it, opening no store."""
     sp = load_space(space)
-    calibration = find_summary(sp.calibration or sp.study, fidelity or sp.default_fidelity)
+    calibration = find_summary(sp.calibrations(), fidelity or sp.default_fidelity)
     plan = make_plan(sp, space, budget_s, workers, study, fidelity, baseline, calibration,
                      **options)
     check_study_name(plan.study)

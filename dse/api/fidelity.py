@@ -4,6 +4,7 @@ reference training (`dse.calibration`)."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,17 @@ def _reusable(sp, folder: Path, plan: dict) -> list[tuple[dict, Path]]:
     other = calibration.Calibration(folder)
     return reuse.reusable(sp, other.plan(), json.loads(recipes.pop()), plan["reference"],
                           plan["seed"], folder)
+
+
+def _copy_supernets(sp, fidelities: list[str], folder: Path, cal, say) -> None:
+    other = calibration.Calibration(folder)
+    for src, dst in reuse.supernets(sp, fidelities, other.plan(), cal.plan()["seed"], folder,
+                                    cal.folder):
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_suffix(".pt.part")
+        shutil.copyfile(src, tmp)
+        tmp.replace(dst)
+        say(f"supernet reused from {src}")
 
 
 def fidelity_check(space: str, fidelities: list[str], *, reference_epochs: int = 15,
@@ -65,6 +77,8 @@ def fidelity_check(space: str, fidelities: list[str], *, reference_epochs: int =
         firsts = [c for c, _ in reused]
         plan["candidates"] = firsts + calibration.draw(sp, sample - len(firsts), seed, firsts)
     cal.start(plan)
+    if reuse is not None:
+        _copy_supernets(sp, fidelities, Path(reuse), cal, say)
     for j, (_, result) in enumerate(reused):
         where = cal.run_dir(j, "reference")
         where.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from dse.records import Candidate, RunResult
 from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck
 from dse.search.fidelity import Fidelity
-from dse.search.oneshot_run import oneshot_result
+from dse.search.oneshot_run import oneshot_images, oneshot_result
 from dse.search.signals import SIGNALS, signals  # noqa: F401  (part of this API)
 from dse.search.space import load_space
 from dse.train import load_resume
@@ -234,6 +234,8 @@ def _space(plan: dict):
 
 def _images(result: RunResult) -> float:
     """Training images a run processed: its compute, independent of what else ran."""
+    if "oneshot" in result.train_config:
+        return oneshot_images(result)
     return result.train_images * len(result.history)
 
 
@@ -260,9 +262,10 @@ def run_all(cal: Calibration, device: str = "auto", data_dir=None, say=print,
             continue
         cand = plan["candidates"][i]
         if fid != "reference" and plan["fidelity_settings"][fid].get("oneshot"):
-            say(f"[{k + 1}/{len(jobs)}] candidate {i} at {fid}: oneshot")
-            result = oneshot_result(_space(plan), fid,
-                                    Fidelity.model_validate(plan["fidelity_settings"][fid]),
+            f = Fidelity.model_validate(plan["fidelity_settings"][fid])
+            say(f"[{k + 1}/{len(jobs)}] candidate {i} at {fid}: oneshot"
+                + (f", then {f.epochs} epoch(s) of fine-tuning" if f.epochs else ""))
+            result = oneshot_result(_space(plan), fid, f,
                                     Candidate.from_dict(cand, fid, plan["seed"]), cal.folder,
                                     plan["seed"], device, data_dir, say)
             atomic_write_text(json.dumps(result.to_dict()), where / "result.json")

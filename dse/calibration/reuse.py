@@ -1,6 +1,8 @@
-"""References another calibration already trained, reused where they are this one's: the
-same data set, reference training and seed, a candidate this space can draw (every model
-value within its dimensions, its one recipe), meeting its architecture constraints."""
+"""What another calibration already trained, reused where it is this one's: references
+(the same data set, reference training and seed, a candidate this space can draw, every
+model value within its dimensions and its one recipe, meeting its architecture
+constraints) and supernets (the same data set and seed, trained by a fidelity there as a
+oneshot fidelity here would train them)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from typing import Any
 from dse.models import get_family
 from dse.search.dims import contains
 from dse.search.feasible import ArchCheck
+from dse.search.fidelity import Fidelity
 from dse.search.space import SearchSpace
+from dse.search.supernets import groups, supernet_name, supernet_path, trains
 
 
 def _holds(dim: Any, value: Any) -> bool:
@@ -53,4 +57,29 @@ def reusable(space: SearchSpace, plan: dict, recipe: dict, reference: dict, seed
             continue
         if in_space(space, cand["model"]) and (not check or check.feasible(cand["model"])):
             out.append((cand, result))
+    return out
+
+
+def supernets(space: SearchSpace, fidelities: list[str], plan: dict, seed: int,
+              folder: Path, into: Path) -> list[tuple[Path, Path]]:
+    """(file in calibration `folder`, its path in calibration folder `into`) of each
+    supernet there that a oneshot fidelity of `fidelities` would train here and that
+    `into` lacks (`folder`'s plan is `plan`)."""
+    if plan.get("dataset") != space.dataset or plan.get("seed") != seed:
+        return []
+    theirs = {}
+    for name in plan.get("fidelities", []):
+        key = trains(Fidelity.model_validate(plan["fidelity_settings"][name]))
+        if key is not None:
+            theirs.setdefault(key, name)
+    out = []
+    for fid in fidelities:
+        name = theirs.get(trains(space.fidelities[fid]))
+        if name is None:
+            continue
+        for g in groups(space):
+            src = supernet_path(folder, name, g)
+            dst = supernet_path(into, supernet_name(space, fid), g)
+            if src.is_file() and not dst.exists() and (src, dst) not in out:
+                out.append((src, dst))
     return out

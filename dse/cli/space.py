@@ -78,7 +78,7 @@ def _print_fidelities(space) -> None:
         mark = " (default)" if fname == space.default_fidelity else ""
         console.print(f"fidelity {fname}{mark}: {fid.model_dump(exclude_none=True)}"
                       + (f", rungs at epochs {fid.rungs()}" if fid.rungs() else ""))
-        cal = find_summary(space.calibration or space.study, fname)
+        cal = find_summary(space.calibrations(), fname)
         if cal:
             _print_calibration(cal, fname)
 

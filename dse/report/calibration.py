@@ -60,19 +60,20 @@ def _num(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.2f}"
 
 
-def find_summary(name: str, fidelity: str) -> dict | None:
-    """The stored calibration `name` (a space's `calibration`, else its study name) of a
-    fidelity: calibrations/NAME/ here, else the one committed under results/calibration/NAME/
-    of dse's repository; its folder is added as `folder`."""
+def find_summary(names: str | list[str], fidelity: str) -> dict | None:
+    """The first stored calibration of a fidelity among `names` (a space's `calibrations()`):
+    calibrations/NAME/ here, else the one committed under results/calibration/NAME/ of
+    dse's repository; its folder is added as `folder`."""
     repo = Path(__file__).resolve().parents[2]
-    for folder in (Path("calibrations") / name, repo / "results" / "calibration" / name):
-        path = folder / "summary.json"
-        if path.is_file():
-            try:
-                data = json.loads(path.read_text())
-            except ValueError:
-                continue
-            if fidelity in data.get("fidelities", {}):
-                shown = folder.relative_to(repo) if folder.is_relative_to(repo) else folder
-                return {**data, "folder": str(shown)}
+    for name in [names] if isinstance(names, str) else names:
+        for folder in (Path("calibrations") / name, repo / "results" / "calibration" / name):
+            path = folder / "summary.json"
+            if path.is_file():
+                try:
+                    data = json.loads(path.read_text())
+                except ValueError:
+                    continue
+                if fidelity in data.get("fidelities", {}):
+                    shown = folder.relative_to(repo) if folder.is_relative_to(repo) else folder
+                    return {**data, "folder": str(shown)}
     return None

@@ -69,19 +69,26 @@ class SearchSpace(_Strict):
     training: TrainingSpace = TrainingSpace()
     fidelities: dict[str, Fidelity]
     default_fidelity: str = "proxy"
-    # The calibration of these fidelities, by name: calibrations/NAME/ here, else dse's
-    # committed results/calibration/NAME/ [default: the study name]; `dse space show`.
-    calibration: str | None = Field(default=None, max_length=100)
+    # The calibrations of these fidelities, by name (one, or a list searched in order):
+    # calibrations/NAME/ here, else dse's committed results/calibration/NAME/ [default: the
+    # study name]; `dse space show`.
+    calibration: str | list[str] | None = Field(default=None, max_length=100)
 
     @field_validator("study", "calibration")
     @classmethod
     def _study(cls, v):
-        if v is None:
-            return v
-        if not NAME.fullmatch(v) or ".." in v:
-            raise ValueError("1-100 letters, digits, '.', '_' or '-', starting with a letter or "
-                             "digit (it names a folder: studies/, reports/, calibrations/)")
+        for name in [v] if isinstance(v, str) else v or []:
+            if not NAME.fullmatch(name) or ".." in name:
+                raise ValueError("1-100 letters, digits, '.', '_' or '-', starting with a "
+                                 "letter or digit (it names a folder: studies/, reports/, "
+                                 "calibrations/)")
         return v
+
+    def calibrations(self) -> list[str]:
+        """The calibration folders' names where this space's fidelities are calibrated."""
+        if self.calibration is None:
+            return [self.study]
+        return [self.calibration] if isinstance(self.calibration, str) else self.calibration
 
     @field_validator("baselines")
     @classmethod

@@ -121,9 +121,26 @@ class GroupNets:
         return _config(self.space, spec)
 
 
-def supernet_path(folder: Path, fidelity: str, group: Group) -> Path:
-    """Where a study keeps a group's supernet: <study folder>/supernets/<fidelity>-<group>.pt."""
-    return folder / "supernets" / f"{fidelity}-{group.slug}.pt"
+def trains(fid: Fidelity) -> tuple | None:
+    """What a oneshot fidelity's supernet training depends on (its recipe and images):
+    fidelities equal here share one supernet, whatever their fine-tuning."""
+    if fid.oneshot is None:
+        return None
+    return (fid.oneshot.supernet, fid.train_images, fid.val_size, fid.val_images)
+
+
+def supernet_name(space: SearchSpace, fidelity: str) -> str:
+    """The fidelity a supernet file is named after: the space's first fidelity that trains
+    the same supernet as `fidelity` (so that fidelities differing only in fine-tuning
+    epochs share one file)."""
+    key = trains(space.fidelities[fidelity])
+    return next(n for n, f in space.fidelities.items() if trains(f) == key)
+
+
+def supernet_path(folder: Path, name: str, group: Group) -> Path:
+    """Where a study keeps a group's supernet: <study folder>/supernets/<name>-<group>.pt,
+    `name` from `supernet_name`."""
+    return folder / "supernets" / f"{name}-{group.slug}.pt"
 
 
 def ensure_supernets(space: SearchSpace, fidelity: str, folder: Path, seed: int = 0,
@@ -146,7 +163,7 @@ def ensure_supernets(space: SearchSpace, fidelity: str, folder: Path, seed: int 
         return {gs[0].slug: given}
     out = {}
     for g in gs:
-        path = supernet_path(folder, fidelity, g)
+        path = supernet_path(folder, supernet_name(space, fidelity), g)
         nets = GroupNets(space, g)
         if not path.exists() and not train:
             raise CheckpointError(f"supernet {path} is missing; `dse run` trains it before "
