@@ -233,8 +233,21 @@ def test_the_shipped_oneshot_space_needs_one_supernet():
     assert space.default_fidelity == "proxy"  # the oneshot calibration's verdict (its README)
 
 
-def test_a_calibration_rates_the_oneshot_fidelity_with_the_supernet_in_its_cost(data_dir,
-                                                                                 tmp_path):
+FT_SPACE = textwrap.dedent("""
+    extends: hps_oneshot_cifar10
+    fidelities:
+      smoke: {epochs: 0, train_images: 640, val_images: 200, latency_repeats: 3,
+              oneshot: {supernet: {epochs: 1, random_subnets: 1, calib_images: 128},
+                        calib_images: 128}}
+      smoke_ft: {epochs: 1, train_images: 640, val_images: 200, latency_repeats: 3,
+                 oneshot: {supernet: {epochs: 1, random_subnets: 1, calib_images: 128},
+                           calib_images: 128}}
+    default_fidelity: smoke
+""")
+
+
+def test_calibrations_rate_oneshot_fidelities_and_reuse_references_and_supernets(data_dir,
+                                                                               tmp_path):
     r = dse("fidelity", "check", "--space", "hps_oneshot_cifar10", "--fidelity", "smoke",
             "--reference-epochs", "1", "--reference-images", "300", "--sample", "4",
             "--out", "cal", "--device", "cpu", "--data-dir", str(data_dir), cwd=tmp_path)
@@ -259,41 +272,20 @@ def test_a_calibration_rates_the_oneshot_fidelity_with_the_supernet_in_its_cost(
     second = json.loads((tmp_path / "cal2" / "plan.json").read_text())
     assert second["candidates"][:4] == first and second["reused"]["references"] == 4
     assert (tmp_path / "cal2" / "runs" / "c000-reference" / "reused-from.txt").is_file()
-
-
-FT_SPACE = textwrap.dedent("""
-    extends: hps_oneshot_cifar10
-    fidelities:
-      smoke: {epochs: 0, train_images: 640, val_images: 200, latency_repeats: 3,
-              oneshot: {supernet: {epochs: 1, random_subnets: 1, calib_images: 128},
-                        calib_images: 128}}
-      smoke_ft: {epochs: 1, train_images: 640, val_images: 200, latency_repeats: 3,
-                 oneshot: {supernet: {epochs: 1, random_subnets: 1, calib_images: 128},
-                           calib_images: 128}}
-    default_fidelity: smoke
-""")
-
-
-def test_a_fine_tuned_oneshot_fidelity_shares_the_supernet_and_counts_its_epochs(data_dir,
-                                                                                 tmp_path):
+    # a third, with a fine-tuned fidelity: references and the supernet reused
     (tmp_path / "ft.yaml").write_text(FT_SPACE)
-    common = ["--reference-epochs", "1", "--reference-images", "300", "--device", "cpu",
-              "--data-dir", str(data_dir)]
-    r = dse("fidelity", "check", "--space", "ft.yaml", "--fidelity", "smoke", "--sample", "3",
-            "--out", "cal", *common, cwd=tmp_path)
-    assert r.returncode == 0, r.stderr + r.stdout
-    # a second calibration with a fine-tuned fidelity: references and supernet reused
     r = dse("fidelity", "check", "--space", "ft.yaml", "--fidelity", "smoke", "--fidelity",
-            "smoke_ft", "--sample", "3", "--out", "cal2", "--reuse", "cal", *common,
-            cwd=tmp_path)
+            "smoke_ft", "--reference-epochs", "1", "--reference-images", "300", "--sample",
+            "3", "--out", "cal3", "--reuse", "cal", "--device", "cpu", "--data-dir",
+            str(data_dir), cwd=tmp_path)
     out = r.stderr + r.stdout
     assert r.returncode == 0, out
     assert "supernet reused from" in out and "training 1 epochs" not in out
     assert "6 runs trained now" in out  # 3 oneshot, 3 fine-tuned, no reference
-    assert [p.name for p in (tmp_path / "cal2" / "supernets").glob("*.pt")] == [
+    assert [p.name for p in (tmp_path / "cal3" / "supernets").glob("*.pt")] == [
         "smoke-relu-bn-act-pad0-dw.pt"]  # one file for both fidelities
-    run = json.loads((tmp_path / "cal2" / "runs" / "c000-smoke_ft" / "result.json").read_text())
+    run = json.loads((tmp_path / "cal3" / "runs" / "c000-smoke_ft" / "result.json").read_text())
     assert [e["epoch"] for e in run["epochs"]] == [0, 1] and run["train_images"] == 640
-    f = json.loads((tmp_path / "cal2" / "summary.json").read_text())["fidelities"]
+    f = json.loads((tmp_path / "cal3" / "summary.json").read_text())["fidelities"]
     assert f["smoke_ft"]["train_images"] == pytest.approx(f["smoke"]["train_images"] + 640,
                                                           abs=1)
