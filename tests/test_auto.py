@@ -74,6 +74,17 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
         verdict = "<b>won</b>: trial" if s["won"] else "not won: trial"
         assert f"{verdict} {s['trial']} of tiny-ladder" in page
     assert (report / "index.html").is_file() and 'href="index.html"' in page
+    trials = [a for t in out["finalists"] for a in ("--trial", str(t))]
+    r = dse("compare", "--study", "tiny-ladder", *trials, "--baseline", "hps-06-0.5x",
+            "--epochs", "2", "--train-images", "1500", "--no-latency", "--out", "c.json",
+            cwd=tmp_path)  # dse compare reproduces the figures from the store
+    assert r.returncode == 0, r.stderr
+    again = json.loads((tmp_path / "c.json").read_text())
+    again = again if isinstance(again, list) else [again]
+    for s, c in zip(out["comparisons"], again, strict=True):
+        assert c["p_one_sided"] == pytest.approx(s["p_one_sided"])
+        assert c.get("p_one_sided_holm", c["p_one_sided"]) == pytest.approx(
+            s["p_one_sided_holm"])
     storage = f"sqlite:///{tmp_path / 'studies' / 'dse.db'}"
     search = optuna.load_study(study_name="tiny", storage=storage)
     assert search.user_attrs["auto_plan"]["baseline"] == "hps-06-0.5x"

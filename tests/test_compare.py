@@ -89,6 +89,18 @@ def test_compare_reads_the_store_and_times_both_side_by_side(tmp_path):
     assert out["comparisons"] == 3
     assert out["p_one_sided_adjusted"] == pytest.approx(min(1.0, 3 * out["p_one_sided"]))
     assert "10.00 pooled sds" in r.stdout and "adjusted for 3 comparisons" in r.stdout
+    # several --trial: each tested, the p-values Holm-adjusted over them (as dse auto does)
+    _confirm(store, 9, "hps", [0.72, 0.70, 0.74], tmp_path)
+    r = subprocess.run([*args, "--trial", "9", "--no-latency"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    both = json.loads((tmp_path / "c.json").read_text())
+    assert [c["trial"] for c in both] == [7, 9] and both[0]["holm_over"] == [7, 9]
+    assert [c["p_one_sided_holm"] for c in both] == pytest.approx(
+        holm([c["p_one_sided"] for c in both]))
+    assert "Holm-adjusted over the 2 trials" in r.stdout
+    r = subprocess.run([*args, "--trial", "9", "--comparisons", "2", "--no-latency"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "leave --comparisons out" in r.stderr
     for bad, says in (("2", "1 and 'hps-06-0.5x' 1 complete seeds of those --seeds names"),
                       ("0,x", "--seeds takes seeds")):
         r = subprocess.run([*args, "--seeds", bad, "--no-latency"], capture_output=True,

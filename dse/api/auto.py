@@ -23,10 +23,9 @@ import yaml
 from dse.api.auto_final import final_stage
 from dse.api.auto_latency import fit_profile, latency_note
 from dse.api.auto_plan import AutoPlan, finalists, ladder_order, make_plan
-from dse.api.compare import compare
+from dse.api.compare import compare_each
 from dse.api.export import export
 from dse.api.study import run
-from dse.confirmed import holm
 from dse.errors import ConfigError
 from dse.fileio import atomic_write_text
 from dse.paths import check_study_name, study_folder
@@ -181,13 +180,11 @@ def _ladder_space(space: str, plan: AutoPlan, folder: Path) -> Path:
 def _conclude(plan: AutoPlan, chosen: list[int], folder: Path, storage, data_dir,
               say) -> dict:
     """Compare, adjust, export the rule's pick, write auto.json and auto.md."""
-    stats = [compare(plan.ladder_study, t, plan.baseline, epochs=plan.final_epochs,
-                     train_images=plan.final_images, latency=False, storage=storage)
-             for t in chosen]
-    adjusted = holm([s["p_one_sided"] for s in stats])
-    for s, p in zip(stats, adjusted, strict=True):
-        s["p_one_sided_holm"] = p
-        s["won"] = bool(p < plan.alpha and s["ahead_by_twice_pooled_sd"])
+    stats = compare_each(plan.ladder_study, chosen, plan.baseline, epochs=plan.final_epochs,
+                         train_images=plan.final_images, latency=False, storage=storage)
+    for s in stats:  # `dse compare --trial A --trial B` reproduces these
+        s.setdefault("p_one_sided_holm", s["p_one_sided"])  # one finalist: nothing to adjust
+        s["won"] = bool(s["p_one_sided_holm"] < plan.alpha and s["ahead_by_twice_pooled_sd"])
     pick = chosen[0]  # the best ladder validation accuracy: fixed before any test figure
     card = export(folder / f"trial-{pick}.onnx", study=plan.ladder_study, trial=pick,
                   int8=True, confirmed=True, storage=storage, data_dir=data_dir, say=say)

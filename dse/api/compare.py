@@ -56,6 +56,19 @@ def compare(study: str, trial: int, baseline: str, *, epochs: int | None = None,
     return result
 
 
+def compare_each(study: str, trials: list[int], baseline: str, **options) -> list[dict]:
+    """`compare` of each of `trials` against `baseline` (the same `options`); with two or
+    more, each one-sided p is also given Holm-adjusted over them (`p_one_sided_holm`,
+    `dse.confirmed.holm`): the family of tests a set of finalists makes against one
+    baseline, as `dse auto` adjusts it."""
+    out = [compare(study, t, baseline, **options) for t in trials]
+    if len(out) > 1:
+        for r, p in zip(out, confirmed.holm([r["p_one_sided"] for r in out]), strict=True):
+            r["p_one_sided_holm"] = p
+            r["holm_over"] = list(trials)
+    return out
+
+
 def side_by_side_latency(store: Store, found, base, rounds: int) -> dict:
     """Two confirmation runs' checkpoints (found again if the repository moved), exported
     to ONNX and timed in alternating rounds (onnxruntime, batch 1, one thread)."""

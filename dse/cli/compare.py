@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from dse.cli.common import Storage, app, console, err, parse_seeds
+from dse.errors import ConfigError
 
 Epochs = Annotated[int | None, typer.Option(
     min=1, help="Compare runs of this many epochs [default: the longest both have with two "
@@ -28,32 +29,50 @@ Latency = Annotated[bool, typer.Option(
          "a quiet machine.")]
 Rounds = Annotated[int, typer.Option(min=1, max=100, help="Alternating timing rounds.")]
 Out = Annotated[Path | None, typer.Option(help="Also write the result as JSON here.")]
+TrainImages = Annotated[int | None, typer.Option(
+    min=10, help="Compare runs trained on this many training images (`dse confirm "
+                 "--train-images`, `dse auto --final-images`) [default: all].")]
 
 
 @app.command("compare")
 def compare_cmd(
     study: Annotated[str, typer.Option(help="Study holding the confirmations.")],
-    trial: Annotated[int, typer.Option(help="The confirmed trial (the found model).")],
+    trial: Annotated[list[int], typer.Option(
+        help="The confirmed trial (the found model); repeat it to test several finalists "
+             "against the baseline, each p then also Holm-adjusted over them.")],
     baseline: Annotated[str, typer.Option(
         help="The confirmed baseline, e.g. hps-06-0.5x (`dse confirm --baseline`).")],
     epochs: Epochs = None, seeds: Seeds = None, comparisons: Comparisons = 1,
-    latency: Latency = True, rounds: Rounds = 5, out: Out = None, storage: Storage = None,
+    latency: Latency = True, rounds: Rounds = 5, out: Out = None,
+    train_images: TrainImages = None, storage: Storage = None,
 ):
     """Test accuracies of a confirmed trial against a confirmed baseline trained the same
     way (same epochs, all training images, CIFAR test set): means, standard deviations,
     the difference against twice the pooled standard deviation, Welch's t-test; and their
-    onnxruntime latency timed in alternating rounds."""
+    onnxruntime latency timed in alternating rounds. Several --trial: each is tested, and
+    the one-sided p-values are Holm-adjusted over them (as `dse auto` does)."""
     from dse import api  # lazy: `dse --help` loads neither torch nor optuna
 
+    if len(trial) > 1 and comparisons > 1:
+        raise ConfigError("--comparisons adjusts one trial's p (Bonferroni); with several "
+                          "--trial the p-values are Holm-adjusted over them: leave "
+                          "--comparisons out.")
     only = parse_seeds(seeds) if seeds is not None else None
-    result = api.compare(study, trial, baseline, epochs=epochs, seeds=only,
-                         comparisons=comparisons, latency=latency, rounds=rounds,
-                         storage=storage, command="dse " + " ".join(sys.argv[1:]))
-    _print(result)
+    results = api.compare_each(study, trial, baseline, epochs=epochs, seeds=only,
+                               comparisons=comparisons, latency=latency, rounds=rounds,
+                               train_images=train_images, storage=storage,
+                               command="dse " + " ".join(sys.argv[1:]))
+    for r in results:
+        _print(r)
+    if len(results) > 1:
+        console.print(f"Holm-adjusted over the {len(results)} trials (one-sided): " + ", ".join(
+            f"trial {r['trial']} p = {r['p_one_sided_holm']:.3g}" for r in results) + ".",
+            soft_wrap=True)
     if out is not None:
         from dse.fileio import atomic_write_text  # lazy: as above
 
-        atomic_write_text(json.dumps(result, indent=1), out)
+        atomic_write_text(json.dumps(results[0] if len(results) == 1 else results, indent=1),
+                          out)
         console.print(f"wrote {out}")
 
 
