@@ -52,7 +52,7 @@ def test_api_rejects_bad_input_with_a_config_error(tmp_path):
 def test_the_cli_calls_the_api_for_the_journey_verbs():
     """Each journey command's body goes through `dse.api` (the CLI only parses and prints)."""
     for module, verb in (("study", "api.run("), ("confirm", "api.confirm("),
-                         ("compare", "api.compare("), ("results", "api.pareto("),
+                         ("compare", "api.compare_each("), ("results", "api.pareto("),
                          ("results", "api.report("), ("confirm", "api.frontier("),
                          ("deploy", "api.export(")):
         assert verb in (REPO / "dse" / "cli" / f"{module}.py").read_text(), (module, verb)
