@@ -11,7 +11,7 @@ test:  ## the README's test command
 	scripts/test.sh
 
 lint:  ## ruff
-	.venv/bin/ruff check dse tests bench
+	.venv/bin/ruff check dse tests bench results scripts
 
 main:  ## the README's main job: a small real study on CIFAR-10 and its report
 	scripts/main.sh

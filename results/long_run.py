@@ -4,7 +4,8 @@ embedded runtime, account for the training time, and regenerate results/frontier
 every committed store and long run it finds.
 
     .venv/bin/python results/long_run.py train long-run-3 \\
-        --model-from results/proof-0.37mb/studies/proof-0.37mb/confirm/trial-00131-e30-s0/checkpoint.pt \\
+        --model-from \\
+        results/proof-0.37mb/studies/proof-0.37mb/confirm/trial-00131-e30-s0/checkpoint.pt \\
         --epochs 100 --seed 0          # results/long-run-3/run/, log train.log; run it again
                                        # after a stop: it continues from run/resume.pt
     .venv/bin/python results/long_run.py finish long-run-3 --export trial-131-e100
@@ -137,7 +138,8 @@ def main() -> None:
     t.add_argument("extra", nargs=argparse.REMAINDER)
     f = sub.add_parser("finish", help="evaluate, export, re-check, time, frontier")
     f.add_argument("name")
-    f.add_argument("--export", dest="export_name", required=True, help="file stem, e.g. trial-131-e100")
+    f.add_argument("--export", dest="export_name", required=True,
+                   help="file stem, e.g. trial-131-e100")
     sub.add_parser("frontier", help="regenerate results/frontier.md")
     a = p.parse_args()
     if a.verb == "train":

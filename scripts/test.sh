@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-.venv/bin/ruff check dse tests bench
+.venv/bin/ruff check dse tests bench results scripts
 .venv/bin/lint-imports  # the layers contract in pyproject.toml
 .venv/bin/mkdocs build --strict --quiet --site-dir "$(mktemp -d)"  # the user guide, CLI reference generated
 # one pytest-xdist worker per usable core, each pinned to its core (tests/conftest.py); a

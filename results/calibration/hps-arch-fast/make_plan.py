@@ -1,11 +1,11 @@
 """Plan of the latency-bounded calibration of hps_arch_cifar10 reusing runs.
 
-The first calibration (../hps-arch/) drew 20 candidates uniformly (seed 0) under
-`size_mb <= 0.37`; its heavy tail (stem stride 1, up to 32 M MACs, 8-21x hps-06-0.5x's
-predicted latency) would have cost about 19 CPU-hours, most of it on networks that the proof
-study (results/proof-0.37mb/) cannot pick (latency at most 1.1x hps-06-0.5x). This plan calibrates the population
-that study searches: `size_mb <= 0.37` and `predicted_latency_ms <= 0.088` (1.1x
-hps-06-0.5x's 0.0803 ms under the shipped profile). Rejection sampling keeps the draw
+The first calibration (../hps-arch/) drew 20 candidates uniformly (seed 0) under `size_mb <=
+0.37`; its heavy tail (stem stride 1, up to 32 M MACs, 8-21x hps-06-0.5x's predicted
+latency) would have cost about 19 CPU-hours, most of it on networks that the proof study
+(results/proof-0.37mb/) cannot pick (latency at most 1.1x hps-06-0.5x). This plan calibrates
+the population that study searches: `size_mb <= 0.37` and `predicted_latency_ms <= 0.088`
+(1.1x hps-06-0.5x's 0.0803 ms under the shipped profile). Rejection sampling keeps the draw
 uniform: the first calibration's candidates that meet the bound (its 1, 2, 3, 15; their
 finished runs are copied, not retrained), then fresh uniform draws (seed 1) under both
 constraints until there are 20. Training seeds stay 0 (plan "seed"), as in the first.
