@@ -135,16 +135,18 @@ def main() -> None:
     t.add_argument("--epochs", type=int, required=True)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=2)
-    t.add_argument("extra", nargs=argparse.REMAINDER)
     f = sub.add_parser("finish", help="evaluate, export, re-check, time, frontier")
     f.add_argument("name")
     f.add_argument("--export", dest="export_name", required=True,
                    help="file stem, e.g. trial-131-e100")
     sub.add_parser("frontier", help="regenerate results/frontier.md")
-    a = p.parse_args()
+    # `dse train` options of a run (after `--`) pass through, wherever they stand
+    a, extra = p.parse_known_args()
+    if extra and a.verb != "train":
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
     if a.verb == "train":
         sys.exit(train(a.name, a.model_from, a.epochs, a.seed, a.threads,
-                       [x for x in a.extra if x != "--"]))
+                       [x for x in extra if x != "--"]))
     if a.verb == "finish":
         finish(a.name, a.export_name)
     else:

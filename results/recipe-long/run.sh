@@ -10,12 +10,7 @@ CODE="${DSE_CODE:-$(cd "$D/../.." && pwd)}"
 DSE="${DSE_BIN:-$CODE/.venv/bin/dse}"
 DATA="$(cd "${DSE_DATA_DIR:-$CODE/../shared/data}" && pwd)"
 export OMP_NUM_THREADS=1
-declare -A ARMS=(
-  [default]=""
-  [ta]="--recipe-arg policy=trivialaugment"
-  [cutmix]="--recipe-arg mix=cutmix --recipe-arg mix_ramp=0.1"
-  [strong]="--recipe-arg policy=trivialaugment --recipe-arg erasing=0.25 --recipe-arg mix=cutmix --recipe-arg mix_ramp=0.1 --ema-decay 0.999"
-)
+source "$D/arms.sh"  # ARMS: arm -> its `dse train` options
 one() {  # arm seed
   local out="$D/$1-s$2" resume=()
   [ -f "$out/metrics.json" ] && return 0
