@@ -82,18 +82,23 @@ def _count(value) -> str:
     return str(int(value)) if isinstance(value, int | float) and value == value else str(value)
 
 
+def _header(metric, col: str) -> str:
+    """A metric column's short header with its unit ('size_mb (MB)')."""
+    return metric.header if metric is not None else col
+
+
 def print_confirmed(c) -> None:
     """The confirmed trials beside their proxy figures, the baselines, the correlation."""
-    from dse.report.data import column_label, format_value  # lazy: pandas, as above
+    from dse.report.data import format_value, metric_of  # lazy: pandas, as above
 
     table = Table(title=f"{c.study}: confirmed on the whole training set, tested on the "
                         f"test set")
     again = [f"confirmed_{k}" for k in c.objectives  # trained objectives, measured again
              if any(r.get(f"confirmed_{k}") is not None for r in c.trials)]
     cols = ["trial", "model", *c.objectives, *again, "test accuracy (%)", "seeds", "epochs"]
-    for col in cols:
+    for col in cols:  # metrics by their short header: at the search's fidelity, or again
         label = col if col in ("trial", "model", "seeds", "epochs", "test accuracy (%)") else \
-            column_label(col) if col in again else f"{column_label(col)}, proxy"
+            f"{_header(metric_of(col), col)}, " + ("confirmed" if col in again else "search")
         table.add_column(label, justify="left" if col == "model" else "right")
     for b in c.baselines:
         table.add_row("-", Text(f"{b['name']} (papers' model, default recipe)"),
@@ -107,7 +112,7 @@ def print_confirmed(c) -> None:
                       _count(r["seeds"]), _count(r["epochs"]))
     console.print(table)
     k = c.correlation
-    console.print("proxy vs confirmed: " + (
+    console.print("search vs confirmed: " + (
         f"Spearman {k['spearman']:.2f}, Kendall {k['kendall']:.2f} over {k['n']} trials"
         if k["n"] >= 3 else f"{k['n']} trial(s) confirmed, too few for a rank correlation"))
 

@@ -146,7 +146,7 @@ def confirmed_summary(frame: pd.DataFrame) -> str:
     c = proxy_correlation(frame)
     best = frame.loc[frame["test_accuracy"].idxmax()]
     corr = ("too few confirmed trials for a rank correlation" if c["n"] < 3 else
-            f"proxy vs confirmed rank correlation over {c['n']} trials: Spearman "
+            f"search vs confirmed rank correlation over {c['n']} trials: Spearman "
             f"{c['spearman']:.2f}, Kendall {c['kendall']:.2f}")
     base = "".join(f"; baseline {html.escape(b['name'])} {b['test_accuracy'] * 100:.2f} % "
                    f"({b['epochs']} epochs, {b['seeds']} seed(s))"
