@@ -50,6 +50,7 @@ if [ ! -f "$D/epochs.txt" ]; then
   done
   kill "$PROBE"; wait "$PROBE" 2> /dev/null || true; rm -rf "$TMP"
   T="$(sed -n 's/^epoch   2\/400 .*  \([0-9.]*\)s  [0-9]* img\/s$/\1/p' "$D/probe.log")"
+  [ -n "$T" ] || { echo "no second-epoch time in $D/probe.log" >&2; exit 2; }
   E="$("$PY" -c "import math, sys; t = float(sys.argv[1]); print(10 * math.floor(0.95 * 10800 / (10 * t)))" "$T")"
   echo "$E epochs (the probe's second epoch: $T s)" > "$D/epochs.txt"
 fi
