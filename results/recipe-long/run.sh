@@ -11,6 +11,8 @@ DSE="${DSE_BIN:-$CODE/.venv/bin/dse}"
 DATA="$(cd "${DSE_DATA_DIR:-$CODE/../shared/data}" && pwd)"
 export OMP_NUM_THREADS=1
 source "$D/arms.sh"  # ARMS: arm -> its `dse train` options
+echo "$(date -u +%FT%TZ) started or continued on $(lscpu | sed -n 's/^Model name: *//p')" \
+  >> "$D/pauses.txt"
 one() {  # arm seed
   local out="$D/$1-s$2" resume=()
   [ -f "$out/metrics.json" ] && return 0
