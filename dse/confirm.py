@@ -19,13 +19,14 @@ import pandas as pd
 
 from dse import hardware, metrics
 from dse.confirmed import summaries
+from dse.data.registry import is_builtin
 from dse.errors import ConfigError, Interrupted
 from dse.paths import study_folder
 from dse.records import MEASURED, Candidate, Status
 from dse.report.data import load_study_frame, pareto_mask
 from dse.search.baselines import baseline_candidate, baseline_number
 from dse.store import Store, heartbeat
-from dse.store.claims import beating, claim
+from dse.store.claims import REUSED, beating, claim
 from dse.train import load_resume, resolve_device
 from dse.train.job import DataPlan, run_training
 
@@ -72,8 +73,8 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
             storage: str | None = None, device: str = "auto", data_dir=None,
             artifacts: Path = Path("studies"), say=print, progress: bool = False,
             train_images: int | None = None, baselines: list[str] | None = None,
-            tta_flip: bool = False, compile: str = "auto", seeds: list[int] | None = None
-            ) -> list[dict]:
+            tta_flip: bool = False, compile: str = "auto", seeds: list[int] | None = None,
+            reuse: bool = True) -> list[dict]:
     """Run (or continue) the confirmation runs; returns one summary per trial. Seeds 0 to
     `repeats` - 1, or exactly `seeds`.
 
@@ -82,7 +83,9 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     balanced subset of the training set (for quick checks; the default, all 50,000, is
     what a confirmation means). `tta_flip` also stores the test accuracy averaged with the
     mirrored image, as an extra (`test_accuracy_flip`). `compile` (auto, on, off): whether
-    the training step is compiled (`dse.train.compiling`; auto: where it pays)."""
+    the training step is compiled (`dse.train.compiling`; auto: where it pays). `reuse`: a
+    run another study of the store completed on the same built-in data set (the same
+    candidate, epochs, seed and images) is stored as this study's too, not trained again."""
 
     store = Store(storage)
     frame = load_study_frame(study, store=store)
@@ -94,7 +97,7 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     run = _Runner(store, study, frame.attrs.get("dataset", "cifar10"),
                   study_folder(artifacts, study) / "confirm",
                   hardware.describe(resolve_device(device)), device, data_dir, train_images,
-                  progress, say, tta_flip, compile)
+                  progress, say, tta_flip, compile, reuse)
     elsewhere = []
     for k, (number, label, cand) in enumerate(jobs, 1):
         for seed in seeds if seeds is not None else range(repeats):
@@ -131,20 +134,37 @@ class _Runner:
     say: object
     tta_flip: bool = False
     compile: str = "auto"
+    reuse: bool = True
 
     def __call__(self, label: str, number: int, cand: Candidate, epochs: int, seed: int
                  ) -> bool:
         """Train the run unless it is stored; False while another process holds it."""
         rec = claim(self.store, self.study, number, epochs, seed, cand, self.hardware,
-                    self.train_images or 0)
+                    self.train_images or 0, self._reusable if self.reuse else None)
         if rec is None:
             return False
         if rec.status == Status.COMPLETE:
-            self.say(f"{label}: already confirmed, {rec.test_accuracy:.2%} test accuracy")
+            where = f" ({rec.reason})" if (rec.reason or "").startswith(REUSED) else ""
+            self.say(f"{label}: already confirmed{where}, {rec.test_accuracy:.2%} test accuracy")
             return True
         with beating(self.store, rec.id):
             self._train(rec, label, number, cand, epochs, seed)
         return True
+
+    def _reusable(self, done) -> bool:
+        """Whether `done`, another study's run of this candidate, counts as this one's: a
+        built-in data set (files dse verifies; a folder of one's own may have changed), the
+        same one, and the mirrored-image figure where this confirmation measures it."""
+        if self.tta_flip and "test_accuracy_flip" not in (done.measurements or {}):
+            return False
+        if not is_builtin(self.dataset):
+            return False
+        storage = self.store.optuna
+        try:
+            attrs = storage.get_study_user_attrs(storage.get_study_id_from_name(done.study_name))
+        except KeyError:  # a study no longer in the store
+            return False
+        return attrs.get("dataset", "cifar10") == self.dataset
 
     def _train(self, rec, label: str, number: int, cand: Candidate, epochs: int, seed: int
                ) -> None:

@@ -194,6 +194,31 @@ def test_top_0_and_seeds_split_a_confirmation_between_processes(own_study, data_
     assert runs[0].seed == 3  # --seeds: exactly the seeds asked for
 
 
+def test_a_run_another_study_completed_is_copied_not_trained(own_study, data_dir):
+    """Two studies of one store confirming the same candidate (here the baseline) at the same
+    epochs, seed and images: the second copies the first's run, naming it, unless told
+    --no-reuse."""
+    study = own_study
+    r = dse("run", "--space", "s.yaml", "--study", "conf2", "--trials", "1", "--device", "cpu",
+            "--data-dir", str(data_dir), cwd=study)
+    assert r.returncode == 0, r.stderr
+    same = ["--top", "0", "--baseline", "hps-06-0.5x", "--epochs", "1", "--train-images", "200",
+            "--device", "cpu", "--data-dir", str(data_dir)]
+    first = dse("confirm", "--study", "conf", *same, "--seeds", "4,5", cwd=study)
+    assert first.returncode == 0 and first.stdout.count("training 1 epochs") == 2, first.stderr
+    second = dse("confirm", "--study", "conf2", *same, "--seeds", "4", cwd=study)
+    assert second.returncode == 0, second.stderr
+    assert "training 1 epochs" not in second.stdout, second.stdout
+    assert "trained by study 'conf'" in second.stdout, second.stdout
+    store = Store(f"sqlite:///{study}/studies/dse.db")
+    a = next(c for c in store.confirmations("conf") if c.train_images == 200 and c.seed == 4)
+    b, = [c for c in store.confirmations("conf2") if c.train_images == 200]
+    assert (b.test_accuracy, b.curves, b.number) == (a.test_accuracy, a.curves, a.number)
+    assert b.reason.startswith("trained by study 'conf'") and b.status == "complete"
+    again = dse("confirm", "--study", "conf2", *same, "--seeds", "5", "--no-reuse", cwd=study)
+    assert again.returncode == 0 and "training 1 epochs" in again.stdout, again.stdout
+
+
 def test_processes_confirming_the_same_runs_train_each_once(own_study, data_dir):
     """Two `dse confirm` processes started together on the same runs (as two machines on one
     store would be) share them: each run is trained once, and the process left without

@@ -36,12 +36,15 @@ def confirm(study: str, *, top: int | None = None, trials: list[int] | None = No
             train_images: int | None = None, tta_flip: bool = False, compile: str = "auto",
             storage: str | None = None, device: str = "auto", seed: int = 0,
             artifacts: Path = Path("studies"), data_dir: Path | None = None,
-            say: Callable[[str], None] = print, progress: bool = False) -> Confirmed:
+            say: Callable[[str], None] = print, progress: bool = False,
+            reuse: bool = True) -> Confirmed:
     """Confirm the `top` best of the study's front (or `trials`), plus `sample` random
     non-front trials (drawn with `seed`), and the registered `baselines`, each for `epochs`
     (default: those of `fidelity`, the study's own by default) and every seed in `seeds`
     (default: 0). `top=0` confirms only the baselines. Resumes interrupted runs and skips
-    finished ones."""
+    finished ones; with `reuse`, a run another study of the store completed (the same
+    candidate, epochs, seed and images, on the same built-in data set) is copied, not
+    trained again."""
     check_mode(compile)
     if top == 0 and (not baselines or trials or sample):
         raise ConfigError("--top 0 confirms only the --baseline models: name one (e.g. "
@@ -55,7 +58,7 @@ def confirm(study: str, *, top: int | None = None, trials: list[int] | None = No
                                  data_dir=data_dir, artifacts=artifacts, say=say,
                                  train_images=train_images, baselines=baselines,
                                  progress=progress, tta_flip=tta_flip, compile=compile,
-                                 seeds=seeds if seeds is not None else [0])
+                                 seeds=seeds if seeds is not None else [0], reuse=reuse)
     say(f"{len(results)} trial(s) of study {study!r} confirmed in all")
     return confirmed(study, storage)
 

@@ -47,6 +47,10 @@ TrainImages = Annotated[int | None, typer.Option(
 TtaFlip = Annotated[bool, typer.Option(
     help="Also measure test accuracy averaged with the mirrored image (stored as an extra; "
          "the confirmed figure stays single-view).")]
+Reuse = Annotated[bool, typer.Option(
+    help="Copy a run another study of the store completed (the same candidate, epochs, seed "
+         "and images, on the same built-in data set) instead of training it again; the copy "
+         "names that study.")]
 DrawSeed = Annotated[int, typer.Option(help="Seed of --sample's draw.")]
 Artifacts = Annotated[Path, typer.Option(help="Where checkpoints go.")]
 
@@ -57,8 +61,9 @@ def confirm_cmd(
     top: Top = None, trials: Trials = None, sample: Sample = 0, epochs: Epochs = None,
     fidelity: Fidelity = None, repeats: Repeats = 1, seeds: Seeds = None,
     baseline: Baseline = None, train_images: TrainImages = None, tta_flip: TtaFlip = False,
-    compile: Compile = "auto", storage: Storage = None, device: Device = "auto",
-    seed: DrawSeed = 0, artifacts: Artifacts = Path("studies"), data_dir: DataDir = None,
+    compile: Compile = "auto", reuse: Reuse = True, storage: Storage = None,
+    device: Device = "auto", seed: DrawSeed = 0, artifacts: Artifacts = Path("studies"),
+    data_dir: DataDir = None,
 ):
     """Retrain the study's best candidates on the whole training set and test them.
 
@@ -73,7 +78,7 @@ def confirm_cmd(
                          train_images=train_images, tta_flip=tta_flip, compile=compile,
                          storage=storage, device=device, seed=seed, artifacts=artifacts,
                          data_dir=data_dir, say=lambda m: console.print(m, markup=False),
-                         progress=True)
+                         progress=True, reuse=reuse)
     print_confirmed(result)
 
 

@@ -10,10 +10,11 @@ conditional UPDATE, so of two processes racing for a run exactly one wins.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
@@ -25,6 +26,7 @@ from dse.records import Candidate, Status
 from dse.store.connect import heartbeat
 from dse.store.tables import ConfirmRecord
 
+REUSED = "trained by study "  # the reason of a run copied from another study
 CLAIM = (undefer(ConfirmRecord.owner), undefer(ConfirmRecord.beat_at))  # load them too
 
 
@@ -62,9 +64,12 @@ def held_elsewhere(rec: ConfirmRecord, grace: float) -> bool:
 
 
 def claim(store, study: str, number: int, epochs: int, seed: int, candidate: Candidate,
-          hardware: dict, train_images: int = 0) -> ConfirmRecord | None:
+          hardware: dict, train_images: int = 0,
+          reuse: Callable[[ConfirmRecord], bool] | None = None) -> ConfirmRecord | None:
     """The run's row, claimed by this process (new, or taken over), or as it is when
-    complete; None while another live process trains it."""
+    complete; None while another live process trains it. A new run that another study of
+    the store has completed (the same candidate, epochs, seed and images) and that `reuse`
+    accepts is stored complete at once, as a copy naming that study."""
     grace = heartbeat()[1]
     now, owner = datetime.now(UTC), me()
     key = (ConfirmRecord.study_name == study, ConfirmRecord.number == number,
@@ -73,6 +78,13 @@ def claim(store, study: str, number: int, epochs: int, seed: int, candidate: Can
     try:
         with store.session() as s, s.begin():
             rec = s.scalar(select(ConfirmRecord).options(*CLAIM).where(*key))
+            done = _done_elsewhere(s, study, epochs, seed, train_images, candidate, reuse) \
+                if rec is None else None
+            if done is not None:
+                rec = _copy(done, study, number)
+                s.add(rec)
+                s.flush()
+                return rec
             if rec is None:
                 rec = ConfirmRecord(study_name=study, number=number, epochs=epochs, seed=seed,
                                     candidate=candidate.to_dict(), status=Status.RUNNING,
@@ -96,6 +108,32 @@ def claim(store, study: str, number: int, epochs: int, seed: int, candidate: Can
             return s.get(ConfirmRecord, rec.id, options=CLAIM)
     except IntegrityError:  # another process created the row first: it is theirs
         return None
+
+
+def _done_elsewhere(s, study: str, epochs: int, seed: int, train_images: int,
+                    candidate: Candidate, reuse) -> ConfirmRecord | None:
+    """A complete run of another study that trained exactly this one, if `reuse` takes it."""
+    if reuse is None:
+        return None
+    want = json.dumps(candidate.to_dict(), sort_keys=True)
+    for rec in s.scalars(select(ConfirmRecord).where(
+            ConfirmRecord.study_name != study, ConfirmRecord.status == Status.COMPLETE,
+            ConfirmRecord.epochs == epochs, ConfirmRecord.seed == seed,
+            ConfirmRecord.train_images == train_images).order_by(ConfirmRecord.id)):
+        if json.dumps(rec.candidate, sort_keys=True) == want and reuse(rec):
+            return rec
+    return None
+
+
+def _copy(done: ConfirmRecord, study: str, number: int) -> ConfirmRecord:
+    """`done` as a complete run of `study`'s trial `number`, saying where it was trained."""
+    return ConfirmRecord(
+        study_name=study, number=number, epochs=done.epochs, seed=done.seed,
+        candidate=done.candidate, status=Status.COMPLETE, train_images=done.train_images,
+        reason=f"{REUSED}{done.study_name!r} (its run {done.number}, seed {done.seed})",
+        test_accuracy=done.test_accuracy, curves=done.curves, checkpoint=done.checkpoint,
+        measurements=done.measurements, hardware=done.hardware, started_at=done.started_at,
+        finished_at=done.finished_at)
 
 
 def beat(store, rec_id: int) -> bool:
