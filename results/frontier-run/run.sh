@@ -57,6 +57,8 @@ fi
 read -r E _ < "$D/epochs.txt"
 echo "epochs: $(cat "$D/epochs.txt")"
 
+echo "$(date -u +%FT%TZ) started or continued on $(lscpu | sed -n 's/^Model name: *//p')" \
+  >> "$D/pauses.txt"
 nohup "$PY" results/long_run.py train frontier-run --model-from "$MODEL_FROM" --epochs "$E" \
   --seed 0 --threads 2 -- "${EXTRA[@]}" > /dev/null 2>&1 &
 echo "started; log: $D/train.log"
