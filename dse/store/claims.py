@@ -75,12 +75,11 @@ def claim(store, study: str, number: int, epochs: int, seed: int, candidate: Can
     key = (ConfirmRecord.study_name == study, ConfirmRecord.number == number,
            ConfirmRecord.epochs == epochs, ConfirmRecord.seed == seed,
            ConfirmRecord.train_images == train_images)
+    done = _done_elsewhere(store, study, epochs, seed, train_images, candidate, reuse)
     try:
         with store.session() as s, s.begin():
             rec = s.scalar(select(ConfirmRecord).options(*CLAIM).where(*key))
-            done = _done_elsewhere(s, study, epochs, seed, train_images, candidate, reuse) \
-                if rec is None else None
-            if done is not None:
+            if rec is None and done is not None:
                 rec = _copy(done, study, number)
                 s.add(rec)
                 s.flush()
@@ -110,19 +109,20 @@ def claim(store, study: str, number: int, epochs: int, seed: int, candidate: Can
         return None
 
 
-def _done_elsewhere(s, study: str, epochs: int, seed: int, train_images: int,
+def _done_elsewhere(store, study: str, epochs: int, seed: int, train_images: int,
                     candidate: Candidate, reuse) -> ConfirmRecord | None:
-    """A complete run of another study that trained exactly this one, if `reuse` takes it."""
+    """A complete run of another study that trained exactly this one, if `reuse` takes it
+    (read before the claim's transaction, which `reuse` may not hold open)."""
     if reuse is None:
         return None
     want = json.dumps(candidate.to_dict(), sort_keys=True)
-    for rec in s.scalars(select(ConfirmRecord).where(
+    with store.session() as s:
+        same = [rec for rec in s.scalars(select(ConfirmRecord).where(
             ConfirmRecord.study_name != study, ConfirmRecord.status == Status.COMPLETE,
             ConfirmRecord.epochs == epochs, ConfirmRecord.seed == seed,
-            ConfirmRecord.train_images == train_images).order_by(ConfirmRecord.id)):
-        if json.dumps(rec.candidate, sort_keys=True) == want and reuse(rec):
-            return rec
-    return None
+            ConfirmRecord.train_images == train_images).order_by(ConfirmRecord.id))
+            if json.dumps(rec.candidate, sort_keys=True) == want]
+    return next((rec for rec in same if reuse(rec)), None)
 
 
 def _copy(done: ConfirmRecord, study: str, number: int) -> ConfirmRecord:
