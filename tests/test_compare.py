@@ -68,6 +68,7 @@ def test_compare_reads_the_store_and_times_both_side_by_side(tmp_path):
     r = subprocess.run(args, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "30 epochs" in r.stdout and "+10.00 points" in r.stdout and "yes" in r.stdout
+    assert "81.00 ± 1.00 %" in r.stdout and "80.00 81.00 82.00" in r.stdout  # as the docs write
     out = json.loads((tmp_path / "c.json").read_text())
     assert out["epochs"] == 30 and out["accuracies"]["7"] == [0.80, 0.81, 0.82]
     lat = out["latency"]  # the same architecture twice: a ratio near 1

@@ -80,12 +80,12 @@ def _print(r: dict) -> None:
     """The seeds table, the statistics and the latency of a comparison."""
     table = Table(title=f"{r['study']}: {r['epochs']} epochs on all training images, CIFAR "
                         f"test set")
-    for col in ("model", "seeds", "test accuracy by seed", "mean ± sd"):
+    for col in ("model", "seeds", "test accuracy by seed, %", "mean ± sample sd"):
         table.add_column(col, justify="left" if col == "model" else "right")
     for i, (name, accs) in enumerate(zip((f"trial {r['trial']}", r["baseline"]),
                                          r["accuracies"].values(), strict=True)):
-        table.add_row(name, str(len(accs)), " ".join(f"{a:.2%}" for a in accs),
-                      f"{r['mean'][i]:.2%} ± {r['sd'][i] * 100:.2f}")
+        table.add_row(name, str(len(accs)), " ".join(f"{a * 100:.2f}" for a in accs),
+                      f"{r['mean'][i] * 100:.2f} ± {r['sd'][i] * 100:.2f} %")
     console.print(table)
     k = r["difference_in_pooled_sd"]
     in_sds = "every seed equal" if k is None else f"{k:.2f} pooled sds"
