@@ -6,7 +6,8 @@ D="$(cd "$(dirname "$0")" && pwd)"
 CODE="${DSE_CODE:-$(cd "$D/../.." && pwd)}"
 PY="${DSE_PYTHON:-$CODE/.venv/bin/python}"
 DATA="$(cd "${DSE_DATA_DIR:-$CODE/../shared/data}" && pwd)"
-echo "$(date -u +%FT%TZ) started or continued" >> "$D/pauses.txt"
+echo "$(date -u +%FT%TZ) started or continued on $(lscpu | sed -n 's/^Model name: *//p')" \
+  >> "$D/pauses.txt"
 cd "$CODE"  # the space by its path from here: the plan stored with the study names it
 nohup "$PY" -m dse.cli auto --space results/auto-1.24mb/space.yaml --budget 5h --workers 2 --final-epochs 20 \
   --device cpu --data-dir "$DATA" --storage "sqlite:///$D/dse.db" \
