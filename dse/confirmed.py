@@ -43,9 +43,10 @@ def trained_metrics() -> list[str]:
 
 
 def _accuracy(runs: list) -> dict:
+    """Mean test accuracy over the seeds and its sample standard deviation (as `dse compare`)."""
     accs = [r.test_accuracy for r in runs]
     out = {"seeds": len(accs), "test_accuracy": statistics.fmean(accs),
-           "test_accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0}
+           "test_accuracy_std": statistics.stdev(accs) if len(accs) > 1 else 0.0}
     for name in trained_metrics():  # older runs may lack a metric: mean over those with it
         xs = [r.measurements[name] for r in runs if name in (r.measurements or {})]
         if xs:

@@ -96,7 +96,8 @@ def test_plugin_family_metric_and_scheduler_in_a_real_study(tmp_path, data_dir):
             "--device", "cpu", "--data-dir", str(data_dir), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "conv_layers (layers), search" in r.stdout, r.stdout  # short headers, unit beside
-    assert "test accuracy (%)" in r.stdout and "final_train_loss, confirmed" in r.stdout, r.stdout
+    assert "test accuracy (%, mean ± sample sd)" in r.stdout, r.stdout
+    assert "final_train_loss, confirmed" in r.stdout, r.stdout
     run, = Store(f"sqlite:///{tmp_path}/studies/dse.db").confirmations("toy")
     assert run.measurements["final_train_loss"] == pytest.approx(run.curves[-1]["train_loss"])
     assert "accuracy" not in run.measurements  # tested on the test split: test_accuracy

@@ -92,6 +92,9 @@ def _header(metric, col: str) -> str:
     return metric.header if metric is not None else col
 
 
+_ACC = "test accuracy (%, mean ± sample sd)"
+
+
 def print_confirmed(c) -> None:
     """The confirmed trials beside their proxy figures, the baselines, the correlation."""
     from dse.report.data import format_value, metric_of  # lazy: pandas, as above
@@ -100,9 +103,9 @@ def print_confirmed(c) -> None:
                         f"test set")
     again = [f"confirmed_{k}" for k in c.objectives  # trained objectives, measured again
              if any(r.get(f"confirmed_{k}") is not None for r in c.trials)]
-    cols = ["trial", "model", *c.objectives, *again, "test accuracy (%)", "seeds", "epochs"]
+    cols = ["trial", "model", *c.objectives, *again, _ACC, "seeds", "epochs"]
     for col in cols:  # metrics by their short header: at the search's fidelity, or again
-        label = col if col in ("trial", "model", "seeds", "epochs", "test accuracy (%)") else \
+        label = col if col in ("trial", "model", "seeds", "epochs", _ACC) else \
             f"{_header(metric_of(col), col)}, " + ("confirmed" if col in again else "search")
         table.add_column(label, justify="left" if col == "model" else "right")
     for b in c.baselines:
