@@ -9,6 +9,7 @@ statistics the READMEs quote) is reproduced by `dse compare` from the store besi
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,7 @@ def test_committed_comparison_is_reproduced_from_its_store(path, tmp_path):
     each = stated if isinstance(stated, list) else [stated]  # several --trial: a list
     first = each[0]
     store = tmp_path / "dse.db"
-    shutil.copyfile(path.parent / "dse.db", store)  # the committed file stays untouched
+    shutil.copyfile(_store_of(path, first), store)  # the committed file stays untouched
     out = tmp_path / "compare.json"
     proc = subprocess.run(
         [sys.executable, "-m", "dse.cli", "compare", "--study", first["study"],
@@ -105,6 +106,15 @@ def test_committed_comparison_is_reproduced_from_its_store(path, tmp_path):
             assert s["trial"] == a["trial"]
             assert s["p_one_sided_holm"] == pytest.approx(a.get("p_one_sided_holm",
                                                                 a["p_one_sided"]), rel=1e-9)
+
+
+def _store_of(path: Path, stated: dict) -> Path:
+    """The store a comparison was made from: the relative SQLite file its command names
+    (run from its folder), else the folder's dse.db."""
+    m = re.search(r"--storage sqlite:///(\S+)", stated.get("command", ""))
+    if m and not Path(m.group(1)).is_absolute() and (path.parent / m.group(1)).is_file():
+        return path.parent / m.group(1)
+    return path.parent / "dse.db"
 
 
 def _same(stated: dict, again: dict) -> None:
