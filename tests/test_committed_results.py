@@ -109,12 +109,13 @@ def test_committed_comparison_is_reproduced_from_its_store(path, tmp_path):
 
 
 def _store_of(path: Path, stated: dict) -> Path:
-    """The store a comparison was made from: the relative SQLite file its command names
-    (run from its folder), else the folder's dse.db."""
+    """The store a comparison was made from: the SQLite file its command names (relative
+    to its folder, or to the repository root), else the folder's dse.db."""
     m = re.search(r"--storage sqlite:///(\S+)", stated.get("command", ""))
-    if m and not Path(m.group(1)).is_absolute() and (path.parent / m.group(1)).is_file():
-        return path.parent / m.group(1)
-    return path.parent / "dse.db"
+    if not m or Path(m.group(1)).is_absolute():
+        return path.parent / "dse.db"
+    here = path.parent / m.group(1)
+    return here if here.is_file() else REPO / m.group(1)
 
 
 def _same(stated: dict, again: dict) -> None:
