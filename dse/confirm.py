@@ -18,13 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 from dse import hardware, metrics
-from dse.confirmed import summaries
+from dse.confirmed import baseline_number, summaries
 from dse.data.registry import is_builtin
 from dse.errors import ConfigError, Interrupted
 from dse.paths import study_folder
 from dse.records import MEASURED, Candidate, Status
 from dse.report.data import load_study_frame, pareto_mask
-from dse.search.baselines import baseline_candidate, baseline_number
+from dse.search.baselines import baseline_candidate
 from dse.store import Store, heartbeat
 from dse.store.claims import REUSED, beating, claim
 from dse.train import load_resume, resolve_device
@@ -92,7 +92,7 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     by_trial = {int(r["trial"]): r["candidate"] for _, r in frame.iterrows()}
     jobs = [(c.trial, f"trial {c.trial} ({c.why})", Candidate.from_dict(by_trial[c.trial]))
             for c in chosen]
-    jobs += [(baseline_number(b), f"baseline {b}", baseline_candidate(b))
+    jobs += [(baseline_number(store, study, b), f"baseline {b}", baseline_candidate(b))
              for b in baselines or []]
     run = _Runner(store, study, frame.attrs.get("dataset", "cifar10"),
                   study_folder(artifacts, study) / "confirm",

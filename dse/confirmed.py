@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import statistics
+import zlib
 
 from dse import metrics
+from dse.errors import ConfigError
 from dse.records import Status
 from dse.store import Store
 
@@ -20,12 +22,38 @@ def counted(store: Store, study: str) -> list:
             if r.status == Status.COMPLETE and r.test_accuracy is not None]
 
 
+def baseline_numbers(records: list) -> dict[str, int]:
+    """Registered model name -> the negative number its first stored run has, among a
+    study's confirmation records (older versions numbered baselines by the registry's
+    order, which grows, so one variant may stand under two numbers in an old store)."""
+    out: dict[str, int] = {}
+    for r in sorted((r for r in records if r.number < 0), key=lambda r: r.id):
+        out.setdefault(r.candidate["model"].get("name", "?"), r.number)
+    return out
+
+
+def baseline_number(store: Store, study: str, name: str) -> int:
+    """The number `dse confirm --baseline name` stores its runs under in `study`: the one
+    the study already uses for that variant, else one fixed by the name alone."""
+    stored = baseline_numbers(store.confirmations(study))
+    if name in stored:
+        return stored[name]
+    number = -(1_000 + zlib.crc32(name.encode()) % 1_000_000_000)
+    if number in stored.values():  # two names with one checksum: not among dse's models
+        raise ConfigError(f"baseline {name!r} would share the number {number} with another "
+                          f"variant's runs in study {study!r}; rename the registered model.")
+    return number
+
+
 def groups(store: Store, study: str) -> dict[tuple[int, int, int], list]:
     """Counted runs by (trial number, epochs, training images; 0 = all), seeds in order.
-    Baselines have negative numbers (`dse confirm --baseline`)."""
+    Baselines have negative numbers (`dse confirm --baseline`), one per variant."""
     out: dict[tuple[int, int, int], list] = {}
-    for r in counted(store, study):
-        out.setdefault((r.number, r.epochs, r.train_images or 0), []).append(r)
+    runs = counted(store, study)
+    first = baseline_numbers(runs)
+    for r in runs:
+        number = first[r.candidate["model"].get("name", "?")] if r.number < 0 else r.number
+        out.setdefault((number, r.epochs, r.train_images or 0), []).append(r)
     return {k: sorted(v, key=lambda r: r.seed) for k, v in sorted(out.items())}
 
 

@@ -16,9 +16,12 @@ import textwrap
 import time
 
 import pytest
+from sqlalchemy import update
 
+from dse import confirmed
 from dse.confirmed import rank_correlation
 from dse.store import Store
+from dse.store.tables import ConfirmRecord
 
 pytestmark = pytest.mark.slow
 
@@ -192,6 +195,30 @@ def test_top_0_and_seeds_split_a_confirmation_between_processes(own_study, data_
             if c.train_images == 100]
     assert len(runs) == 1 and runs[0].number < 0  # the baseline (negative number) alone
     assert runs[0].seed == 3  # --seeds: exactly the seeds asked for
+
+
+def test_a_baseline_keeps_the_number_its_study_stored_it_under(own_study, data_dir):
+    """Older versions numbered a baseline by the registry's order, which grows: a seed added
+    later joins the variant's stored number, and runs split over two numbers group as one."""
+    study, db = own_study, f"sqlite:///{own_study}/studies/dse.db"
+    args = ["confirm", "--study", "conf", "--top", "0", "--baseline", "hps-06-0.5x",
+            "--epochs", "1", "--train-images", "100", "--device", "cpu",
+            "--data-dir", str(data_dir)]
+    assert dse(*args, "--seeds", "6", cwd=study).returncode == 0
+    store = Store(db)
+    first, = [c for c in store.confirmations("conf") if c.train_images == 100]
+    with store.session() as s, s.begin():  # as an older version numbered it
+        s.execute(update(ConfirmRecord).where(ConfirmRecord.id == first.id).values(number=-5))
+    r = dse(*args, "--seeds", "7", cwd=study)
+    assert r.returncode == 0, r.stderr
+    runs = [c for c in store.confirmations("conf") if c.train_images == 100]
+    assert sorted((c.seed, c.number) for c in runs) == [(6, -5), (7, -5)]
+    with store.session() as s, s.begin():  # split over two numbers, as an old store may be
+        s.execute(update(ConfirmRecord).where(ConfirmRecord.seed == 7,
+                                              ConfirmRecord.train_images == 100).values(number=-9))
+    groups = {k: [c.seed for c in v] for k, v in confirmed.groups(store, "conf").items()
+              if k[2] == 100}
+    assert groups == {(-5, 1, 100): [6, 7]}
 
 
 def test_a_run_another_study_completed_is_copied_not_trained(own_study, data_dir):

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+HEADLINE = "| result | found by dse | the papers' model, trained the same way | test |"
 
 
 def _tracked_markdown() -> list[Path]:
@@ -21,6 +22,24 @@ def _tracked_markdown() -> list[Path]:
 
 def test_readme_is_a_short_guide():
     assert len((REPO / "README.md").read_text().splitlines()) <= 200
+
+
+def _headline_rows(path: Path) -> list[str]:
+    """The rows of a page's headline results table, links to result folders written as the
+    folder's name in a code span (the docs site cannot link outside docs/)."""
+    lines = path.read_text().splitlines()
+    start = lines.index(HEADLINE)
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(re.sub(r"\(\[(results/[^\]]+)\]\(results/[^)]+/README\.md\)\)",
+                           lambda m: f"(`{m.group(1)}/`)", line))
+    return rows
+
+
+def test_the_docs_home_page_gives_the_readme_headline_results():
+    assert _headline_rows(REPO / "docs" / "index.md") == _headline_rows(REPO / "README.md")
 
 
 def test_no_markdown_file_speaks_of_sessions_or_issues():

@@ -13,7 +13,7 @@ from dataclasses import asdict
 
 import optuna
 
-from dse.models import get_entry, list_models
+from dse.models import get_entry
 from dse.models.registry import make_config, model_spec
 from dse.records import Candidate
 from dse.search.candidate import sample
@@ -101,12 +101,6 @@ def enqueue_baselines(space, study: optuna.Study, names: list[str]) -> list[tupl
             study.enqueue_trial(params, user_attrs={"baseline": name})
             out.append((name, "enqueued"))
     return out
-
-
-def baseline_number(name: str) -> int:
-    """The negative number a papers' variant is stored under among a study's confirmations."""
-
-    return -(1 + list_models().index(name))
 
 
 def baseline_candidate(name: str) -> Candidate:
