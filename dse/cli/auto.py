@@ -16,8 +16,10 @@ SearchTrials = Annotated[Int, typer.Option(min=1, help=(
 PerBin = Annotated[Int, typer.Option(min=1, help=(
     "Ladder picks per size bin [sized from the space's calibration of the search fidelity, "
     "else 8]."))]
-Images = Annotated[Int, typer.Option(min=10, help="Training images of a ladder (final) run "
-                                                  "[all 45,000 (50,000)].")]
+LadderImages = Annotated[Int, typer.Option(
+    min=10, help="Training images of a ladder run [all 45,000; 5,000 are held out].")]
+FinalImages = Annotated[Int, typer.Option(
+    min=10, help="Training images of a final run [all 50,000].")]
 Artifacts = Annotated[Path, typer.Option(help="Where studies keep their files.")]
 ProfileLatency = Annotated[bool, typer.Option(
     "--profile-latency", help="First fit a latency profile on this machine (60 networks timed "
@@ -39,10 +41,10 @@ def auto_cmd(
         help="The model to beat [default: the space's first baseline].")] = None,
     search_trials: SearchTrials = None, per_bin: PerBin = None,
     ladder_epochs: Annotated[Int, typer.Option(min=1, help="Ladder epochs [10].")] = None,
-    ladder_images: Images = None,
+    ladder_images: LadderImages = None,
     finalists: Annotated[Int, typer.Option(min=1, help="Trials confirmed [2].")] = None,
     final_epochs: Annotated[Int, typer.Option(min=1, help="Final epochs [30].")] = None,
-    final_images: Images = None,
+    final_images: FinalImages = None,
     seeds: Annotated[Int, typer.Option(min=2, max=20, help="Final seeds [3].")] = None,
     storage: Storage = None, artifacts: Artifacts = Path("studies"),
     device: Device = "auto", data_dir: DataDir = None,
