@@ -54,5 +54,6 @@ def test_the_cli_calls_the_api_for_the_journey_verbs():
     for module, verb in (("study", "api.run("), ("confirm", "api.confirm("),
                          ("compare", "api.compare_each("), ("results", "api.pareto("),
                          ("results", "api.report("), ("confirm", "api.frontier("),
-                         ("deploy", "api.export(")):
+                         ("deploy", "api.export("), ("auto", "api.auto("),
+                         ("auto", "api.auto_status(")):
         assert verb in (REPO / "dse" / "cli" / f"{module}.py").read_text(), (module, verb)

@@ -209,3 +209,49 @@ def test_profile_latency_fits_a_profile_once_and_uses_it(tmp_path, monkeypatch):
     mtime = path.stat().st_mtime
     fit_profile(plan, load_space(plan.space), tmp_path / "auto", study, said.append)
     assert path.stat().st_mtime == mtime and "at the start" in said[-1]
+
+
+def test_status_says_where_a_run_stands_and_changes_nothing(tmp_path):
+    """`--status`: the stored plan, each stage's time used and trials, the verdict; a study
+    dse auto did not start is refused in one paragraph."""
+    from dse import api
+    from dse.store import Store
+
+    (tmp_path / "tiny.yaml").write_text(SPACE)
+    args = ["auto", "--space", "tiny.yaml", "--budget", "2h", "--baseline", "hps-06-0.5x",
+            "--storage", f"sqlite:///{tmp_path}/s.db", "--status"]
+    r = dse(*args, cwd=tmp_path)
+    assert r.returncode == 2 and "no study store" in r.stderr, r.stderr  # no store at all
+    url = f"sqlite:///{tmp_path}/s.db"
+    Store(url)  # a dse store holding one study that dse auto did not start
+    optuna.create_study(study_name="plain", storage=url)
+    r = dse(*args, cwd=tmp_path)
+    assert r.returncode == 0 and "has not started" in r.stdout, r.stderr
+    plan = api.auto(str(tmp_path / "tiny.yaml"), 7200.0, baseline="hps-06-0.5x",
+                    dry_run=True, say=lambda m: None)["plan"]
+    search = optuna.create_study(study_name="tiny", storage=url,
+                                 directions=["maximize", "minimize"])
+    search.set_user_attr("auto_plan", plan)
+    search.set_user_attr("auto_search_s", 1800.0)
+    for state, values in [("COMPLETE", [0.5, 0.1]), ("COMPLETE", [0.6, 0.2]), ("PRUNED", None)]:
+        search.add_trial(optuna.trial.create_trial(
+            state=optuna.trial.TrialState[state], values=values))
+    before = (tmp_path / "s.db").read_bytes()
+    r = dse(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "search: 0.50 h of 1.00 h used; trials 2 complete, 1 pruned" in r.stdout, r.stdout
+    assert "ladder: not reached" in r.stdout and "dse auto plan for" in r.stdout
+    assert (tmp_path / "s.db").read_bytes() == before  # nothing written
+    ladder = optuna.create_study(study_name="tiny-ladder", storage=url,
+                                 directions=["maximize", "minimize"])
+    ladder.set_user_attr("auto_picks", [0, 1])
+    folder = tmp_path / "studies" / "tiny" / "auto"
+    folder.mkdir(parents=True)
+    (folder / "auto.json").write_text(json.dumps({"comparisons": [
+        {"trial": 0, "won": True, "p_one_sided_holm": 0.0123}]}))
+    r = dse(*args, cwd=tmp_path)
+    assert "ladder: 0.00 h of 0.90 h used; 2 picks, trials none yet" in r.stdout, r.stdout
+    assert "verdict: trial 0 won (Holm-adjusted p = 0.0123)" in r.stdout, r.stdout
+    r = dse(*args, "--study", "plain", cwd=tmp_path)
+    assert r.returncode == 2 and "was not started by dse auto" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr

@@ -13,6 +13,7 @@ paragraph saying what is wrong and how to fix it."""
 from __future__ import annotations
 
 from dse.api.auto import auto
+from dse.api.auto_status import auto_status
 from dse.api.compare import compare, compare_each
 from dse.api.confirm import Confirmed, confirm, confirmed
 from dse.api.data import data_check
@@ -25,7 +26,8 @@ from dse.api.study import run
 from dse.api.supernet import supernet_show, supernet_train
 from dse.api.train import evaluate, train
 
-__all__ = ["Confirmed", "auto", "Front", "compare", "compare_each", "confirm", "confirmed",
+__all__ = ["Confirmed", "auto", "auto_status", "Front", "compare", "compare_each", "confirm",
+           "confirmed",
            "count_architectures", "data_check",
            "evaluate", "example_candidate", "export", "load_space",
            "fidelity_check", "frontier", "latency", "latency_profile",

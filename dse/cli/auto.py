@@ -27,6 +27,25 @@ ProfileLatency = Annotated[bool, typer.Option(
     "latency with it.")]
 DryRun = Annotated[bool, typer.Option(
     "--dry-run", help="Print the plan and exit; nothing is trained or written.")]
+Status = Annotated[bool, typer.Option(
+    "--status", help="Say where this run stands (its stored plan, each stage's time used "
+    "and trials, the final runs stored, the verdict) and exit; nothing is trained or "
+    "written. Safe beside the running command.")]
+
+
+def _seconds(budget: str) -> float:
+    # lazy: `dse --help` loads neither torch nor optuna
+    from dse.errors import ConfigError
+    from dse.search.study import parse_duration
+
+    try:
+        return parse_duration(budget)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("--timeout", "--budget")) from None
+
+
+def _say(line: str) -> None:
+    console.print(line, markup=False, soft_wrap=True)
 
 
 @app.command("auto")
@@ -48,25 +67,24 @@ def auto_cmd(
     seeds: Annotated[Int, typer.Option(min=2, max=20, help="Final seeds [3].")] = None,
     storage: Storage = None, artifacts: Artifacts = Path("studies"),
     device: Device = "auto", data_dir: DataDir = None,
-    profile_latency: ProfileLatency = False, dry_run: DryRun = False,
+    profile_latency: ProfileLatency = False, dry_run: DryRun = False, status: Status = False,
 ):
     """Search a space, train the rule's picks longer on a validation split, confirm the
     best with seeds beside the baseline on the test set, compare (Welch, Holm) and export
     the rule's pick, all within --budget. The plan is printed first and stored with the
-    study; the same command continues it after a stop."""
+    study; the same command continues it after a stop, and with --status says where it
+    stands."""
     # lazy: `dse --help` loads neither torch nor optuna
     from dse import api
-    from dse.errors import ConfigError
-    from dse.search.study import parse_duration
 
-    try:
-        seconds = parse_duration(budget)
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("--timeout", "--budget")) from None
-    api.auto(space, seconds, workers=workers, study=study, fidelity=fidelity,
+    if status:
+        for line in api.auto_status(space, study, storage, artifacts):
+            _say(line)
+        return
+    api.auto(space, _seconds(budget), workers=workers, study=study, fidelity=fidelity,
              baseline=baseline, storage=storage, artifacts=artifacts, device=device,
              data_dir=data_dir, search_trials=search_trials, per_bin=per_bin,
              ladder_epochs=ladder_epochs, ladder_images=ladder_images, finalists=finalists,
              final_epochs=final_epochs, final_images=final_images, seeds=seeds,
              profile_latency=60 if profile_latency else None, dry_run=dry_run,
-             say=lambda m: console.print(m, markup=False, soft_wrap=True))
+             say=_say)
