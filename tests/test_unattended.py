@@ -76,6 +76,8 @@ def test_the_ladder_trains_the_rule_s_picks_and_the_final_stage_its_finalists(ru
     search = {t.number: t for t in optuna.load_study(study_name=plan.study,
                                                      storage=storage).trials}
     ladder = optuna.load_study(study_name=plan.ladder_study, storage=storage)
+    if "auto_picks" not in ladder.user_attrs:
+        pytest.skip("the run is choosing its ladder's picks")
     picks = ladder.user_attrs["auto_picks"]
     assert picks == ladder_order(load_study_frame(plan.study, url), plan)
     for t in ladder.trials:  # each a pick, with its search trial's parameters
