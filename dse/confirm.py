@@ -92,8 +92,7 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     by_trial = {int(r["trial"]): r["candidate"] for _, r in frame.iterrows()}
     jobs = [(c.trial, f"trial {c.trial} ({c.why})", Candidate.from_dict(by_trial[c.trial]))
             for c in chosen]
-    jobs += [(baseline_number(store, study, b), f"baseline {b}", baseline_candidate(b))
-             for b in baselines or []]
+    jobs += [(None, f"baseline {b}", baseline_candidate(b)) for b in baselines or []]
     run = _Runner(store, study, frame.attrs.get("dataset", "cifar10"),
                   study_folder(artifacts, study) / "confirm",
                   hardware.describe(resolve_device(device)), device, data_dir, train_images,
@@ -101,7 +100,9 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     elsewhere = []
     for k, (number, label, cand) in enumerate(jobs, 1):
         for seed in seeds if seeds is not None else range(repeats):
-            args = (f"[{k}/{len(jobs)}] {label} seed {seed}", number, cand, epochs, seed)
+            n = number if number is not None else baseline_number(  # a baseline
+                store, study, cand.model["name"], epochs, seed, train_images or 0)
+            args = (f"[{k}/{len(jobs)}] {label} seed {seed}", n, cand, epochs, seed)
             if not run(*args):
                 elsewhere.append(args)
     _wait_for(run, elsewhere, say)

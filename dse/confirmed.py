@@ -32,10 +32,17 @@ def baseline_numbers(records: list) -> dict[str, int]:
     return out
 
 
-def baseline_number(store: Store, study: str, name: str) -> int:
-    """The number `dse confirm --baseline name` stores its runs under in `study`: the one
-    the study already uses for that variant, else one fixed by the name alone."""
-    stored = baseline_numbers(store.confirmations(study))
+def baseline_number(store: Store, study: str, name: str, epochs: int, seed: int,
+                    train_images: int = 0) -> int:
+    """The number `dse confirm --baseline name` stores a run under in `study`: the number
+    of that very run where it is stored, else the one the study uses for the variant, else
+    one fixed by the name alone."""
+    records = store.confirmations(study)
+    for r in records:
+        if r.number < 0 and r.candidate["model"].get("name") == name and (
+                r.epochs, r.seed, r.train_images or 0) == (epochs, seed, train_images):
+            return r.number
+    stored = baseline_numbers(records)
     if name in stored:
         return stored[name]
     number = -(1_000 + zlib.crc32(name.encode()) % 1_000_000_000)

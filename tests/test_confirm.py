@@ -123,7 +123,7 @@ def test_confirm_resumes_after_an_interruption_and_reports(own_study, data_dir):
     assert r.returncode == 0, r.stderr
     md = (study / "results" / "frontier.md").read_text()
     accs = [c.test_accuracy for c in runs if c.number < 0]  # as stored (fractions)
-    assert f"{statistics.fmean(accs) * 100:.2f} ± {statistics.pstdev(accs) * 100:.2f}" in md
+    assert f"{statistics.fmean(accs) * 100:.2f} ± {statistics.stdev(accs) * 100:.2f}" in md
     assert "`hps-06-0.5x` | papers' model, trained by dse" in md and "| 0.370 |" in md
     assert "2,000" in md and "HPS-21-1x-v3" in md  # training images; the published rows
 
@@ -219,6 +219,9 @@ def test_a_baseline_keeps_the_number_its_study_stored_it_under(own_study, data_d
     groups = {k: [c.seed for c in v] for k, v in confirmed.groups(store, "conf").items()
               if k[2] == 100}
     assert groups == {(-5, 1, 100): [6, 7]}
+    again = dse(*args, "--seeds", "6,7", cwd=study)  # each run found where it is stored
+    assert again.returncode == 0 and again.stdout.count("already confirmed") == 2, again.stdout
+    assert "training 1 epochs" not in again.stdout
 
 
 def test_a_run_another_study_completed_is_copied_not_trained(own_study, data_dir):
