@@ -10,10 +10,12 @@ import pytest
 
 from dse.constraints import Constraint
 from dse.errors import ConfigError
+from dse.report.data import load_study_frame, origin
 from dse.search.baselines import baseline_params, enqueue_baselines
 from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck, FeasibleSampler, make_sampler
 from dse.search.space import load_space
+from dse.search.warmstart import FEASIBLE_START
 from tests.test_study import dse
 
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -193,3 +195,21 @@ def test_workers_starting_together_enqueue_the_start_and_baselines_once(tmp_path
     space = load_space("hps_cifar10").model_copy(update={
         "constraints": [Constraint.parse("size_mb <= 0.5")]})
     assert names.count(None) == first_generation(space, None)  # one feasible start, not four
+    frame = load_study_frame("race", f"sqlite:///{tmp_path}/dse.db")
+    assert set(frame["origin"]) == {"baseline", "feasible start"}  # marked as dse's own
+    assert list(frame["origin"] == "baseline") == [bool(n) for n in names]
+
+
+def test_a_trial_s_origin_tells_dse_s_own_from_hand_enqueued_and_sampled():
+    def made(user=None, system=None):
+        return origin(optuna.trial.create_trial(value=1.0, user_attrs=user or {},
+                                                system_attrs=system or {}))
+
+    fixed = {"fixed_params": {"width": 0.5}}
+    assert made({"baseline": "hps-06-0.5x"}, fixed) == "baseline"
+    assert made({"origin": FEASIBLE_START}, fixed) == "feasible start"
+    assert made({"from_trial": 28}, fixed) == "trial 28"
+    assert made({}, fixed) == "enqueued"  # by hand (or a start stored before the marker)
+    assert made({}, {**fixed, "failed_trial": 3}) == "enqueued"  # a hand one, run again
+    assert made({}, {"failed_trial": 3}) == "retry of trial 3"
+    assert made() == "sampled"

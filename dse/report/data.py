@@ -9,6 +9,7 @@ from dse import metrics, pareto
 from dse.confirmed import baselines, headlines, rank_correlation
 from dse.errors import ConfigError
 from dse.records import CURVE_FIELDS, Status
+from dse.search.warmstart import FEASIBLE_START
 from dse.store import Store, status_of
 from dse.train.recipe import describe_recipe
 
@@ -51,6 +52,24 @@ def recipe(candidate: dict) -> str:
     return describe_recipe(candidate)
 
 
+def origin(trial: optuna.trial.FrozenTrial) -> str:
+    """How a trial came to be: `baseline`, `feasible start`, `trial N` (a ladder's pick of
+    search trial N), `enqueued` (parameters fixed by hand, or a feasible start stored before
+    dse marked them), `retry of trial N` (a dead worker's trial run again) or `sampled`."""
+    attrs = trial.user_attrs
+    if attrs.get("baseline"):
+        return "baseline"
+    if "from_trial" in attrs:
+        return f"trial {attrs['from_trial']}"
+    if attrs.get("origin") == FEASIBLE_START:
+        return FEASIBLE_START
+    if "fixed_params" in trial.system_attrs:
+        return "enqueued"
+    if "failed_trial" in trial.system_attrs:
+        return f"retry of trial {trial.system_attrs['failed_trial']}"
+    return "sampled"
+
+
 def _baseline_prefix(name: str | None) -> str:
     return f"baseline {name}: " if name else ""
 
@@ -73,7 +92,7 @@ def load_study_frame(name: str, storage: str | None = None,
         row = {"trial": t.number, "state": t.state.name.lower(), "status": status,
                "model": _baseline_prefix(t.user_attrs.get("baseline"))
                + summary(cand, t.user_attrs.get("summary")), "recipe": recipe(cand),
-               "baseline": t.user_attrs.get("baseline"),
+               "baseline": t.user_attrs.get("baseline"), "origin": origin(t),
                **{k: meas.get(k) for k in metrics.names()},
                **{k: v for k, v in meas.items() if isinstance(v, int | float)
                   and not isinstance(v, bool)},
@@ -84,7 +103,8 @@ def load_study_frame(name: str, storage: str | None = None,
                "reused_from": number_of.get(rec.reused_from) if rec else None,
                "dse_id": rec.id if rec else None, "candidate": cand}
         rows.append(row)
-    columns = ["trial", "state", "status", "model", "recipe", "baseline", *metrics.names(),
+    columns = ["trial", "state", "status", "model", "recipe", "baseline", "origin",
+               *metrics.names(),
                "feasible", "duration_s", "finished", "reason", "checkpoint", "reused_from",
                "dse_id", "candidate"]
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)

@@ -13,6 +13,9 @@ from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck
 from dse.search.samplers import first_generation
 
+#: the user attribute `origin` of an enqueued feasible-start trial (`dse show` lists it)
+FEASIBLE_START = "feasible start"
+
 
 def feasible_candidates(space, count: int, seed: int, max_draws: int | None = None
                         ) -> list[dict]:
@@ -50,5 +53,5 @@ def enqueue_feasible_start(space, study: optuna.Study, n_trials: int | None, see
         return 0
     params = feasible_candidates(space, start_count(space, n_trials), seed)
     for p in params:
-        study.enqueue_trial(p, skip_if_exists=True)
+        study.enqueue_trial(p, user_attrs={"origin": FEASIBLE_START}, skip_if_exists=True)
     return len(params)
