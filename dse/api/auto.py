@@ -57,6 +57,7 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
             if line:
                 say(line)
         return {"plan": plan.model_dump()}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # dse says what it continues
     store = Store(storage)
     search = optuna.create_study(study_name=plan.study, storage=store.optuna,
                                  directions=sp.directions, load_if_exists=True)
