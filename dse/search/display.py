@@ -182,9 +182,10 @@ def _with_unit(name: str, value: float) -> str:
 
 
 def _duration(seconds: float) -> str:
+    """`45s`, `12m05s`, `1h51m`: one form per scale, as a log is read."""
     seconds = int(seconds)
-    if seconds < 120:
+    if seconds < 60:
         return f"{seconds}s"
-    if seconds < 7200:
+    if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
