@@ -69,6 +69,9 @@ def choose(frame: pd.DataFrame, top: int | None = None, trials: list[int] | None
     return chosen
 
 
+_WHY = {"front": " (on the front)", "asked": "", "sample": " (a random non-front trial)"}
+
+
 def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
             storage: str | None = None, device: str = "auto", data_dir=None,
             artifacts: Path = Path("studies"), say=print, progress: bool = False,
@@ -90,7 +93,7 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     store = Store(storage)
     frame = load_study_frame(study, store=store)
     by_trial = {int(r["trial"]): r["candidate"] for _, r in frame.iterrows()}
-    jobs = [(c.trial, f"trial {c.trial} ({c.why})", Candidate.from_dict(by_trial[c.trial]))
+    jobs = [(c.trial, f"trial {c.trial}{_WHY[c.why]}", Candidate.from_dict(by_trial[c.trial]))
             for c in chosen]
     jobs += [(None, f"baseline {b}", baseline_candidate(b)) for b in baselines or []]
     run = _Runner(store, study, frame.attrs.get("dataset", "cifar10"),

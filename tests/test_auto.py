@@ -56,6 +56,8 @@ def test_auto_searches_picks_by_rule_confirms_compares_and_exports(data_dir, tmp
     finals = 2 * (1 + len(json.loads((tmp_path / "studies" / "tiny" / "auto" / "auto.json"
                                       ).read_text())["finalists"]))
     assert f"final: {finals} runs shared out over 2 single-threaded processes" in r.stdout
+    assert f"final: {finals}/{finals} runs stored" in r.stdout  # progress as runs end
+    assert "confirmed on the whole training set" not in r.stdout  # no table per run
     out = json.loads((tmp_path / "studies" / "tiny" / "auto" / "auto.json").read_text())
     assert 1 <= len(out["finalists"]) <= 2 and out["exported"] == out["finalists"][0]
     for s in out["comparisons"]:

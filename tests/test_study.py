@@ -12,7 +12,7 @@ import optuna
 import pytest
 
 from dse.records import MEASURED
-from dse.search.display import _duration
+from dse.search.display import duration
 from dse.store import Store
 
 
@@ -385,5 +385,5 @@ def test_workers_auto_is_one_per_core_unless_a_metric_is_timed():
 
 
 def test_progress_durations_read_one_way_per_scale():
-    assert [_duration(s) for s in (59, 60, 725, 3599, 3600, 6689, 9000)] == \
+    assert [duration(s) for s in (59, 60, 725, 3599, 3600, 6689, 9000)] == \
         ["59s", "1m00s", "12m05s", "59m59s", "1h00m", "1h51m", "2h30m"]

@@ -4,6 +4,7 @@ this process or shared out over single-threaded `dse confirm` processes."""
 from __future__ import annotations
 
 import math
+import time
 
 from dse.api.auto_plan import AutoPlan
 from dse.api.confirm import confirm
@@ -11,6 +12,7 @@ from dse.errors import ConfigError
 from dse.metrics import MeasureContext, get_metric, measure_one
 from dse.models import create
 from dse.report.data import load_study_frame
+from dse.search.display import duration
 from dse.search.workers import run_children
 
 
@@ -38,8 +40,15 @@ def final_stage(plan: AutoPlan, chosen: list[int], say, common: dict) -> None:
         least[0][0] += cost
         least[1].append((trial, seed))
     say(f"final: {len(runs)} runs shared out over {plan.workers} single-threaded processes")
+    t0, done = time.monotonic(), [0]
+
+    def ended(args: list[str], code: int) -> None:
+        done[0] += code == 0
+        say(f"final: {done[0]}/{len(runs)} runs stored, {duration(time.monotonic() - t0)} "
+            f"elapsed" if code == 0 else f"final: a run ended with exit code {code}")
+
     code = run_children([[_confirm_args(plan, t, s, common) for t, s in share]
-                         for _, share in loads if share], 1, say)
+                         for _, share in loads if share], 1, say, ended)
     if code:
         raise ConfigError(f"a final confirmation process ended with exit code {code}; run "
                           f"the same dse auto command again to continue.")
@@ -50,7 +59,7 @@ def _confirm_args(plan: AutoPlan, trial: int | None, seed: int, common: dict) ->
     who = ["--top", "0", "--baseline", plan.baseline] if trial is None else [
         "--trials", str(trial)]
     args = ["confirm", "--study", plan.ladder_study, *who, "--epochs", str(plan.final_epochs),
-            "--seeds", str(seed), "--device", str(common["device"]),
+            "--seeds", str(seed), "--no-summary", "--device", str(common["device"]),
             "--artifacts", str(common["artifacts"])]
     if plan.final_images:
         args += ["--train-images", str(plan.final_images)]

@@ -47,6 +47,9 @@ TrainImages = Annotated[int | None, typer.Option(
 TtaFlip = Annotated[bool, typer.Option(
     help="Also measure test accuracy averaged with the mirrored image (stored as an extra; "
          "the confirmed figure stays single-view).")]
+Summary = Annotated[bool, typer.Option(
+    help="End with the table of the study's confirmations (--no-summary: only the runs' "
+         "own lines, as `dse auto` runs its final confirmations).")]
 Reuse = Annotated[bool, typer.Option(
     help="Copy a run another study of the store completed (the same candidate, epochs, seed "
          "and images, on the same built-in data set) instead of training it again; the copy "
@@ -63,7 +66,7 @@ def confirm_cmd(
     baseline: Baseline = None, train_images: TrainImages = None, tta_flip: TtaFlip = False,
     compile: Compile = "auto", reuse: Reuse = True, storage: Storage = None,
     device: Device = "auto", seed: DrawSeed = 0, artifacts: Artifacts = Path("studies"),
-    data_dir: DataDir = None,
+    data_dir: DataDir = None, summary: Summary = True,
 ):
     """Retrain the study's best candidates on the whole training set and test them.
 
@@ -79,7 +82,8 @@ def confirm_cmd(
                          storage=storage, device=device, seed=seed, artifacts=artifacts,
                          data_dir=data_dir, say=lambda m: console.print(m, markup=False),
                          progress=True, reuse=reuse)
-    print_confirmed(result)
+    if summary:
+        print_confirmed(result)
 
 
 def _count(value) -> str:

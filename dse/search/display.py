@@ -98,10 +98,10 @@ class PlainDisplay:
         elapsed = time.monotonic() - self.start
         left = "?"
         if self.n_trials and self.done:
-            left = _duration(elapsed / self.done * (self.n_trials - self.done))
+            left = duration(elapsed / self.done * (self.n_trials - self.done))
         if self.timeout:
-            left = "<= " + _duration(max(0.0, self.timeout - elapsed))
-        return (f"{self.done}/{self.n_trials or '∞'} trials this run, {_duration(elapsed)} "
+            left = "<= " + duration(max(0.0, self.timeout - elapsed))
+        return (f"{self.done}/{self.n_trials or '∞'} trials this run, {duration(elapsed)} "
                 f"elapsed, time left {left}")
 
 
@@ -156,7 +156,7 @@ class LiveDisplay(PlainDisplay):
                 line += f" | epoch {c['epoch']}/{self.epochs} done, val_acc {c['val_acc']:.3f}"
             else:
                 line += " | measuring the architecture"
-            line += f" | {_duration(time.monotonic() - c['t0'])}"
+            line += f" | {duration(time.monotonic() - c['t0'])}"
             parts.append(Text(line, no_wrap=True, overflow="ellipsis", style="cyan"))
         objectives = self.study.user_attrs.get("objectives", [])
         front = Table(title="current Pareto front", show_lines=False)
@@ -181,7 +181,7 @@ def _with_unit(name: str, value: float) -> str:
     return m.format(value) + ("%" if m.unit == "%" else f" {m.unit}" if m.unit else "")
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """`45s`, `12m05s`, `1h51m`: one form per scale, as a log is read."""
     seconds = int(seconds)
     if seconds < 60:

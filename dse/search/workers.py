@@ -66,10 +66,11 @@ def run_workers(base: list[str], trials: int | None, workers: int, threads: int,
                         threads, say)
 
 
-def run_children(workers: list[list[list[str]]], threads: int, say) -> int:
+def run_children(workers: list[list[list[str]]], threads: int, say, ended=None) -> int:
     """Run, for each worker, its `dse` command lines one after another in processes with
     `threads` torch threads, all workers at the same time; relay their lines prefixed
     `[wK]`; return the worst exit code (a worker stops at its first failing command).
+    `ended(args, code)`, if given, is called as each command ends.
     Ctrl-C or SIGTERM is passed on to every running child, which ends its current work."""
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     interrupts.install()  # `kill -INT` reaches a `dse run --workers N &` as Ctrl-C would
@@ -89,6 +90,8 @@ def run_children(workers: list[list[list[str]]], threads: int, say) -> int:
             for line in proc.stdout:
                 say(f"[w{k}] {line.rstrip()}")
             codes[k] = proc.wait()
+            if ended is not None:
+                ended(args, codes[k])
             if codes[k]:
                 return
 
