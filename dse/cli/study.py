@@ -67,7 +67,7 @@ def run_cmd(
     from optuna.trial import TrialState
 
     waiting = sum(t.state == TrialState.WAITING for t in result.trials)
-    queued = f" ({waiting} queued for the next run)" if waiting else ""
+    queued = f" ({waiting} waiting in its queue)" if waiting else ""
     console.print(f"study {result.study_name!r}: {finished} finished trials{queued} in the "
                   f"store; `dse pareto --study {result.study_name}` shows the front.",
                   soft_wrap=True)
