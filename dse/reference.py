@@ -22,8 +22,10 @@ def published_rows() -> tuple[dict, ...]:
 
 
 def published(dataset: str) -> list[dict]:
-    """The 2022 journal's table for `dataset` (the most complete published set)."""
-    return [r for r in published_rows() if r["source"] == TABLE[dataset]]
+    """The 2022 journal's table for `dataset` (the most complete published set); none for
+    a data set the papers did not train on (a user's own)."""
+    source = TABLE.get(dataset)
+    return [r for r in published_rows() if r["source"] == source] if source else []
 
 
 def lookup(paper_name: str | None, dataset: str) -> dict | None:

@@ -115,6 +115,26 @@ def test_a_study_on_your_data_runs_to_the_device(own, tmp_path, kind, channels, 
     assert "20 frames" in r.stdout, r.stdout
 
 
+def test_dse_auto_runs_on_your_data_with_its_own_held_out_images(own, tmp_path):
+    """The ladder validates on the search fidelity's held-out images (300 of the npz's
+    1,500), not CIFAR's 5,000, and the journey ends in a compared, exported model."""
+    space = SPACE.format(spec=own["npz"]).replace("default_fidelity: smoke", (
+        "  learns: {epochs: 4, train_images: 1000, val_size: 300, latency_repeats: 2}\n"
+        "default_fidelity: learns"))  # enough to learn above chance: a trial to pick
+    (tmp_path / "mine.yaml").write_text(space)
+    r = dse("auto", "--space", "mine.yaml", "--budget", "10m", "--search-trials", "2",
+            "--per-bin", "1", "--ladder-epochs", "3", "--ladder-images", "1000",
+            "--finalists", "1", "--final-epochs", "2", "--final-images", "1000", "--seeds", "2",
+            "--device", "cpu", cwd=tmp_path, cache=own["cache"])
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    assert "1,000 images of the training split less 300 held-out ones" in r.stdout
+    out = json.loads((tmp_path / "studies" / "mine" / "auto" / "auto.json").read_text())
+    assert out["comparisons"][0]["baseline"] == "hps-06-0.5x"
+    card = json.loads((tmp_path / "studies" / "mine" / "auto" /
+                       f"trial-{out['exported']}.onnx.card.json").read_text())
+    assert card["input"]["shape"] == ["batch", 1, 28, 28]
+
+
 def test_decoded_folders_are_cached_and_a_changed_folder_is_read_again(own, tmp_path):
     from dse.data.sources import FolderOptions, ImageFolder
 

@@ -169,7 +169,7 @@ def _ladder_space(space: str, plan: AutoPlan, folder: Path) -> Path:
     """The space with the ladder's fidelity added, written beside the study's files."""
     raw = read_space_mapping(resolve_space_path(space))
     raw.setdefault("fidelities", {})["auto-ladder"] = {
-        "epochs": plan.ladder_epochs, "val_images": 5000,
+        "epochs": plan.ladder_epochs, "val_size": plan.val_size,
         **({"train_images": plan.ladder_images} if plan.ladder_images else {})}
     raw["default_fidelity"] = "auto-ladder"
     folder.mkdir(parents=True, exist_ok=True)

@@ -29,14 +29,15 @@ class AutoPlan(BaseModel):
     search_trials: int | None = Field(default=None, ge=1)  # the search also ends at this many
     ladder_s: float  # plus what the search leaves of its time
     ladder_epochs: int = Field(default=10, ge=1)
-    ladder_images: int | None = None  # training images of a ladder run (None: all 45,000)
+    ladder_images: int | None = None  # training images of a ladder run (None: all)
+    val_size: int = Field(default=5000, ge=10)  # held out for the ladder (search fidelity's)
     per_bin: int | None = Field(default=None, ge=1)  # None: sized from ladder_tau per bin
     ladder_tau: float | None = None  # the search fidelity's calibrated Kendall (better half)
     ladder_chance: float = Field(default=0.8, gt=0, lt=1)
     bins: int = Field(default=3, ge=1)
     finalists: int = Field(default=2, ge=1)
     final_epochs: int = Field(default=30, ge=1)
-    final_images: int | None = None  # training images of a final run (None: all 50,000)
+    final_images: int | None = None  # training images of a final run (None: all)
     seeds: int = Field(default=3, ge=2)
     baseline: str
     alpha: float = 0.05
@@ -60,12 +61,12 @@ class AutoPlan(BaseModel):
             f"  2. ladder {self.ladder_s / h:.2f} h and what the search left of its time: "
             f"the {self._per_bin_words()} best feasible trials by validation accuracy in "
             f"each of {self.bins} size bins (round-robin over the bins), trained "
-            f"{self.ladder_epochs} epochs on "
-            f"{self.ladder_images or 'all 45,000'} training images and validated on up to "
-            f"5,000 held-out ones, in study {self.ladder_study!r}, until the time is spent",
+            f"{self.ladder_epochs} epochs on {_images(self.ladder_images)} of the training "
+            f"split less {self.val_size:,} held-out ones and validated on those, in study "
+            f"{self.ladder_study!r}, until the time is spent",
             f"  3. final: the {self.finalists} best ladder trials by validation accuracy and "
             f"{self.baseline}, {self.final_epochs} epochs x seeds 0-{self.seeds - 1} on "
-            f"{self.final_images or 'all 50,000'} training images, test set",
+            f"{_images(self.final_images)} of the training split, test set",
             f"  4. compare each finalist with {self.baseline}: Welch one-sided, Holm-adjusted "
             f"over the {self.finalists}; won if the adjusted p < {self.alpha:g} and the lead "
             f"exceeds twice the pooled sd",
@@ -90,6 +91,10 @@ class AutoPlan(BaseModel):
         if self.ladder_tau is None:
             return DEFAULT_PER_BIN
         return ladder_size(self.ladder_tau, pool, self.ladder_chance)
+
+
+def _images(count: int | None) -> str:
+    return f"{count:,} images" if count else "all images"
 
 
 DEFAULT_PER_BIN = 8  # without a calibration of the search fidelity
@@ -136,6 +141,7 @@ def make_plan(space, space_ref: str, budget_s: float, workers: int, study: str |
     search = fidelity or space.default_fidelity
     if options.get("search_trials") is None and space.fidelities[search].oneshot is not None:
         options["search_trials"] = ONESHOT_TRIALS
+    options.setdefault("val_size", space.fidelities[search].val_size)
     return AutoPlan(space=space_ref, study=study or space.study, budget_s=budget_s,
                     workers=workers, search_fidelity=search,
                     search_s=budget_s * SHARES["search"], ladder_s=budget_s * SHARES["ladder"],

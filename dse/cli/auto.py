@@ -17,9 +17,11 @@ PerBin = Annotated[Int, typer.Option(min=1, help=(
     "Ladder picks per size bin [sized from the space's calibration of the search fidelity, "
     "else 8]."))]
 LadderImages = Annotated[Int, typer.Option(
-    min=10, help="Training images of a ladder run [all 45,000; 5,000 are held out].")]
+    min=10, help="Training images of a ladder run [all of the training split less the "
+                 "search fidelity's held-out validation images: 45,000 of CIFAR's].")]
 FinalImages = Annotated[Int, typer.Option(
-    min=10, help="Training images of a final run [all 50,000].")]
+    min=10, help="Training images of a final run [the whole training split: 50,000 of "
+                 "CIFAR's].")]
 Artifacts = Annotated[Path, typer.Option(help="Where studies keep their files.")]
 ProfileLatency = Annotated[bool, typer.Option(
     "--profile-latency", help="First fit a latency profile on this machine (60 networks timed "
