@@ -239,3 +239,11 @@ def test_labels_are_readable_and_a_diverged_run_is_marked(study_dir, browser):
     assert errors == []
     page.screenshot(path=str(ARTIFACTS / "report-diverged-trial.png"), full_page=True)
     page.close()
+
+
+def test_frontier_on_your_own_data_names_no_cifar_counts_or_papers():
+    from dse.report.frontier import frontier_markdown  # the page, without a store
+
+    md = frontier_markdown([], "npz:sensor.npz")
+    assert "(all = the whole training split)" in md and "Published" not in md
+    assert "(50,000 = the whole training split)" in frontier_markdown([], "cifar10")
