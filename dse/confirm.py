@@ -10,6 +10,7 @@ remaining runs are held by others waits for them, so it returns when all are sto
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from dse import hardware, metrics
 from dse.confirmed import baseline_number, summaries
 from dse.data.registry import is_builtin
 from dse.errors import ConfigError, Interrupted
+from dse.fileio import atomic_write_text
 from dse.paths import study_folder
 from dse.records import MEASURED, Candidate, Status
 from dse.report.data import load_study_frame, pareto_mask
@@ -112,6 +114,46 @@ def confirm(study: str, chosen: list[Choice], epochs: int, repeats: int = 1,
     return summaries(store, study)
 
 
+def run_folder(number: int, cand: Candidate, epochs: int, seed: int,
+               train_images: int | None) -> str:
+    """The folder name of one confirmation run under `<study>/confirm/`."""
+    tag = f"-n{train_images}" if train_images else ""
+    name = f"trial-{number:05d}" if number >= 0 else f"baseline-{cand.model['name']}"
+    return f"{name}-e{epochs}-s{seed}{tag}"
+
+
+REBUILT = "rebuilt.json"  # beside a checkpoint trained again by `rebuild`
+
+
+def rebuild(rec, dataset: str, folder: Path, device: str = "auto", data_dir=None,
+            say=print, compile: str = "auto") -> Path:
+    """Train the stored confirmation run `rec` again, here, for its checkpoint alone (the
+    one it recorded is on another machine): the same candidate, epochs, seed and images,
+    into `folder` (a study's confirm folder); resumes after a stop. The store is not
+    touched, its figures stay the comparison's; this run's test accuracy goes to
+    rebuilt.json beside the checkpoint. Returns the checkpoint."""
+    cand = Candidate.from_dict(rec.candidate)
+    out = folder / run_folder(rec.number, cand, rec.epochs, rec.seed, rec.train_images)
+    if (out / REBUILT).is_file() and (out / "checkpoint.pt").is_file():
+        return out / "checkpoint.pt"
+    resume = load_resume(out / "resume.pt")
+    say(f"trial {rec.number} seed {rec.seed}: its checkpoint is not on this machine; training "
+        f"it again here ({rec.epochs} epochs{', continuing' if resume else ''}), the stored "
+        f"figures unchanged")
+    result = run_training(cand.at(f"{rec.epochs} epochs", rec.seed), rec.epochs, DataPlan(
+        dataset, val_size=0, subset=rec.train_images or None, seed=rec.seed), out, device,
+        data_dir, resumable=True, resume=resume, test=False, latency_repeats=10,
+        compile=compile, say=say)
+    atomic_write_text(json.dumps({"trial": rec.number, "seed": rec.seed,
+                                  "epochs": rec.epochs, "train_images": rec.train_images,
+                                  "test_accuracy": result.test_accuracy,
+                                  "stored_test_accuracy": rec.test_accuracy}), out / REBUILT)
+    (out / "resume.pt").unlink(missing_ok=True)
+    say(f"    test accuracy {result.test_accuracy:.2%} after {rec.epochs} epochs (the stored "
+        f"run: {rec.test_accuracy:.2%})")
+    return out / "checkpoint.pt"
+
+
 def _wait_for(run: _Runner, elsewhere: list[tuple], say) -> None:
     """Wait until the runs other processes hold are stored, taking over any whose owner
     stops beating."""
@@ -172,9 +214,7 @@ class _Runner:
 
     def _train(self, rec, label: str, number: int, cand: Candidate, epochs: int, seed: int
                ) -> None:
-        tag = f"-n{self.train_images}" if self.train_images else ""
-        name = f"trial-{number:05d}" if number >= 0 else f"baseline-{cand.model['name']}"
-        out = self.folder / f"{name}-e{epochs}-s{seed}{tag}"
+        out = self.folder / run_folder(number, cand, epochs, seed, self.train_images)
         resume = load_resume(out / "resume.pt")
         done = len(resume["history"]) if resume else 0
         images = f"{self.train_images:,} training images" if self.train_images else \

@@ -49,6 +49,9 @@ class EpochRow(TypedDict):
     val_acc_flip: NotRequired[float]  # with test-time flip averaging (tta_flip)
 
 
+#: the user attribute `origin` of an enqueued feasible-start trial (`dse show` lists it)
+FEASIBLE_START = "feasible start"
+
 EPOCH_FIELDS = tuple(k for k in EpochRow.__annotations__ if k != "val_acc_flip")  # stored
 CURVE_FIELDS = ("epoch", "train_loss", "val_loss", "train_acc", "val_acc", "epoch_s")  # shown
 

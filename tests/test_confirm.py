@@ -291,3 +291,34 @@ def test_frontier_names_every_machine_a_group_of_runs_used():
     both = "AMD EPYC (cpu, 1 thread(s)); Intel Xeon (cpu, 1 thread(s))"
     assert _hardware([amd, intel, amd]) == both
     assert _hardware([]) == "-" and _hardware({}) == "-"
+
+
+def test_an_export_whose_checkpoint_is_on_another_machine_trains_it_again(own_study, data_dir):
+    """A store carried to a new machine without its confirm folder (a stop continued
+    elsewhere, a shared PostgreSQL store): `dse export --confirmed` says so and how to fix
+    it, exit 2, nothing written; with --rebuild it trains the lowest seed again here, the
+    card says so, the stored figures stay; a second export reuses that checkpoint."""
+    study = own_study
+    args = ["--study", "conf", "--trials", "0", "--epochs", "1", "--train-images", "300",
+            "--device", "cpu", "--data-dir", str(data_dir)]
+    assert dse("confirm", *args[:-4], "--seeds", "0,1", *args[-4:], cwd=study).returncode == 0
+    store = Store(f"sqlite:///{study}/studies/dse.db")
+    before = sorted((c.seed, c.test_accuracy) for c in store.confirmations("conf"))
+    shutil.move(study / "studies" / "conf" / "confirm", study / "elsewhere")
+    export = ["export", "--study", "conf", "--trial", "0", "--confirmed", "--out", "m.onnx",
+              "--data-dir", str(data_dir)]
+    r = dse(*export, cwd=study)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "not on this machine" in r.stderr and "--rebuild" in r.stderr, r.stderr
+    assert not (study / "m.onnx").exists()
+    r = dse(*export, "--rebuild", "--device", "cpu", cwd=study)
+    assert r.returncode == 0, r.stderr
+    assert "training it again here" in r.stderr, r.stderr
+    card = json.loads((study / "m.onnx.card.json").read_text())
+    assert "seed 0" in card["training"] and "trained again on this machine" in card["training"]
+    rebuilt = json.loads(next((study / "studies" / "conf" / "confirm").glob(
+        "trial-00000-e1-s0-n300/rebuilt.json")).read_text())
+    assert rebuilt["stored_test_accuracy"] == dict(before)[0]
+    assert sorted((c.seed, c.test_accuracy) for c in store.confirmations("conf")) == before
+    r = dse(*export, cwd=study)  # without --rebuild: the checkpoint trained here is used
+    assert r.returncode == 0 and "training it again" not in r.stderr, r.stderr

@@ -119,15 +119,15 @@ def test_dse_auto_runs_on_your_data_with_its_own_held_out_images(own, tmp_path):
     """The ladder validates on the search fidelity's held-out images (300 of the npz's
     1,500), not CIFAR's 5,000, and the journey ends in a compared, exported model."""
     space = SPACE.format(spec=own["npz"]).replace("default_fidelity: smoke", (
-        "  learns: {epochs: 4, train_images: 1000, val_size: 300, latency_repeats: 2}\n"
+        "  learns: {epochs: 15, train_images: 1200, val_size: 300, latency_repeats: 2}\n"
         "default_fidelity: learns"))  # enough to learn above chance: a trial to pick
     (tmp_path / "mine.yaml").write_text(space)
     r = dse("auto", "--space", "mine.yaml", "--budget", "10m", "--search-trials", "2",
-            "--per-bin", "1", "--ladder-epochs", "3", "--ladder-images", "1000",
+            "--per-bin", "1", "--ladder-epochs", "10", "--ladder-images", "1200",
             "--finalists", "1", "--final-epochs", "2", "--final-images", "1000", "--seeds", "2",
             "--device", "cpu", cwd=tmp_path, cache=own["cache"])
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
-    assert "1,000 images of the training split less 300 held-out ones" in r.stdout
+    assert "1,200 images of the training split less 300 held-out ones" in r.stdout
     out = json.loads((tmp_path / "studies" / "mine" / "auto" / "auto.json").read_text())
     assert out["comparisons"][0]["baseline"] == "hps-06-0.5x"
     card = json.loads((tmp_path / "studies" / "mine" / "auto" /

@@ -17,7 +17,7 @@ from dse.api.auto_status import auto_status
 from dse.api.compare import compare, compare_each
 from dse.api.confirm import Confirmed, confirm, confirmed
 from dse.api.data import data_check
-from dse.api.export import export, latency
+from dse.api.export import Rebuild, export, latency
 from dse.api.fidelity import fidelity_check
 from dse.api.latency_model import latency_profile, latency_validate
 from dse.api.results import Front, frontier, pareto, report, show, studies
@@ -26,8 +26,8 @@ from dse.api.study import run
 from dse.api.supernet import supernet_show, supernet_train
 from dse.api.train import evaluate, train
 
-__all__ = ["Confirmed", "auto", "auto_status", "Front", "compare", "compare_each", "confirm",
-           "confirmed",
+__all__ = ["Confirmed", "Rebuild", "auto", "auto_status", "Front", "compare", "compare_each",
+           "confirm", "confirmed",
            "count_architectures", "data_check",
            "evaluate", "example_candidate", "export", "load_space",
            "fidelity_check", "frontier", "latency", "latency_profile",

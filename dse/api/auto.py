@@ -24,7 +24,7 @@ from dse.api.auto_final import final_stage
 from dse.api.auto_latency import fit_profile, latency_note
 from dse.api.auto_plan import AutoPlan, finalists, ladder_order, make_plan
 from dse.api.compare import compare_each
-from dse.api.export import export
+from dse.api.export import Rebuild, export
 from dse.api.study import run
 from dse.errors import ConfigError
 from dse.fileio import atomic_write_text
@@ -96,7 +96,7 @@ def auto(space: str, budget_s: float, *, workers: int = 1, study: str | None = N
                           f"nothing to confirm (give a larger --budget).")
     say(f"final: trials {chosen} of {plan.ladder_study!r} and {plan.baseline}")
     final_stage(plan, chosen, say, common)
-    return _conclude(plan, chosen, folder, storage, data_dir, say)
+    return _conclude(plan, chosen, folder, common, say)
 
 
 RECORD_EVERY_S = 60.0  # how often a running stage writes the time it has used
@@ -178,9 +178,11 @@ def _ladder_space(space: str, plan: AutoPlan, folder: Path) -> Path:
     return path
 
 
-def _conclude(plan: AutoPlan, chosen: list[int], folder: Path, storage, data_dir,
-              say) -> dict:
-    """Compare, adjust, export the rule's pick, write auto.json and auto.md."""
+def _conclude(plan: AutoPlan, chosen: list[int], folder: Path, common: dict, say) -> dict:
+    """Compare, adjust, export the rule's pick, write auto.json and auto.md. A pick whose
+    final runs were trained on another machine (a stop continued elsewhere, or a shared
+    PostgreSQL store) has its seed-0 run trained again here for the export."""
+    storage = common["storage"]
     stats = compare_each(plan.ladder_study, chosen, plan.baseline, epochs=plan.final_epochs,
                          train_images=plan.final_images, latency=False, storage=storage)
     for s in stats:  # `dse compare --trial A --trial B` reproduces these
@@ -188,7 +190,8 @@ def _conclude(plan: AutoPlan, chosen: list[int], folder: Path, storage, data_dir
         s["won"] = bool(s["p_one_sided_holm"] < plan.alpha and s["ahead_by_twice_pooled_sd"])
     pick = chosen[0]  # the best ladder validation accuracy: fixed before any test figure
     card = export(folder / f"trial-{pick}.onnx", study=plan.ladder_study, trial=pick,
-                  int8=True, confirmed=True, storage=storage, data_dir=data_dir, say=say)
+                  int8=True, confirmed=True, storage=storage, data_dir=common["data_dir"],
+                  rebuild=Rebuild(common["artifacts"], common["device"]), say=say)
     out = {"plan": plan.model_dump(), "finalists": chosen, "comparisons": stats,
            "exported": pick, "card": card}
     atomic_write_text(json.dumps(out, indent=1, default=str), folder / "auto.json")
@@ -216,13 +219,19 @@ def _verdicts(plan: AutoPlan, stats: list[dict]) -> list[tuple[bool, str]]:
     return out
 
 
+_AGAIN = (" (trained again here with the same seed for the export, its stored checkpoint "
+          "being on another machine; the comparison keeps the stored figures)")
+
+
 def _exported(stats: list[dict], card: dict) -> str:
     def acc(part: str) -> str:
         a = (card.get(part) or {}).get("test_accuracy")
         return "-" if a is None else f"{a:.2%}"
 
+    again = "trained again on this machine" in str(card.get("training", ""))
     return (f"Exported: trial {stats[0]['trial']} (the ladder's best by validation accuracy), "
-            f"its seed-0 final run as float32 and int8 ONNX with its card, beside auto.md: "
+            f"its seed-0 final run{_AGAIN if again else ''} as float32 and int8 ONNX with its "
+            f"card, beside auto.md: "
             f"{acc('float32')} (float32) and {acc('int8')} (int8) test accuracy in "
             f"onnxruntime on the whole test set.")
 

@@ -6,19 +6,32 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from dse import confirmed as confirmed_runs
 from dse import metrics
+from dse.confirm import REBUILT, run_folder
+from dse.confirm import rebuild as rebuild_run
 from dse.deploy.card import portable
 from dse.deploy.export import export_model
 from dse.errors import ConfigError
 from dse.measure import count_macs, count_params, size_mb
 from dse.models import create
-from dse.records import RunResult, Status
+from dse.paths import study_folder
+from dse.records import Candidate, RunResult, Status
 from dse.report.data import load_study_frame, pareto_mask
 from dse.store import Store
 from dse.train import load_model
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """Where and on what `export` trains a confirmation run again whose checkpoint is on
+    another machine: the artifacts folder (its `<study>/confirm/`) and the device."""
+
+    artifacts: Path = Path("studies")
+    device: str = "auto"
 
 
 def export(out: Path, *, study: str | None = None, trial: int | None = None,
@@ -26,19 +39,21 @@ def export(out: Path, *, study: str | None = None, trial: int | None = None,
            int8: bool = False, calibration: int = 512, verify_images: int = 1000,
            threads: int = 1, confirmed: bool = False, dataset: str = "cifar10",
            storage: str | None = None, data_dir: Path | None = None, command: str = "",
-           say: Callable[[str], None] = print) -> dict:
+           rebuild: Rebuild | None = None, say: Callable[[str], None] = print) -> dict:
     """Export `study`'s `trial` (its study checkpoint, or with `confirmed` its headline
     confirmation's; without `trial` the front's best, or the best confirmed) or a
     `checkpoint` file to `out`; verify it against PyTorch on real test images, measure
-    it (and its int8 twin) on the whole test set and write the model card. Returns the
-    card."""
+    it (and its int8 twin) on the whole test set and write the model card. With `rebuild`,
+    a confirmation whose checkpoints are all on another machine is trained again here
+    (`dse.confirm.rebuild`). Returns the card."""
     if (study is None) == (checkpoint is None) or (study is None and trial is not None):
         raise ConfigError("give either --study S [--trial N], or --checkpoint PATH (with "
                           "--model NAME for a bare state_dict).")
     facts, meas = {"dataset": dataset}, {}
     if study is not None:
-        pick = _confirmed_checkpoint if confirmed else _trial_checkpoint
-        checkpoint, facts, meas = pick(study, trial, storage, say)
+        checkpoint, facts, meas = _confirmed_checkpoint(
+            study, trial, storage, say, rebuild, data_dir) if confirmed else \
+            _trial_checkpoint(study, trial, storage, say)
     else:
         facts.update(_run_facts(checkpoint))
     net, spec = load_model(checkpoint, model, facts["dataset"])
@@ -52,7 +67,8 @@ def export(out: Path, *, study: str | None = None, trial: int | None = None,
                         command=command, progress=say)
 
 
-def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None, say
+def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None, say,
+                          rebuild: Rebuild | None, data_dir: Path | None
                           ) -> tuple[Path, dict, dict]:
     """The checkpoint of a trial's headline confirmation (`dse.confirmed.headlines`: whole
     training set first, then the longest run; its lowest seed); without `trial`, of the
@@ -74,21 +90,49 @@ def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None, sa
     if not runs:
         raise ConfigError(f"the confirmation runs of trial {trial} record no checkpoint; run "
                           f"`dse confirm --study {study} --trials {trial}` again.")
-    best = runs[0]
-    checkpoint = store.require(best.checkpoint, f"the checkpoint of trial {trial}'s "
-                               f"confirmation (seed {best.seed})", f"export where it ran, or "
-                               f"run `dse confirm --study {study} --trials {trial}` again.")
     frame = load_study_frame(study, store=store)
+    dataset = frame.attrs.get("dataset", "cifar10")
+    best, checkpoint, again = _checkpoint_here(store, study, runs, dataset, rebuild,
+                                               data_dir, say)
     row = frame[frame["trial"] == trial].iloc[0]
     images = "the whole training set" if best.train_images == 0 else \
         f"{best.train_images:,} training images"
-    facts = {"dataset": frame.attrs.get("dataset", "cifar10"), "study": study,
+    trained = f"test accuracy {best.test_accuracy:.2%} in PyTorch" if again is None else (
+        f"trained again on this machine for the export (the stored run's checkpoint is "
+        f"elsewhere): test accuracy {again:.2%} in PyTorch, the stored run's "
+        f"{best.test_accuracy:.2%}")
+    facts = {"dataset": dataset, "study": study,
              "trial": int(trial), "confirmed_test_accuracy": best.test_accuracy,
              "training": f"{best.epochs} epochs on {images} (dse confirm, seed {best.seed}), "
-                         f"test accuracy {best.test_accuracy:.2%} in PyTorch",
+                         f"{trained}",
              "fidelity": frame.attrs.get("fidelity"),
              "study_accuracy": plain(row.get("accuracy")), "epochs": plain(row.get("epochs"))}
     return checkpoint, facts, dict(best.measurements or {})
+
+
+def _checkpoint_here(store: Store, study: str, runs: list, dataset: str,
+                     rebuild: Rebuild | None, data_dir: Path | None, say
+                     ) -> tuple[object, Path, float | None]:
+    """(run, checkpoint, None) for the first of `runs` (lowest seed first) whose recorded
+    checkpoint is on this machine; else the lowest seed's checkpoint trained again here
+    (`dse.confirm.rebuild`, with `rebuild`; or found from an earlier rebuild) and its own
+    test accuracy."""
+    for run in runs:
+        found = store.locate(run.checkpoint)
+        if found is not None:
+            return run, found, None
+    run = runs[0]
+    folder = study_folder((rebuild or Rebuild()).artifacts, study) / "confirm"
+    cand = Candidate.from_dict(run.candidate)
+    here = folder / run_folder(run.number, cand, run.epochs, run.seed, run.train_images)
+    if rebuild is not None or (here / REBUILT).is_file():
+        ckpt = rebuild_run(run, dataset, folder, (rebuild or Rebuild()).device, data_dir, say)
+        return run, ckpt, json.loads((here / REBUILT).read_text())["test_accuracy"]
+    raise ConfigError(f"the checkpoints of trial {run.number}'s confirmation runs (seed "
+                      f"{run.seed}: {str(run.checkpoint)[:80]}) are not on this machine, also "
+                      f"not under the current folder or the store's; export where they ran, "
+                      f"copy its confirm folder here, or give --rebuild to train seed "
+                      f"{run.seed} again here (the stored figures stay as they are).")
 
 
 def _trial_checkpoint(study: str, trial: int | None, storage: str | None, say

@@ -11,6 +11,7 @@ import typer
 from dse.cli.common import (
     DataDir,
     Dataset,
+    Device,
     Storage,
     app,
     console,
@@ -38,6 +39,12 @@ Confirmed = Annotated[bool, typer.Option(
     "--confirmed", help="Export the model `dse confirm` retrained (without --trial: the best "
                         "confirmed on the test set), not the study's proxy.")]
 
+Rebuild = Annotated[bool, typer.Option(
+    "--rebuild", help="With --confirmed, where the run's checkpoints are all on another "
+                      "machine: train its lowest seed again here, into ARTIFACTS/<study>/"
+                      "confirm/ (the stored figures stay; the card says so).")]
+Artifacts = Annotated[Path, typer.Option(help="Where --rebuild trains (a study's files).")]
+
 
 @app.command("export")
 def export_cmd(
@@ -45,7 +52,8 @@ def export_cmd(
     checkpoint: Checkpoint = None, model: BareModel = None, fmt: Format = "onnx",
     int8: Int8 = False, calibration: Calibration = 512, verify_images: VerifyImages = 1000,
     threads: Threads = 1, confirmed: Confirmed = False, dataset: Dataset = "cifar10",
-    storage: Storage = None, data_dir: DataDir = None,
+    storage: Storage = None, data_dir: DataDir = None, rebuild: Rebuild = False,
+    artifacts: Artifacts = Path("studies"), device: Device = "auto",
 ):
     """Export a trained model, verify it on real test images, write a model card beside it."""
     from dse import api  # lazy: `dse --help` loads neither torch nor optuna
@@ -54,6 +62,7 @@ def export_cmd(
                       fmt=fmt, int8=int8, calibration=calibration,
                       verify_images=verify_images, threads=threads, confirmed=confirmed,
                       dataset=dataset, storage=storage, data_dir=data_dir,
+                      rebuild=api.Rebuild(artifacts, device) if rebuild else None,
                       command="dse " + " ".join(sys.argv[1:]), say=lambda m: err.print(m))
     f32 = card["float32"]
     lines = [f"wrote {out} ({f32['file_mb']:.3f} MB) and its card {out}.card.json / .card.md"]

@@ -8,8 +8,7 @@ import pandas as pd
 from dse import metrics, pareto
 from dse.confirmed import baselines, headlines, rank_correlation
 from dse.errors import ConfigError
-from dse.records import CURVE_FIELDS, Status
-from dse.search.warmstart import FEASIBLE_START
+from dse.records import CURVE_FIELDS, FEASIBLE_START, Status
 from dse.store import Store, status_of
 from dse.train.recipe import describe_recipe
 

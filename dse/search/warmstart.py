@@ -9,12 +9,10 @@ import json
 
 import optuna
 
+from dse.records import FEASIBLE_START
 from dse.search.candidate import sample
 from dse.search.feasible import ArchCheck
 from dse.search.samplers import first_generation
-
-#: the user attribute `origin` of an enqueued feasible-start trial (`dse show` lists it)
-FEASIBLE_START = "feasible start"
 
 
 def feasible_candidates(space, count: int, seed: int, max_draws: int | None = None
