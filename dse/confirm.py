@@ -142,8 +142,8 @@ def rebuild(rec, dataset: str, folder: Path, device: str = "auto", data_dir=None
         f"figures unchanged")
     result = run_training(cand.at(f"{rec.epochs} epochs", rec.seed), rec.epochs, DataPlan(
         dataset, val_size=0, subset=rec.train_images or None, seed=rec.seed), out, device,
-        data_dir, resumable=True, resume=resume, test=False, latency_repeats=10,
-        compile=compile, say=say)
+        data_dir, progress=True, resumable=True, resume=resume, test=False,
+        latency_repeats=10, compile=compile, say=say)  # epoch lines: it takes a while
     atomic_write_text(json.dumps({"trial": rec.number, "seed": rec.seed,
                                   "epochs": rec.epochs, "train_images": rec.train_images,
                                   "test_accuracy": result.test_accuracy,
