@@ -49,6 +49,9 @@ def export(out: Path, *, study: str | None = None, trial: int | None = None,
     if (study is None) == (checkpoint is None) or (study is None and trial is not None):
         raise ConfigError("give either --study S [--trial N], or --checkpoint PATH (with "
                           "--model NAME for a bare state_dict).")
+    if rebuild is not None and not confirmed:
+        raise ConfigError("--rebuild trains a confirmation run again: give it with "
+                          "--confirmed (and --study).")
     facts, meas = {"dataset": dataset}, {}
     if study is not None:
         checkpoint, facts, meas = _confirmed_checkpoint(
