@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dse import confirmed, hardware
 from dse.errors import ConfigError
+from dse.records import Candidate
 from dse.store import Store
 
 
@@ -52,7 +53,7 @@ def compare(study: str, trial: int, baseline: str, *, epochs: int | None = None,
                   baseline: [r.test_accuracy for r in base]}, **stats,
               "command": command}
     if latency:
-        result["latency"] = side_by_side_latency(store, found[0], base[0], rounds)
+        result["latency"] = side_by_side_latency(store, found, base, rounds, study)
     return result
 
 
@@ -69,22 +70,34 @@ def compare_each(study: str, trials: list[int], baseline: str, **options) -> lis
     return out
 
 
-def side_by_side_latency(store: Store, found, base, rounds: int) -> dict:
-    """Two confirmation runs' checkpoints (found again if the repository moved), exported
-    to ONNX and timed in alternating rounds (onnxruntime, batch 1, one thread)."""
+def side_by_side_latency(store: Store, found: list, base: list, rounds: int, study: str
+                         ) -> dict:
+    """Two models, each from the first of its confirmation runs whose checkpoint is here
+    (found again if the repository moved), exported to ONNX and timed in alternating rounds
+    (onnxruntime, batch 1, one thread). Where every checkpoint of one is on another machine,
+    its architecture is timed with its initial weights: float32 inference does the same work
+    whatever the weights hold (the result's `weights` says which)."""
     # lazy: the export and the timing load torch and onnxruntime, only for --latency
     from dse.deploy.latency import export_onnx_quietly, side_by_side
     from dse.train.checkpoint import load_model
+    from dse.train.job import build_model
 
     load = os.getloadavg()[0]
+    try:
+        attrs = store.optuna.get_study_user_attrs(store.optuna.get_study_id_from_name(study))
+    except KeyError:  # confirmations without an Optuna study: CIFAR-10's default
+        attrs = {}
+    weights = []
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
-        for i, rec in enumerate((found, base)):
-            checkpoint = store.require(rec.checkpoint,
-                                       f"the checkpoint of confirmation run {rec.id}",
-                                       "run the compare where the confirmation ran, or use "
-                                       "--no-latency.")
-            model, _ = load_model(checkpoint)
+        for i, runs in enumerate((found, base)):
+            here = [p for p in (store.locate(r.checkpoint) for r in runs) if p is not None]
+            if here:
+                model, _ = load_model(here[0])
+            else:
+                model = build_model(dict(Candidate.from_dict(runs[0].candidate).model),
+                                    attrs.get("dataset", "cifar10"))
+            weights.append("trained" if here else "initial (its checkpoints are elsewhere)")
             paths.append(export_onnx_quietly(model.eval(), Path(tmp) / f"m{i}.onnx"))
         timed = side_by_side(paths, rounds)
     medians = [[t.median_ms for t in per] for per in timed]
@@ -92,4 +105,5 @@ def side_by_side_latency(store: Store, found, base, rounds: int) -> dict:
     return {"runtime": "onnxruntime", "threads": 1, "batch": 1, "rounds": rounds,
             "median_ms": [statistics.median(m) for m in medians], "round_medians_ms": medians,
             "ratios": ratios, "ratio": statistics.median(ratios), "load_average": load,
+            "weights": weights,
             "hardware": hardware.describe()}

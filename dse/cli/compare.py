@@ -108,6 +108,11 @@ def _print(r: dict) -> None:
             f"{lat['median_ms'][1]:.3f} ms; ratio {lat['ratio']:.2f}x (rounds "
             f"{min(lat['ratios']):.2f}-{max(lat['ratios']):.2f}); load average at start "
             f"{lat['load_average']:.2f}", soft_wrap=True)
+        for who, w in zip((f"trial {r['trial']}", r["baseline"]), lat.get("weights", []),
+                          strict=False):
+            if w != "trained":
+                console.print(f"{who} timed with its initial weights: its checkpoints are on "
+                              f"another machine (float32 inference does the same work).")
         if lat["load_average"] > 0.5:
             err.print("warning: the machine was not quiet (load average above 0.5); the "
                       "latency ratio may not hold on a quiet core.")
