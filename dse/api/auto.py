@@ -230,7 +230,8 @@ def _exported(stats: list[dict], card: dict) -> str:
 
     again = "trained again on this machine" in str(card.get("training", ""))
     return (f"Exported: trial {stats[0]['trial']} (the ladder's best by validation accuracy), "
-            f"its seed-0 final run{_AGAIN if again else ''} as float32 and int8 ONNX with its "
+            f"its seed-{card.get('confirmed_seed', 0)} final run{_AGAIN if again else ''} as "
+            f"float32 and int8 ONNX with its "
             f"card, beside auto.md: "
             f"{acc('float32')} (float32) and {acc('int8')} (int8) test accuracy in "
             f"onnxruntime on the whole test set.")

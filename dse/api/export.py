@@ -106,6 +106,7 @@ def _confirmed_checkpoint(study: str, trial: int | None, storage: str | None, sa
         f"{best.test_accuracy:.2%}")
     facts = {"dataset": dataset, "study": study,
              "trial": int(trial), "confirmed_test_accuracy": best.test_accuracy,
+             "confirmed_seed": best.seed,
              "training": f"{best.epochs} epochs on {images} (dse confirm, seed {best.seed}), "
                          f"{trained}",
              "fidelity": frame.attrs.get("fidelity"),
