@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
-from dse.errors import ConfigError, StoreError
+from dse.errors import StoreError
 from dse.paths import locate
 from dse.records import EPOCH_FIELDS, MEASURED, Candidate, EpochRow, Status
 from dse.store.connect import (
@@ -93,15 +93,6 @@ class Store:
         if not recorded:
             return None
         return locate(recorded, [Path.cwd(), *([self.folder] if self.folder else [])])
-
-    def require(self, recorded: str | None, what: str, fix: str) -> Path:
-        """`locate`, or a ConfigError naming `what` is missing, where it was looked for,
-        and `fix` (what the user can do instead)."""
-        found = self.locate(recorded)
-        if found is None:
-            raise ConfigError(f"{what} ({str(recorded)[:80]}) is missing, also under the "
-                              f"current folder and the store's; {fix}")
-        return found
 
     @property
     def safe_url(self) -> str:
