@@ -322,3 +322,5 @@ def test_an_export_whose_checkpoint_is_on_another_machine_trains_it_again(own_st
     assert sorted((c.seed, c.test_accuracy) for c in store.confirmations("conf")) == before
     r = dse(*export, cwd=study)  # without --rebuild: the checkpoint trained here is used
     assert r.returncode == 0 and "training it again" not in r.stderr, r.stderr
+    card = json.loads((study / "m.onnx.card.json").read_text())  # where the run recorded
+    assert "trained again on this machine" in card["training"]  # its own: still said

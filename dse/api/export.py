@@ -121,10 +121,12 @@ def _checkpoint_here(store: Store, study: str, runs: list, dataset: str,
     checkpoint is on this machine; else the lowest seed's checkpoint trained again here
     (`dse.confirm.rebuild`, with `rebuild`; or found from an earlier rebuild) and its own
     test accuracy."""
-    for run in runs:
+    for run in runs:  # a rebuild may sit where the run recorded its own: it says so
         found = store.locate(run.checkpoint)
         if found is not None:
-            return run, found, None
+            marker = found.parent / REBUILT
+            return run, found, json.loads(marker.read_text())["test_accuracy"] \
+                if marker.is_file() else None
     run = runs[0]
     folder = study_folder((rebuild or Rebuild()).artifacts, study) / "confirm"
     cand = Candidate.from_dict(run.candidate)
